@@ -1,11 +1,15 @@
-"""Shared pytest fixtures: a clean gin config for every test, and quiet TensorFlow logs."""
+"""Shared pytest fixtures: a clean gin config per test, a private synthetic-data cache, and a
+small synthetic-villager TFRecord in the Kaggle layout shared by the whole session."""
 
 import os
+import pathlib
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import gin  # noqa: E402
 import pytest  # noqa: E402
+
+REPO = pathlib.Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture(autouse=True)
@@ -14,3 +18,24 @@ def clean_gin_config():
     gin.clear_config(clear_constants=True)
     yield
     gin.clear_config(clear_constants=True)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def private_cache(tmp_path_factory):
+    """Synthetic villagers are cached in a temporary folder, never in the user's cache."""
+    cache = tmp_path_factory.mktemp("acvae-cache")
+    previous = os.environ.get("ACVAE_CACHE")
+    os.environ["ACVAE_CACHE"] = str(cache)
+    yield cache
+    if previous is None:
+        os.environ.pop("ACVAE_CACHE", None)
+    else:
+        os.environ["ACVAE_CACHE"] = previous
+
+
+@pytest.fixture(scope="session")
+def villagers_tfrecord(private_cache) -> pathlib.Path:
+    """A TFRecord of 24 synthetic villagers, made by the same prepare path as Kaggle data."""
+    from acvae.data import synthetic
+
+    return synthetic.cached_tfrecord(n=24, seed=0, cache_dir=private_cache)

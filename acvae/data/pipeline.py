@@ -1,0 +1,221 @@
+"""The ``tf.data`` input pipeline: villager TFRecords -> split, batched image and label tensors.
+
+Reads one or more TFRecord files (shards are interleaved), decodes each RGBA PNG to 1, 3 or 4
+channels, resizes it into ``image_shape`` keeping its aspect ratio and padding the rest
+(transparent for 4 channels, white for 1 and 3), scales to [0, 1], caches, shuffles the training
+split, batches and prefetches. Labels travel with the images. The train/validation split is a
+stable hash of the villager name (FarmHash fingerprint), so it is the same in every epoch, every
+run and every file order, and a validation villager never reaches training.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+
+import gin
+import numpy as np
+import tensorflow as tf
+
+from acvae.data import tfrecord
+
+LABELS = tfrecord.LABELS
+CHANNELS = (1, 3, 4)
+_HASH_BUCKETS = 1_000_000
+
+
+@dataclasses.dataclass(frozen=True)
+class InputData:
+    """Batched datasets of ``{"image": float32 [B, H, W, C] in [0, 1], label: string [B]}``."""
+
+    train: tf.data.Dataset  # batched, reshuffled every epoch, repeat NOT applied
+    train_eval: tf.data.Dataset  # same training split, batched, fixed order (for evaluation)
+    validation: tf.data.Dataset  # batched, fixed order
+    n_train: int
+    n_validation: int
+    image_shape: tuple[int, int]  # (H, W)
+    n_channels: int  # 1, 3 or 4
+    batch_size: int
+
+
+def fit_image(rgba: tf.Tensor, image_shape: Sequence[int], n_channels: int) -> tf.Tensor:
+    """Converts an RGBA image to ``n_channels`` and fits it into ``image_shape`` with padding.
+
+    4 channels keep RGBA (resized premultiplied, so transparent pixels do not bleed colour;
+    fully transparent pixels come out as 0 in every channel); 3 channels composite onto white;
+    1 channel is the luminance of that.
+
+    Args:
+      rgba: float32 [h, w, 4] in [0, 1], straight (not premultiplied) alpha.
+      image_shape: (H, W) of the result.
+      n_channels: 1, 3 or 4.
+
+    Returns:
+      float32 [H, W, n_channels] in [0, 1].
+    """
+    height, width = image_shape
+    rgb, alpha = rgba[..., :3], rgba[..., 3:]
+    if n_channels == 4:
+        image, pad = tf.concat([rgb * alpha, alpha], axis=-1), 0.0
+    else:
+        image, pad = rgb * alpha + (1.0 - alpha), 1.0
+        if n_channels == 1:
+            image = tf.image.rgb_to_grayscale(image)
+    size = tf.cast(tf.shape(image)[:2], tf.float32)
+    scale = tf.minimum(height / size[0], width / size[1])
+    new_size = tf.clip_by_value(
+        tf.cast(tf.round(size * scale), tf.int32), 1, tf.constant([height, width], tf.int32)
+    )
+    image = tf.image.resize(image, new_size, method="bilinear", antialias=True)
+    top = (height - new_size[0]) // 2
+    left = (width - new_size[1]) // 2
+    paddings = [[top, height - new_size[0] - top], [left, width - new_size[1] - left], [0, 0]]
+    image = tf.clip_by_value(tf.pad(image, paddings, constant_values=pad), 0.0, 1.0)
+    if n_channels == 4:
+        premultiplied, alpha = image[..., :3], image[..., 3:]
+        rgb = tf.math.divide_no_nan(premultiplied, alpha)
+        image = tf.concat([tf.clip_by_value(rgb, 0.0, 1.0), alpha], axis=-1)
+    return tf.ensure_shape(image, [height, width, n_channels])
+
+
+def is_validation(name: tf.Tensor, validation_fraction: float) -> tf.Tensor:
+    """Whether a villager belongs to the validation split: a stable hash of its name.
+
+    Args:
+      name: string tensor of any shape.
+      validation_fraction: the expected share of validation villagers, in (0, 1).
+
+    Returns:
+      bool tensor of ``name``'s shape.
+    """
+    bucket = tf.strings.to_hash_bucket_fast(name, _HASH_BUCKETS)
+    return bucket < int(round(validation_fraction * _HASH_BUCKETS))
+
+
+def _records(files: list[str]) -> tf.data.Dataset:
+    if len(files) == 1:
+        return tf.data.TFRecordDataset(files[0])
+    return tf.data.Dataset.from_tensor_slices(files).interleave(
+        tf.data.TFRecordDataset,
+        cycle_length=min(len(files), 8),
+        num_parallel_calls=tf.data.AUTOTUNE,
+        deterministic=True,
+    )
+
+
+def _resolve(files: str | Sequence[str]) -> list[str]:
+    patterns = [files] if isinstance(files, (str, bytes)) else list(files)
+    if not patterns:
+        raise ValueError("input_pipeline needs at least one TFRecord file")
+    resolved = []
+    for pattern in patterns:
+        found = tfrecord.resolve_files(pattern)
+        if not found:
+            raise FileNotFoundError(f"no TFRecord at {pattern}")
+        resolved += found
+    return resolved
+
+
+def _split_sizes(files: list[str], validation_fraction: float) -> tuple[int, int]:
+    """(n_train, n_validation), from the names alone (no image is decoded)."""
+    spec = {"name": tf.io.FixedLenFeature([], tf.string)}
+    names = _records(files).map(
+        lambda serialized: tf.io.parse_single_example(serialized, spec)["name"]
+    )
+    flags = names.map(lambda name: is_validation(name, validation_fraction)).batch(4096)
+    try:
+        counts = [np.asarray(batch) for batch in flags.as_numpy_iterator()]
+    except (tf.errors.DataLossError, tf.errors.InvalidArgumentError) as error:
+        reason = str(error.message).splitlines()[0]
+        raise ValueError(f"{', '.join(files)} is not a villager TFRecord: {reason}") from None
+    flags = np.concatenate(counts) if counts else np.zeros([0], bool)
+    return int((~flags).sum()), int(flags.sum())
+
+
+def _check_arguments(image_shape, n_channels, batch_size, validation_fraction) -> tuple[int, int]:
+    if n_channels not in CHANNELS:
+        raise ValueError(f"n_channels must be one of 1, 3, 4 (grey, RGB, RGBA), got {n_channels!r}")
+    shape = tuple(image_shape)
+    if len(shape) != 2 or not all(isinstance(size, int) and size > 0 for size in shape):
+        raise ValueError(f"image_shape must be two positive integers (H, W), got {image_shape!r}")
+    if not isinstance(batch_size, int) or batch_size < 1:
+        raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
+    if not 0.0 < validation_fraction < 1.0:
+        raise ValueError(f"validation_fraction must be in (0, 1), got {validation_fraction!r}")
+    return shape
+
+
+@gin.configurable(module="acvae")
+def input_pipeline(
+    files: str | Sequence[str],
+    image_shape: Sequence[int] = (64, 64),
+    n_channels: int = 4,
+    batch_size: int = 16,
+    validation_fraction: float = 0.25,
+    shuffle_buffer: int = 1024,
+    cache: bool = True,
+    seed: int = 0,
+) -> InputData:
+    """Builds the training and validation datasets from villager TFRecords.
+
+    Args:
+      files: TFRecord paths, globs or sharded stems (see ``tfrecord.resolve_files``).
+      image_shape: (H, W) every image is fitted into, aspect ratio kept.
+      n_channels: 4 = RGBA as stored, 3 = RGB composited onto white, 1 = grey.
+      batch_size: examples per batch; the last batch may be smaller.
+      validation_fraction: expected share of villagers held out, by a stable hash of the name.
+      shuffle_buffer: training shuffle buffer size.
+      cache: keep decoded images in memory after the first pass.
+      seed: the training shuffle order (it still changes every epoch).
+
+    Returns:
+      ``InputData`` whose datasets yield ``{"image": float32 [B, H, W, C], "name": string [B],
+      "species": [B], "personality": [B], "gender": [B]}``.
+
+    Raises:
+      FileNotFoundError: a file or pattern matches nothing.
+      ValueError: bad arguments, a file that is not a TFRecord, or an empty split.
+    """
+    shape = _check_arguments(image_shape, n_channels, batch_size, validation_fraction)
+    files = _resolve(files)
+    n_train, n_validation = _split_sizes(files, validation_fraction)
+    if n_train == 0 or n_validation == 0:
+        empty = "training" if n_train == 0 else "validation"
+        raise ValueError(
+            f"the {empty} split is empty ({n_train + n_validation} villagers in "
+            f"{', '.join(files)}, "
+            f"validation_fraction={validation_fraction}); use more villagers or another fraction"
+        )
+
+    def decode(serialized):
+        example = tfrecord.parse_example(serialized)
+        png = tf.io.decode_png(example["image"], channels=4)
+        rgba = tf.image.convert_image_dtype(png, tf.float32)
+        example["image"] = fit_image(rgba, shape, n_channels)
+        return example
+
+    def split(validation: bool) -> tf.data.Dataset:
+        examples = _records(files).filter(
+            lambda serialized: tf.equal(
+                is_validation(tfrecord.parse_example(serialized)["name"], validation_fraction),
+                validation,
+            )
+        )
+        examples = examples.map(decode, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+        return examples.cache() if cache else examples
+
+    train_examples, validation_examples = split(False), split(True)
+    train = train_examples.shuffle(
+        max(1, min(shuffle_buffer, n_train)), seed=seed, reshuffle_each_iteration=True
+    )
+    batched = lambda dataset: dataset.batch(batch_size).prefetch(tf.data.AUTOTUNE)  # noqa: E731
+    return InputData(
+        train=batched(train),
+        train_eval=batched(train_examples),
+        validation=batched(validation_examples),
+        n_train=n_train,
+        n_validation=n_validation,
+        image_shape=shape,
+        n_channels=n_channels,
+        batch_size=batch_size,
+    )

@@ -1,0 +1,142 @@
+"""Tests for acvae.data.pipeline: channels, aspect-preserving padding, labels, the stable split."""
+
+import io
+
+import gin
+import numpy as np
+import pytest
+import tensorflow as tf
+from PIL import Image
+
+from acvae.data import pipeline, tfrecord
+
+
+def png(pixels):
+    buffer = io.BytesIO()
+    Image.fromarray(np.asarray(pixels, np.uint8)).save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+def tall_red_image():
+    """8 high, 4 wide: opaque red on the left half, transparent (RGB junk) on the right."""
+    pixels = np.zeros((8, 4, 4), np.uint8)
+    pixels[:, :2] = (255, 0, 0, 255)
+    pixels[:, 2:] = (0, 255, 0, 0)
+    return pixels
+
+
+def write_villagers(path, names, shards=1, image=None):
+    writer = tfrecord.ShardedWriter(path, shards)
+    try:
+        for name in names:
+            pixels = image if image is not None else np.full((2, 2, 4), 255, np.uint8)
+            labels = {"name": name, "species": f"s-{name}", "personality": "Lazy", "gender": "Male"}
+            writer.write(tfrecord.serialize_example(png(pixels), labels))
+        writer.commit()
+    finally:
+        writer.discard()
+    return str(path)
+
+
+NAMES = [f"villager {i}" for i in range(120)]
+
+
+def collect(dataset, key="name"):
+    return [value for batch in dataset for value in batch[key].numpy().tolist()]
+
+
+@pytest.mark.parametrize("n_channels", [1, 3, 4])
+def test_channels_shapes_and_padding(n_channels, tmp_path):
+    path = write_villagers(tmp_path / "v.tfrecord", NAMES[:12], image=tall_red_image())
+    data = pipeline.input_pipeline(path, image_shape=(8, 8), n_channels=n_channels, batch_size=5)
+    assert (data.image_shape, data.n_channels, data.batch_size) == ((8, 8), n_channels, 5)
+    batch = next(iter(data.train_eval))
+    images = batch["image"].numpy()
+    assert images.dtype == np.float32 and images.shape == (5, 8, 8, n_channels)
+    assert images.min() >= 0.0 and images.max() <= 1.0
+    image = images[0]
+    pad = 0.0 if n_channels == 4 else 1.0
+    np.testing.assert_allclose(image[:, :2], pad)  # aspect ratio kept: 2 columns padding each side
+    np.testing.assert_allclose(image[:, 6:], pad)
+    expected = {4: [(1, 0, 0, 1), (0, 0, 0, 0)], 3: [(1, 0, 0), (1, 1, 1)], 1: [(0.2989,), (1,)]}
+    content, background = (np.broadcast_to(v, (8, n_channels)) for v in expected[n_channels])
+    np.testing.assert_allclose(image[:, 2], content, atol=2e-3)
+    np.testing.assert_allclose(image[:, 5], background, atol=2e-3)
+
+
+def test_fit_image_downscales_wide_images_into_the_middle():
+    rgba = tf.ones([10, 40, 4])
+    image = pipeline.fit_image(rgba, (8, 16), 3).numpy()
+    assert image.shape == (8, 16, 3)
+    np.testing.assert_allclose(image, 1.0, atol=1e-6)  # white content, white padding
+    alpha = pipeline.fit_image(rgba, (8, 16), 4).numpy()[..., 3]
+    assert (alpha[:2] == 0).all() and (alpha[-2:] == 0).all() and (alpha[2:6] > 0.99).all()
+
+
+def test_labels_travel_with_images(tmp_path):
+    path = write_villagers(tmp_path / "v.tfrecord", NAMES[:40])
+    data = pipeline.input_pipeline(path, image_shape=(4, 4), batch_size=7)
+    for dataset in (data.train, data.train_eval, data.validation):
+        for batch in dataset:
+            assert set(batch) == {"image", *pipeline.LABELS}
+            species = [s.decode() for s in batch["species"].numpy()]
+            assert species == [f"s-{n.decode()}" for n in batch["name"].numpy()]
+
+
+def test_split_is_disjoint_stable_and_independent_of_order_and_shards(tmp_path):
+    path = write_villagers(tmp_path / "a.tfrecord", NAMES)
+    first = pipeline.input_pipeline(path, image_shape=(4, 4))
+    train, validation = collect(first.train), collect(first.validation)
+    assert not set(train) & set(validation)
+    assert sorted(train + validation) == sorted(n.encode() for n in NAMES)
+    assert (first.n_train, first.n_validation) == (len(train), len(validation))
+    assert 0.15 < len(validation) / len(NAMES) < 0.35
+    for _ in range(2):  # every epoch
+        assert collect(first.validation) == validation
+        assert sorted(collect(first.train)) == sorted(train)
+        assert collect(first.train_eval) == collect(first.train_eval)
+    reordered = write_villagers(tmp_path / "b.tfrecord", NAMES[::-1], shards=3)
+    second = pipeline.input_pipeline(reordered, image_shape=(4, 4), seed=7)
+    assert sorted(collect(second.validation)) == sorted(validation)
+    quarter = pipeline.input_pipeline(str(tmp_path / "a.tfrecord"), validation_fraction=0.5)
+    assert set(validation) <= set(collect(quarter.validation))  # nested as the fraction grows
+
+
+def test_training_order_changes_every_epoch_but_is_seeded(tmp_path):
+    path = write_villagers(tmp_path / "v.tfrecord", NAMES)
+    data = pipeline.input_pipeline(path, image_shape=(4, 4), seed=3)
+    epochs = [collect(data.train) for _ in range(3)]
+    assert epochs[0] != epochs[1] != epochs[2]
+    again = pipeline.input_pipeline(path, image_shape=(4, 4), seed=3)
+    assert collect(again.train) == epochs[0]
+
+
+def test_gin_bindings_configure_the_pipeline(tmp_path):
+    path = write_villagers(tmp_path / "v.tfrecord", NAMES[:20])
+    gin.parse_config("input_pipeline.n_channels = 1\ninput_pipeline.image_shape = (6, 5)")
+    data = pipeline.input_pipeline([path])
+    assert next(iter(data.validation))["image"].shape[1:] == (6, 5, 1)
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"n_channels": 2}, "n_channels must be one of 1, 3, 4"),
+    ({"validation_fraction": 0.0}, r"validation_fraction must be in \(0, 1\)"),
+    ({"validation_fraction": 1.0}, r"validation_fraction must be in \(0, 1\)"),
+    ({"image_shape": (8,)}, "image_shape must be two positive integers"),
+    ({"batch_size": 0}, "batch_size must be a positive integer"),
+])
+def test_bad_arguments(kwargs, message, tmp_path):
+    path = write_villagers(tmp_path / "v.tfrecord", NAMES[:8])
+    with pytest.raises(ValueError, match=message):
+        pipeline.input_pipeline(path, **kwargs)
+
+
+def test_bad_files(tmp_path):
+    with pytest.raises(FileNotFoundError, match="no TFRecord at"):
+        pipeline.input_pipeline(str(tmp_path / "missing.tfrecord"))
+    (tmp_path / "junk.tfrecord").write_bytes(b"this is not a tfrecord at all")
+    with pytest.raises(ValueError, match="is not a villager TFRecord"):
+        pipeline.input_pipeline(str(tmp_path / "junk.tfrecord"))
+    one = write_villagers(tmp_path / "one.tfrecord", NAMES[:1])
+    with pytest.raises(ValueError, match="split is empty"):
+        pipeline.input_pipeline(one)

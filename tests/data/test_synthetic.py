@@ -1,0 +1,116 @@
+"""Tests for acvae.data.synthetic and villager_art: determinism, layout, distinct species, cache."""
+
+import dataclasses
+import itertools
+import json
+import random
+
+import numpy as np
+import pytest
+
+from acvae.data import kaggle, synthetic, villager_art
+from villager_fixtures import FIELDS
+
+
+def test_generate_writes_the_kaggle_layout_deterministically(tmp_path):
+    json_a = synthetic.generate(tmp_path / "a", n=18, seed=1)
+    json_b = synthetic.generate(tmp_path / "b", n=18, seed=1)
+    assert json_a.read_bytes() == json_b.read_bytes()
+    records = json.loads(json_a.read_text(encoding="utf-8"))
+    assert len(records) == 18 and all(tuple(r) == FIELDS for r in records)
+    assert sorted(r["species"] for r in records) == sorted(villager_art.SPECIES)  # balanced
+    assert len({r["name"] for r in records}) == 18
+    for r in records:
+        assert r["personality"] in villager_art.PERSONALITIES[r["gender"]]
+        file_name = f"{kaggle.image_stem(r['name'])}.png"
+        image_a = (tmp_path / "a" / "images" / file_name).read_bytes()
+        assert image_a == (tmp_path / "b" / "images" / file_name).read_bytes()
+    other = json.loads(synthetic.generate(tmp_path / "c", n=18, seed=2).read_text(encoding="utf-8"))
+    assert [r["name"] for r in other] != [r["name"] for r in records]
+    with pytest.raises(ValueError, match="is not empty"):
+        synthetic.generate(tmp_path / "a", n=2)
+
+
+def test_synthetic_villagers_flow_through_prepare_cleanly(tmp_path):
+    json_path = synthetic.generate(tmp_path, n=20, seed=0)
+    report = kaggle.prepare(json_path, tmp_path / "images", tmp_path / "villagers.tfrecord")
+    assert report.written == 20 and report.issues == []
+
+
+def test_names_include_the_awkward_characters_of_the_real_set():
+    rng = random.Random(0)
+    names = [synthetic.make_name(rng) for _ in range(400)]
+    assert any(" " in n for n in names) and any("'" in n for n in names)
+    assert any("-" in n for n in names) and any(not n.isascii() for n in names)
+
+
+def look(species, **changes):
+    base = villager_art.Look(
+        species=species, gender="Male", personality="Lazy", fur=(180, 140, 100),
+        fur2=(230, 210, 190), eye=(38, 30, 36), shirt=(60, 90, 200), shirt2=(250, 250, 250),
+        pattern="solid", garment="tee", accessory="none", accessory_colour=(250, 90, 120))
+    return dataclasses.replace(base, **changes)
+
+
+def alpha(image):
+    return np.asarray(image)[..., 3] > 127
+
+
+@pytest.mark.parametrize("species", sorted(villager_art.SPECIES))
+def test_every_species_draws_on_a_transparent_background(species):
+    genders = villager_art.SPECIES[species].genders
+    variants = itertools.product(genders, ["Lazy", "Peppy"], [0.94, 1.06])
+    for gender, personality, head_scale in variants:
+        image = villager_art.draw_villager(
+            look(species, gender=gender, personality=personality, head_scale=head_scale), scale=1)
+        pixels = np.asarray(image)
+        assert image.mode == "RGBA" and image.size == (170, 200)
+        assert (pixels[:2, :, 3] == 0).all() and (pixels[:, :2, 3] == 0).all()  # margins clear
+        assert (pixels[-2:, :, 3] == 0).all() and (pixels[:, -2:, 3] == 0).all()
+        assert 0.2 < alpha(image).mean() < 0.6
+
+
+def test_species_silhouettes_differ():
+    masks = {name: alpha(villager_art.draw_villager(look(name), scale=1))
+             for name in villager_art.SPECIES}
+    for a, b in itertools.combinations(masks, 2):
+        iou = (masks[a] & masks[b]).sum() / (masks[a] | masks[b]).sum()
+        assert iou < 0.93, f"{a} and {b} have nearly the same silhouette (IoU {iou:.3f})"
+
+
+def test_personality_and_gender_show_in_the_face():
+    faces = {}
+    for gender, personalities in villager_art.PERSONALITIES.items():
+        for personality in personalities:
+            bear = look("Bear", gender=gender, personality=personality)
+            image = villager_art.draw_villager(bear, scale=1)
+            faces[gender, personality] = np.asarray(image)[40:130].astype(int)
+    for a, b in itertools.combinations(faces, 2):
+        assert np.abs(faces[a] - faces[b]).sum() > 0, f"{a} and {b} look the same"
+
+
+def test_cache_is_built_once_atomically(tmp_path, monkeypatch):
+    path = synthetic.cached_tfrecord(n=6, seed=0, cache_dir=tmp_path)
+    assert path == tmp_path / "synthetic" / f"v{synthetic.VERSION}-n6-seed0" / "villagers.tfrecord"
+    assert path.is_file() and (path.parent / "images").is_dir()
+    folders = [p.name for p in (tmp_path / "synthetic").iterdir()]
+    assert folders == [path.parent.name]  # no temporary folders left
+
+    def no_generation(*args):
+        raise AssertionError("the cache should have been used")
+
+    monkeypatch.setattr(synthetic, "generate", no_generation)
+    assert synthetic.cached_tfrecord(n=6, seed=0, cache_dir=tmp_path) == path
+    monkeypatch.setenv("ACVAE_CACHE", str(tmp_path))
+    assert synthetic.cached_tfrecord(n=6, seed=0) == path
+    with pytest.raises(AssertionError):
+        synthetic.cached_tfrecord(n=7, seed=0)
+    assert [p.name for p in (tmp_path / "synthetic").iterdir()] == [path.parent.name]
+
+
+def test_cli_writes_the_layout(tmp_path, capsys):
+    synthetic.main([str(tmp_path / "out"), "--n", "3", "--seed", "5"])
+    assert "wrote 3 villagers" in capsys.readouterr().out
+    assert len(list((tmp_path / "out" / "images").glob("*.png"))) == 3
+    with pytest.raises(SystemExit, match="^error: n must be a positive integer, got 0$"):
+        synthetic.main([str(tmp_path / "other"), "--n", "0"])
