@@ -1,0 +1,10 @@
+"""VAE models: registered encoders, decoders, priors and likelihoods, and ``build_vae``.
+
+Importing this package registers every built-in component with gin (``@encoders.conv``,
+``@priors.vamp``, ...); nothing is built until ``build_vae`` is called.
+"""
+
+from acvae.models import decoders, encoders, likelihoods, priors
+from acvae.models.vae import VAE, build_vae
+
+__all__ = ["VAE", "build_vae", "decoders", "encoders", "likelihoods", "priors"]
