@@ -1,0 +1,150 @@
+"""Every built-in visualiser on tiny untrained runs: latent dimensions 1, 2, 3; channels 1, 3, 4.
+
+Each figure must exist, open, have the documented size, not be blank, and (GIFs) have the
+expected number of frames.
+"""
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from acvae import registry
+from acvae import visualise
+from acvae.visualise import embedding, training_movie
+from tests.visualise.tiny_runs import DPI, IMAGE, make_run
+
+
+def check_image(path, size, n_frames=1):
+    """Asserts ``path``'s (width, height) within a pixel, its frame count, and no blank frame."""
+    assert path.exists(), path
+    with Image.open(path) as image:
+        assert abs(image.size[0] - size[0]) <= 1 and abs(image.size[1] - size[1]) <= 1, (
+            f"{path.name} is {image.size}, expected {size}")
+        assert getattr(image, "n_frames", 1) == n_frames
+        for i in range(n_frames):
+            image.seek(i)
+            assert np.asarray(image.convert("RGB")).std() > 0, f"{path.name} frame {i} is blank"
+
+
+def inches(width, height):
+    return round(width * DPI), round(height * DPI)
+
+
+def test_every_built_in_visualiser_is_registered_and_has_a_test():
+    assert set(visualise.ALL) <= set(registry.names("visualisers"))
+    assert set(visualise.ALL) == set(CHECKS)
+
+
+def check_samples(run):
+    (path,) = visualise.samples.Samples(dpi=DPI).on_train_end(run)
+    assert path == run.figures_dir / "samples.png"
+    check_image(path, inches(2.0 * 4, 2.4 * 2))
+
+
+def check_loss(run):
+    (path,) = visualise.loss.Loss(dpi=DPI).on_train_end(run)
+    check_image(path, inches(12.0, 3.6))
+
+
+def check_latent_grid(run):
+    (path,) = visualise.latent_grid.LatentGrid(n=4, dpi=DPI).on_train_end(run)
+    rows = {1: 1, 2: 4}.get(run.model.latent_dim, run.model.latent_dim)
+    check_image(path, inches(4 * 0.9 + 1.0, rows * 0.9 + 1.0))
+
+
+def check_embedding(run):
+    paths = visualise.embedding.Embedding(dpi=DPI).on_train_end(run)
+    assert [p.name for p in paths] == ["embedding.png", "embedding_gender.png",
+                                       "embedding_personality.png"]
+    labels = visualise.base.collect(run.data.validation)
+    for label, path in zip(("species", "gender", "personality"), paths):
+        if run.model.latent_dim == 1:
+            count = len(set(labels[label]))
+            check_image(path, inches(max(6.0, 0.5 * count + 2.0), 7.5))
+        else:
+            check_image(path, inches(7.0 + 2.2, 7.0))
+
+
+def check_latent_walk(run):
+    (path,) = visualise.latent_walk.LatentWalk(n_frames=12, min_size=2 * IMAGE).on_train_end(run)
+    check_image(path, (2 * IMAGE, 14 + 2 * IMAGE), n_frames=12)
+
+
+def check_training_movie(run):
+    movie = visualise.training_movie.TrainingMovie(n=3)
+    for epoch in (1, 2, 3):
+        movie.on_epoch_end(run, epoch)
+    (path,) = movie.on_train_end(run)
+    rows = {1: 1, 2: 3}.get(run.model.latent_dim, run.model.latent_dim)
+    check_image(path, (3 * (IMAGE + 1) - 1, 14 + rows * (IMAGE + 1) - 1), n_frames=3)
+
+
+def check_reconstructions(run):
+    (path,) = visualise.reconstructions.Reconstructions(n=4, cols=4, dpi=DPI).on_train_end(run)
+    check_image(path, inches(1.2 * 4 + 0.4, 2.7 + 0.3))
+
+
+def check_nearest_train(run):
+    (path,) = visualise.nearest_train.NearestTrain(n=4, cols=4, dpi=DPI).on_train_end(run)
+    check_image(path, inches(1.2 * 4 + 0.4, 2.7 + 0.5))
+
+
+def check_index_html(run):
+    (path,) = visualise.index_html.IndexHtml().on_train_end(run)
+    page = path.read_text()
+    images = [p for p in run.figures_dir.iterdir() if p.suffix in (".png", ".gif")]
+    assert page.count('<img src="data:image/') == len(images)
+    assert "<svg" in page and "val_loss" in page
+
+
+CHECKS = {
+    "samples": check_samples,
+    "loss": check_loss,
+    "latent_grid": check_latent_grid,
+    "embedding": check_embedding,
+    "latent_walk": check_latent_walk,
+    "training_movie": check_training_movie,
+    "reconstructions": check_reconstructions,
+    "nearest_train": check_nearest_train,
+    "index_html": check_index_html,
+}
+
+
+@pytest.mark.parametrize("name", visualise.ALL)
+def test_visualiser_writes_a_valid_figure(tiny_run, name):
+    CHECKS[name](tiny_run)
+
+
+def test_training_movie_resumes_from_stored_frames(tmp_path, villagers_tfrecord):
+    run = make_run(tmp_path, villagers_tfrecord, latent_dim=1, n_channels=4, n_epochs=2)
+    first = training_movie.TrainingMovie(n=3)
+    for epoch in (1, 2):
+        first.on_epoch_end(run, epoch)
+    # A resumed process: a fresh visualiser, epoch 2 redone after a crash, then epoch 3.
+    run.epoch = 3
+    resumed = training_movie.TrainingMovie(n=3)
+    resumed.on_epoch_end(run, 2)
+    resumed.on_epoch_end(run, 3)
+    (path,) = resumed.on_train_end(run)
+    stored = sorted(p.name for p in (run.figures_dir / training_movie.FRAMES_DIR).iterdir())
+    assert stored == ["epoch_000001.png", "epoch_000002.png", "epoch_000003.png"]
+    with Image.open(path) as gif:
+        assert gif.n_frames == 3
+    thinned = training_movie.TrainingMovie(n=3, max_frames=2).on_train_end(run)[0]
+    with Image.open(thinned) as gif:
+        assert gif.n_frames == 2
+
+
+def test_training_movie_post_hoc_without_frames_writes_one(tmp_path, villagers_tfrecord):
+    run = make_run(tmp_path, villagers_tfrecord, latent_dim=2, n_channels=4, n_epochs=5)
+    (path,) = training_movie.TrainingMovie(n=2).on_train_end(run)
+    with Image.open(path) as gif:
+        assert gif.n_frames == 1
+    assert (run.figures_dir / training_movie.FRAMES_DIR / "epoch_000005.png").exists()
+
+
+def test_category_styles_tell_35_species_apart():
+    species = [f"species{i}" for i in range(35)]
+    styles = embedding.category_styles(species)
+    assert len(set(styles.values())) == 35
+    assert len({colour for colour, _ in styles.values()}) == 35
