@@ -36,6 +36,8 @@ class InputData:
     image_shape: tuple[int, int]  # (H, W)
     n_channels: int  # 1, 3 or 4
     batch_size: int
+    # sorted distinct values of "species", "personality" and "gender" over both splits
+    label_values: dict[str, tuple[str, ...]] = dataclasses.field(default_factory=dict)
 
 
 def fit_image(rgba: tf.Tensor, image_shape: Sequence[int], n_channels: int) -> tf.Tensor:
@@ -116,20 +118,25 @@ def _resolve(files: str | Sequence[str]) -> list[str]:
     return resolved
 
 
-def _split_sizes(files: list[str], validation_fraction: float) -> tuple[int, int]:
-    """(n_train, n_validation), from the names alone (no image is decoded)."""
-    spec = {"name": tf.io.FixedLenFeature([], tf.string)}
-    names = _records(files).map(
-        lambda serialized: tf.io.parse_single_example(serialized, spec)["name"]
-    )
-    flags = names.map(lambda name: is_validation(name, validation_fraction)).batch(4096)
+def _scan(files: list[str], validation_fraction: float):
+    """(n_train, n_validation, label_values) from the labels alone (no image is decoded)."""
+    spec = {label: tf.io.FixedLenFeature([], tf.string) for label in LABELS}
+    labels = _records(files).map(lambda serialized: tf.io.parse_single_example(serialized, spec))
+    labels = labels.map(
+        lambda example: {**example, "validation": is_validation(example["name"], validation_fraction)}
+    ).batch(4096)
     try:
-        counts = [np.asarray(batch) for batch in flags.as_numpy_iterator()]
+        batches = list(labels.as_numpy_iterator())
     except (tf.errors.DataLossError, tf.errors.InvalidArgumentError) as error:
         reason = str(error.message).splitlines()[0]
         raise ValueError(f"{', '.join(files)} is not a villager TFRecord: {reason}") from None
-    flags = np.concatenate(counts) if counts else np.zeros([0], bool)
-    return int((~flags).sum()), int(flags.sum())
+    flags = np.concatenate([b["validation"] for b in batches]) if batches else np.zeros([0], bool)
+    label_values = {
+        label: tuple(sorted({v.decode("utf-8") for b in batches for v in b[label]}))
+        for label in LABELS
+        if label != "name"
+    }
+    return int((~flags).sum()), int(flags.sum()), label_values
 
 
 def _check_arguments(image_shape, n_channels, batch_size, validation_fraction) -> tuple[int, int]:
@@ -178,7 +185,7 @@ def input_pipeline(
     """
     shape = _check_arguments(image_shape, n_channels, batch_size, validation_fraction)
     files = _resolve(files)
-    n_train, n_validation = _split_sizes(files, validation_fraction)
+    n_train, n_validation, label_values = _scan(files, validation_fraction)
     if n_train == 0 or n_validation == 0:
         empty = "training" if n_train == 0 else "validation"
         raise ValueError(
@@ -218,4 +225,5 @@ def input_pipeline(
         image_shape=shape,
         n_channels=n_channels,
         batch_size=batch_size,
+        label_values=label_values,
     )

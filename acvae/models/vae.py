@@ -84,12 +84,16 @@ class VAE(keras.Model):
         mean, _ = self.encode(images)
         return self.decode_mean(mean)
 
-    def loss_terms(self, images: tf.Tensor, training: bool = False) -> dict[str, tf.Tensor]:
+    def loss_terms(
+        self, images: tf.Tensor, training: bool = False, labels: dict | None = None
+    ) -> dict[str, tf.Tensor]:
         """Per-image ELBO terms in nats with one reparameterised posterior sample.
 
         Args:
           images: [B, H, W, C] in [0, 1].
           training: passed to the encoder and decoder (batch normalisation).
+          labels: the batch's string label tensors [B] ("species", ...), for models that
+            condition on them (the trainer always passes them); this model ignores them.
 
         Returns:
           {"reconstruction": [B] -log p(x|z), "kl": [B] KL(q(z|x) || p(z))}; the negative

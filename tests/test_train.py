@@ -1,0 +1,86 @@
+"""Tests for acvae.train: the run folder, resuming, repeatability and the KL warm-up."""
+
+import gin
+import pytest
+import tensorflow as tf
+
+from acvae import components, config, runs, summaries  # noqa: F401
+from acvae.train import train
+from tests.conftest import REPO
+
+
+def _configure(villagers_tfrecord, *params):
+    config.load(
+        [str(REPO / "configs/latent1d.gin"), str(REPO / "configs/test.gin")],
+        [f"TFRECORD = '{villagers_tfrecord}'", "train.visualisers = []", *params],
+        finalize=False,
+    )
+
+
+def test_train_writes_a_complete_run_folder(tmp_path, villagers_tfrecord):
+    _configure(villagers_tfrecord)
+    run = train(tmp_path)
+    assert run.epoch == 2
+    history = summaries.read_history(tmp_path)
+    assert [row["epoch"] for row in history] == [1, 2]
+    assert set(history[0]) == set(summaries.HISTORY_FIELDS)
+    for row in history:
+        assert row["train_reconstruction"] > 0 and row["train_kl"] >= 0
+        assert row["train_loss"] == pytest.approx(row["train_reconstruction"] + row["train_kl"])
+        assert row["val_elbo"] == pytest.approx(-(row["val_reconstruction"] + row["val_kl"]))
+    operative = (tmp_path / summaries.CONFIG_FILE).read_text()
+    assert "build_vae.latent_dim = %LATENT_DIM" in operative and "LATENT_DIM = 1" in operative
+    assert tf.train.latest_checkpoint(str(tmp_path / runs.CHECKPOINT_DIR)).endswith("ckpt-2")
+    assert list((tmp_path / "logs" / "train").iterdir())
+    assert list((tmp_path / "logs" / "validation").iterdir())
+
+
+def test_resume_continues_epochs_and_optimizer_state(tmp_path, villagers_tfrecord):
+    _configure(villagers_tfrecord, "N_EPOCHS = 1")
+    first = train(tmp_path)
+    steps_per_epoch = -(-first.data.n_train // first.data.batch_size)
+    gin.clear_config()
+    _configure(villagers_tfrecord, "N_EPOCHS = 3")
+    run = train(tmp_path)
+    assert [row["epoch"] for row in summaries.read_history(tmp_path)] == [1, 2, 3]
+    state = runs.checkpoint(run.model, tf.keras.optimizers.Adam())
+    state.restore(tf.train.latest_checkpoint(str(tmp_path / runs.CHECKPOINT_DIR))).expect_partial()
+    assert int(state.epoch.numpy()) == 3
+    assert int(state.optimizer.iterations.numpy()) == 3 * steps_per_epoch
+
+
+def test_finished_run_does_not_train_again(tmp_path, villagers_tfrecord):
+    _configure(villagers_tfrecord, "N_EPOCHS = 1")
+    train(tmp_path)
+    before = summaries.read_history(tmp_path)
+    gin.clear_config()
+    _configure(villagers_tfrecord, "N_EPOCHS = 1")
+    assert train(tmp_path).epoch == 1
+    assert summaries.read_history(tmp_path) == before
+
+
+def test_same_seed_gives_same_losses(tmp_path, villagers_tfrecord):
+    histories = []
+    for name in ("a", "b"):
+        gin.clear_config()
+        _configure(villagers_tfrecord, "N_EPOCHS = 1")
+        train(tmp_path / name)
+        histories.append(summaries.read_history(tmp_path / name))
+    for key in ("train_loss", "val_loss", "val_kl"):
+        assert histories[0][0][key] == pytest.approx(histories[1][0][key], rel=1e-5)
+
+
+def test_kl_warmup_raises_beta_each_epoch(tmp_path, villagers_tfrecord):
+    _configure(villagers_tfrecord, "N_EPOCHS = 3", "train.kl_warmup_epochs = 2", "train.beta = 0.5")
+    train(tmp_path)
+    betas = [row["beta"] for row in summaries.read_history(tmp_path)]
+    assert betas == pytest.approx([0.0, 0.25, 0.5])
+
+
+def test_a_checkpoint_of_another_model_gives_a_clear_error(tmp_path, villagers_tfrecord):
+    _configure(villagers_tfrecord, "N_EPOCHS = 1")
+    train(tmp_path)
+    gin.clear_config()
+    _configure(villagers_tfrecord, "N_EPOCHS = 2", "LATENT_DIM = 3")
+    with pytest.raises(ValueError, match="does not fit this model"):
+        train(tmp_path)
