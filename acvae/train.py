@@ -49,21 +49,21 @@ class _Steps:
         """One gradient step on a batch of images [B, H, W, C] and labels; returns
         [sum rec, sum kl, B]."""
         with tf.GradientTape() as tape:
-            terms = self.model.loss_terms(batch["image"], training=True, labels=batch)
+            terms = self.model.loss_terms(batch["image"], training=True, labels=_ids(batch))
             loss = tf.reduce_mean(terms["reconstruction"] + beta * terms["kl"])
         variables = self.model.trainable_variables
         self.optimizer.apply_gradients(zip(tape.gradient(loss, variables), variables))
         return _sums(terms)
 
     def _eval_step_eager(self, batch):
-        return _sums(self.model.loss_terms(batch["image"], training=False, labels=batch))
+        return _sums(self.model.loss_terms(batch["image"], training=False, labels=_ids(batch)))
 
     @tf.function
     def train_steps(self, iterator, n_steps, beta):
         """Runs ``n_steps`` train steps on batches from ``iterator`` in one call."""
         totals = tf.zeros([3])
         for _ in tf.range(n_steps):
-            totals += self._train_step(next(iterator), beta)
+            totals += self._train_step(_numeric(next(iterator)), beta)
         return totals
 
     @tf.function
@@ -71,8 +71,18 @@ class _Steps:
         """[sum rec, sum kl, count] over a whole (batched) dataset, without updates."""
         totals = tf.zeros([3])
         for batch in dataset:
-            totals += self._eval_step(batch)
+            totals += self._eval_step(_numeric(batch))
         return totals
+
+
+def _numeric(batch: dict) -> dict:
+    """The batch without its string labels (XLA takes numbers only): image and label ids."""
+    return {key: value for key, value in batch.items() if value.dtype != tf.string}
+
+
+def _ids(batch: dict) -> dict:
+    """Label ids [B] by label name ("species", ...), for models that condition on labels."""
+    return {key[: -len("_id")]: value for key, value in batch.items() if key.endswith("_id")}
 
 
 def _sums(terms) -> tf.Tensor:

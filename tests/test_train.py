@@ -84,3 +84,10 @@ def test_a_checkpoint_of_another_model_gives_a_clear_error(tmp_path, villagers_t
     _configure(villagers_tfrecord, "N_EPOCHS = 2", "LATENT_DIM = 3")
     with pytest.raises(ValueError, match="does not fit this model"):
         train(tmp_path)
+
+
+def test_xla_compiled_training_matches_the_interface(tmp_path, villagers_tfrecord):
+    _configure(villagers_tfrecord, "N_EPOCHS = 1", "train.jit_compile = True")
+    run = train(tmp_path)
+    assert run.epoch == 1
+    assert summaries.read_history(tmp_path)[0]["train_reconstruction"] > 0

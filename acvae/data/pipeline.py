@@ -177,7 +177,8 @@ def input_pipeline(
 
     Returns:
       ``InputData`` whose datasets yield ``{"image": float32 [B, H, W, C], "name": string [B],
-      "species": [B], "personality": [B], "gender": [B]}``.
+      "species": [B], "personality": [B], "gender": [B]}`` plus ``"species_id"``,
+      ``"personality_id"`` and ``"gender_id"``: int32 [B] indices into ``label_values``.
 
     Raises:
       FileNotFoundError: a file or pattern matches nothing.
@@ -194,11 +195,23 @@ def input_pipeline(
             f"validation_fraction={validation_fraction}); use more villagers or another fraction"
         )
 
+    tables = {
+        label: tf.lookup.StaticHashTable(
+            tf.lookup.KeyValueTensorInitializer(
+                tf.constant(values, tf.string), tf.range(len(values), dtype=tf.int32)
+            ),
+            default_value=-1,
+        )
+        for label, values in label_values.items()
+    }
+
     def decode(serialized):
         example = tfrecord.parse_example(serialized)
         png = tf.io.decode_png(example["image"], channels=4)
         rgba = tf.image.convert_image_dtype(png, tf.float32)
         example["image"] = fit_image(rgba, shape, n_channels)
+        for label, table in tables.items():
+            example[f"{label}_id"] = table.lookup(example[label])
         return example
 
     def split(validation: bool) -> tf.data.Dataset:

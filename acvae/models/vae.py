@@ -92,8 +92,9 @@ class VAE(keras.Model):
         Args:
           images: [B, H, W, C] in [0, 1].
           training: passed to the encoder and decoder (batch normalisation).
-          labels: the batch's string label tensors [B] ("species", ...), for models that
-            condition on them (the trainer always passes them); this model ignores them.
+          labels: the batch's label ids, int32 [B] by label ("species", "personality",
+            "gender"; indices into ``InputData.label_values``), for models that condition on
+            them (the trainer always passes them); this model ignores them.
 
         Returns:
           {"reconstruction": [B] -log p(x|z), "kl": [B] KL(q(z|x) || p(z))}; the negative

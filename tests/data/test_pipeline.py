@@ -78,9 +78,14 @@ def test_labels_travel_with_images(tmp_path):
     data = pipeline.input_pipeline(path, image_shape=(4, 4), batch_size=7)
     for dataset in (data.train, data.train_eval, data.validation):
         for batch in dataset:
-            assert set(batch) == {"image", *pipeline.LABELS}
+            ids = {f"{label}_id" for label in pipeline.LABELS if label != "name"}
+            assert set(batch) == {"image", *pipeline.LABELS, *ids}
             species = [s.decode() for s in batch["species"].numpy()]
             assert species == [f"s-{n.decode()}" for n in batch["name"].numpy()]
+            for label in ("species", "personality", "gender"):
+                values = data.label_values[label]
+                decoded = [values[i] for i in batch[f"{label}_id"].numpy()]
+                assert decoded == [v.decode() for v in batch[label].numpy()]
 
 
 def test_split_is_disjoint_stable_and_independent_of_order_and_shards(tmp_path):
