@@ -9,6 +9,8 @@ from __future__ import annotations
 import pathlib
 import sys
 
+import logging
+
 from absl import app, flags
 
 FLAGS = flags.FLAGS
@@ -27,6 +29,7 @@ def default_run_dir(gin_files: list[str]) -> pathlib.Path:
 def main(argv: list[str]) -> None:
     if len(argv) > 1:
         raise app.UsageError(f"unexpected arguments: {' '.join(argv[1:])}")
+    logging.getLogger("tensorflow").setLevel(logging.WARNING)  # no per-save INFO lines
     from acvae import components, config, registry, train  # noqa: F401  (imports register)
 
     if FLAGS.list:
