@@ -7,6 +7,7 @@ changes after that). ``explain`` adds the valid names to gin's message for an un
 
 from __future__ import annotations
 
+import inspect
 import pathlib
 import re
 
@@ -35,7 +36,7 @@ def load(gin_files: list[str], gin_params: list[str], finalize: bool = True) -> 
 
 
 def explain(error: Exception) -> str:
-    """gin's message for ``error`` plus the valid names when it names an unknown component.
+    """gin's message for ``error`` plus the valid names when it names an unknown one.
 
     gin's "In call to configurable ..." trail is dropped: the message itself says what to do.
     """
@@ -48,4 +49,18 @@ def explain(error: Exception) -> str:
             message += f"\nvalid {kind}: {', '.join(registry.names(kind)) or 'none'}"
         else:
             message += "\nrun python -m acvae.main --list for every registered component"
+    match = re.search(r"Configurable '([\w.]+)' doesn't have a parameter named", message)
+    if match:
+        message += f"\nvalid parameters: {', '.join(parameters(match.group(1)))}"
     return message
+
+
+def parameters(name: str) -> list[str]:
+    """The parameter names a configurable accepts, for error messages."""
+    target = gin.get_configurable(name)
+    target = getattr(target, "__init__", target) if inspect.isclass(target) else target
+    return [
+        p.name
+        for p in inspect.signature(target).parameters.values()
+        if p.name != "self" and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)
+    ]

@@ -35,7 +35,8 @@ def test_list_shows_every_kind_of_component():
     [
         (["build_vae.encoder = @encoders.nonexistent"], "valid encoders: conv, dense"),
         (["N_CHANNELS = 2"], "n_channels"),
-        (["train.no_such_parameter = 1"], "no_such_parameter"),
+        (["train.no_such_parameter = 1"], "n_epochs, epoch_step, optimizer"),
+        (["encoders.conv.filterz = (4,)"], "valid parameters: input_shape, latent_dim, filters"),
     ],
 )
 def test_config_mistakes_fail_without_traceback(params, expected, tmp_path):
