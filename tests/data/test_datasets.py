@@ -43,7 +43,8 @@ def test_synthetic_dataset_from_gin(tmp_path):
     assert data.n_train + data.n_validation == 16 and data.n_train > data.n_validation > 0
     batch = next(iter(data.train))
     assert batch["image"].shape == (4, 20, 17, 3)
-    assert set(batch) == {"image", "name", "species", "personality", "gender"}
+    assert set(batch) == {"image", "name", "species", "personality", "gender",
+                          "species_id", "personality_id", "gender_id"}
 
 
 def test_tfrecord_dataset_from_gin(tmp_path):
