@@ -13,6 +13,7 @@ is touched.
 
 from __future__ import annotations
 
+import math
 import os
 import pathlib
 import statistics
@@ -106,6 +107,42 @@ def new_figure(figsize: tuple[float, float], dpi: float):
     from matplotlib.figure import Figure
 
     return Figure(figsize=figsize, dpi=dpi, layout="constrained")
+
+
+def image_pairs(top_images, bottom_images, cols: int, dpi: float, labels: tuple[str, str],
+                extra_height: float = 0.3):
+    """A figure of image pairs, each top image over its bottom one, ``cols`` pairs per row.
+
+    Args:
+      top_images, bottom_images: displayable images [N, H, W, 3] (see ``to_rgb``).
+      cols: pairs per row.
+      dpi: figure resolution.
+      labels: y labels of the top and bottom image of the first column.
+      extra_height: inches added for titles.
+
+    Returns:
+      ``(fig, axes)`` where ``axes[i]`` is the (top, bottom) pair of axes of pair ``i``.
+    """
+    n = len(top_images)
+    cols = min(cols, n)
+    rows = math.ceil(n / cols)
+    fig = new_figure((1.2 * cols + 0.4, 2.7 * rows + extra_height), dpi)
+    grid = fig.subplots(2 * rows, cols, squeeze=False)
+    for ax in grid.ravel():
+        ax.set_xticks([])
+        ax.set_yticks([])
+        ax.set_frame_on(False)
+    axes = []
+    for i in range(n):
+        row, col = divmod(i, cols)
+        top, bottom = grid[2 * row, col], grid[2 * row + 1, col]
+        top.imshow(top_images[i], interpolation="nearest")
+        bottom.imshow(bottom_images[i], interpolation="nearest")
+        if col == 0:
+            top.set_ylabel(labels[0], fontsize=7)
+            bottom.set_ylabel(labels[1], fontsize=7)
+        axes.append((top, bottom))
+    return fig, axes
 
 
 # ----------------------------------------------------------------------------- images

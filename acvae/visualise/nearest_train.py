@@ -9,7 +9,6 @@ the nearest validation image: a ratio well below 1 means the model reproduces it
 
 from __future__ import annotations
 
-import math
 import pathlib
 
 import numpy as np
@@ -53,25 +52,11 @@ class NearestTrain(base.Visualiser):
         index, distance = nearest(samples, train_images)
         _, val_distance = nearest(samples, base.to_rgb(base.collect(run.data.validation)["image"],
                                                        self.background))
-        n = len(samples)
-        cols = min(self.cols, n)
-        pairs = math.ceil(n / cols)
-        fig = base.new_figure((1.2 * cols + 0.4, 2.7 * pairs + 0.5), self.dpi)
-        axes = fig.subplots(2 * pairs, cols, squeeze=False)
-        for ax in axes.ravel():
-            ax.set_xticks([])
-            ax.set_yticks([])
-            ax.set_frame_on(False)
-        for i in range(n):
-            pair, col = divmod(i, cols)
-            top, bottom = axes[2 * pair, col], axes[2 * pair + 1, col]
-            top.imshow(samples[i], interpolation="nearest")
-            bottom.imshow(train_images[index[i]], interpolation="nearest")
+        fig, axes = base.image_pairs(samples, train_images[index], self.cols, self.dpi,
+                                     ("sample", "nearest train"), extra_height=0.5)
+        for i, (_, bottom) in enumerate(axes):
             name = str(train["name"][index[i]]) if "name" in train else f"#{index[i]}"
             bottom.set_title(f"{name}\nd={distance[i]:.3f}", fontsize=7)
-            if col == 0:
-                top.set_ylabel("sample", fontsize=7)
-                bottom.set_ylabel("nearest train", fontsize=7)
         train_median, val_median = float(np.median(distance)), float(np.median(val_distance))
         ratio = train_median / max(val_median, 1e-12)
         fig.suptitle(

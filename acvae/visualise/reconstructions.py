@@ -5,7 +5,6 @@ Each original (titled with its name) sits above its reconstruction: the decoded 
 
 from __future__ import annotations
 
-import math
 import pathlib
 
 import numpy as np
@@ -37,24 +36,10 @@ class Reconstructions(base.Visualiser):
         data = base.collect(getattr(run.data, self.split), limit=self.n)
         originals = base.to_rgb(data["image"], self.background)
         rebuilt = base.to_rgb(np.asarray(run.model.reconstruct(data["image"])), self.background)
-        n = len(originals)
-        cols = min(self.cols, n)
-        pairs = math.ceil(n / cols)
-        fig = base.new_figure((1.2 * cols + 0.4, 2.7 * pairs + 0.3), self.dpi)
-        axes = fig.subplots(2 * pairs, cols, squeeze=False)
-        for ax in axes.ravel():
-            ax.set_xticks([])
-            ax.set_yticks([])
-            ax.set_frame_on(False)
-        for i in range(n):
-            pair, col = divmod(i, cols)
-            top, bottom = axes[2 * pair, col], axes[2 * pair + 1, col]
-            top.imshow(originals[i], interpolation="nearest")
-            bottom.imshow(rebuilt[i], interpolation="nearest")
-            if "name" in data:
+        fig, axes = base.image_pairs(originals, rebuilt, self.cols, self.dpi,
+                                     ("original", "reconstruction"))
+        if "name" in data:
+            for i, (top, _) in enumerate(axes):
                 top.set_title(str(data["name"][i]), fontsize=7)
-            if col == 0:
-                top.set_ylabel("original", fontsize=7)
-                bottom.set_ylabel("reconstruction", fontsize=7)
         fig.suptitle(f"{self.split} reconstructions (epoch {run.epoch})", fontsize=9)
         return [base.save_figure(fig, run.figures_dir / self.filename)]
