@@ -9,9 +9,7 @@ from __future__ import annotations
 import pathlib
 import sys
 
-import logging
-
-from absl import app, flags
+from absl import app, flags, logging
 
 FLAGS = flags.FLAGS
 flags.DEFINE_multi_string("gin_file", [], "Gin config file(s), applied in order.")
@@ -29,7 +27,8 @@ def default_run_dir(gin_files: list[str]) -> pathlib.Path:
 def main(argv: list[str]) -> None:
     if len(argv) > 1:
         raise app.UsageError(f"unexpected arguments: {' '.join(argv[1:])}")
-    logging.getLogger("tensorflow").setLevel(logging.WARNING)  # no per-save INFO lines
+    if not FLAGS["verbosity"].present:
+        logging.set_verbosity(logging.WARNING)  # TensorFlow logs an INFO line per checkpoint
     from acvae import components, config, registry, train  # noqa: F401  (imports register)
 
     if FLAGS.list:
