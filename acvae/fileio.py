@@ -1,8 +1,13 @@
-"""Atomic file output: a file appears complete at its final path or not at all."""
+"""Atomic file output (a file appears complete at its final path or not at all) and write errors.
+
+``write_error`` turns a failed write (full disk, read-only folder, ...) into a short reason for
+a one-line message.
+"""
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import pathlib
 import tempfile
@@ -33,3 +38,26 @@ def write_text(path: str | os.PathLike, text: str) -> None:
     """Writes UTF-8 ``text`` to ``path`` atomically."""
     with atomic_path(path) as tmp:
         tmp.write_text(text, encoding="utf-8")
+
+
+def write_error(error: BaseException) -> str | None:
+    """A short reason for a failed write ("disk full", "permission denied", ...), or None.
+
+    Understands ``OSError`` and TensorFlow's ``tf.errors.OpError`` (checkpoints, summaries),
+    whose messages carry the operating system's text.
+    """
+    number = getattr(error, "errno", None)
+    text = str(getattr(error, "message", None) or error)
+    reasons = (
+        (errno.ENOSPC, "No space left on device", "disk full"),
+        (errno.EDQUOT, "Disk quota exceeded", "disk quota exceeded"),
+        (errno.EROFS, "Read-only file system", "read-only file system"),
+        (errno.EACCES, "Permission denied", "permission denied"),
+        (errno.EPERM, "Operation not permitted", "permission denied"),
+    )
+    for code, phrase, reason in reasons:
+        if number == code or phrase in text:
+            return reason
+    if isinstance(error, OSError):
+        return (error.strerror or type(error).__name__).lower()
+    return None

@@ -2,6 +2,8 @@
 
 Parses flags, loads gin files and bindings, finalizes the config and calls ``train``; no
 training logic lives here. ``--list`` prints every registered component.
+``--plugin=path/to/file.py`` (repeatable) imports a plugin file first; it is recorded in
+``RUN/plugins.txt`` so that tools working on the run load it again.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ FLAGS = flags.FLAGS
 flags.DEFINE_multi_string("gin_file", [], "Gin config file(s), applied in order.")
 flags.DEFINE_multi_string("gin_param", [], "Gin bindings, e.g. LATENT_DIM=2; applied last.")
 flags.DEFINE_string("run_dir", None, "Run folder (default: runs/<name of the last gin file>).")
+flags.DEFINE_multi_string("plugin", [], "A plugin .py file to import first; repeatable.")
 flags.DEFINE_bool("list", False, "Print every registered component and exit.")
 flags.DEFINE_bool("traceback", False, "Show the full traceback of an error.")
 
@@ -29,18 +32,20 @@ def main(argv: list[str]) -> None:
         raise app.UsageError(f"unexpected arguments: {' '.join(argv[1:])}")
     if not FLAGS["verbosity"].present:
         logging.set_verbosity(logging.WARNING)  # TensorFlow logs an INFO line per checkpoint
-    from acvae import components, config, registry, train  # noqa: F401  (imports register)
+    from acvae import components, config, plugins, registry, train  # noqa: F401  (registers)
 
-    if FLAGS.list:
-        print(registry.listing())
-        return
-    if not FLAGS.gin_file:
-        raise app.UsageError("give at least one --gin_file, e.g. --gin_file=configs/demo.gin")
     run_dir = pathlib.Path(FLAGS.run_dir) if FLAGS.run_dir else default_run_dir(FLAGS.gin_file)
     try:
+        plugins.load(FLAGS.plugin)
+        if FLAGS.list:
+            print(registry.listing())
+            return
+        if not FLAGS.gin_file:
+            raise app.UsageError("give at least one --gin_file, e.g. --gin_file=configs/demo.gin")
         config.load(FLAGS.gin_file, FLAGS.gin_param)
+        plugins.record(run_dir)
         train.train(run_dir)
-    except config.USER_ERRORS as error:
+    except (*config.USER_ERRORS, train.TrainingError) as error:
         if FLAGS.traceback:
             raise
         sys.exit(f"error: {config.explain(error)}")

@@ -1,7 +1,7 @@
 """Component registries: one gin module per kind of component, listed by ``--list``.
 
-Every encoder, decoder, prior, likelihood, dataset, visualiser and optimizer registers
-itself here, built-in or plugin alike::
+Every encoder, decoder, prior, likelihood, dataset, visualiser, optimizer and distribution
+strategy registers itself here, built-in or plugin alike::
 
     @registry.register("encoders")
     def conv(input_shape, latent_dim, filters=(32, 64, 128)):
@@ -17,12 +17,14 @@ import gin
 
 KINDS = (
     "datasets",
+    "models",
     "encoders",
     "decoders",
     "priors",
     "likelihoods",
     "visualisers",
     "optimizers",
+    "strategies",
 )
 
 _COMPONENTS: dict[str, dict[str, object]] = {kind: {} for kind in KINDS}

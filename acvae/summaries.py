@@ -18,6 +18,8 @@ from acvae import fileio
 
 HISTORY_FILE = "history.csv"
 CONFIG_FILE = "operative_config.gin"
+LOGS_DIR = "logs"
+SPLITS = ("train", "validation")
 METRICS = ("loss", "elbo", "reconstruction", "kl")
 HISTORY_FIELDS = (
     ("epoch",)
@@ -56,13 +58,22 @@ def write_operative_config(run_dir: str | pathlib.Path) -> None:
 
 
 class TensorBoard:
-    """Scalar and image summaries in ``RUN/logs/train`` and ``RUN/logs/validation``."""
+    """Scalar and image summaries in ``RUN/logs/train`` and ``RUN/logs/validation``.
 
-    def __init__(self, run_dir: str | pathlib.Path):
-        logs = pathlib.Path(run_dir) / "logs"
+    Steps are epochs. ``resume_after=k`` first drops every event of a step after ``k`` from
+    the existing event files (a run killed after writing the summaries of an epoch but before
+    its checkpoint trains that epoch again), so each epoch appears once however often the run
+    was interrupted.
+    """
+
+    def __init__(self, run_dir: str | pathlib.Path, resume_after: int | None = None):
+        logs = pathlib.Path(run_dir) / LOGS_DIR
+        if resume_after is not None:
+            for split in SPLITS:
+                for path in sorted((logs / split).glob("events.out.tfevents.*")):
+                    trim_events(path, resume_after)
         self._writers = {
-            split: tf.summary.create_file_writer(str(logs / split))
-            for split in ("train", "validation")
+            split: tf.summary.create_file_writer(str(logs / split)) for split in SPLITS
         }
 
     def scalars(self, split: str, values: dict[str, float], step: int) -> None:
@@ -77,5 +88,43 @@ class TensorBoard:
             tf.summary.image(name, images, max_outputs=int(images.shape[0]))
 
     def flush(self) -> None:
+        """Writes buffered events to disk (done every epoch, so a kill loses none)."""
         for writer in self._writers.values():
             writer.flush()
+
+    def close(self) -> None:
+        for writer in self._writers.values():
+            writer.close()
+
+
+def read_events(path: str | pathlib.Path) -> list:
+    """The ``tf.compat.v1.Event`` records of an event file; a truncated last record is dropped."""
+    return [tf.compat.v1.Event.FromString(record) for record in _records(path)[0]]
+
+
+def trim_events(path: str | pathlib.Path, last_step: int) -> None:
+    """Rewrites an event file without the events of steps after ``last_step`` (atomically).
+
+    A record cut short by a kill is dropped too. Leaves a file without either alone.
+    """
+    path = pathlib.Path(path)
+    records, complete = _records(path)
+    kept = [r for r in records if tf.compat.v1.Event.FromString(r).step <= last_step]
+    if complete and len(kept) == len(records):
+        return
+    with fileio.atomic_path(path) as tmp:
+        with tf.io.TFRecordWriter(str(tmp)) as writer:  # event files are TFRecord-framed
+            for record in kept:
+                writer.write(record)
+
+
+def _records(path: str | pathlib.Path) -> tuple[list[bytes], bool]:
+    """(serialized records, whether the file ended with a complete record)."""
+    records = []
+    try:
+        for record in tf.data.TFRecordDataset(str(path)):
+            records.append(record.numpy())
+    except tf.errors.DataLossError:  # the process was killed while writing the last record
+        return records, False
+    # 12 bytes of length and CRCs before each record and a 4-byte CRC after it
+    return records, sum(len(r) + 16 for r in records) == pathlib.Path(path).stat().st_size

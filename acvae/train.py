@@ -1,21 +1,34 @@
 """The training loop: the configurable root that turns a gin config into a finished run.
 
-``train`` builds data and model (``acvae.runs.experiment``), restores the latest checkpoint of
-the run folder if there is one, and runs epochs of a ``tf.function`` train step (XLA-compiled
-when ``jit_compile``; several steps per call) followed by a validation pass. After every epoch
-it appends a row to ``history.csv``, writes TensorBoard scalars and saves a checkpoint; every
-``epoch_step`` epochs it writes image summaries and calls the visualisers' ``on_epoch_end``;
-at the end, their ``on_train_end``. Running the same command again resumes where it stopped.
+``train`` builds data and model (``acvae.runs.experiment``) inside the distribution strategy's
+scope (``acvae.distribute``; one device by default) and under the mixed-precision policy, if
+any; restores the newest readable checkpoint of the run folder; and runs epochs of a
+``tf.function`` train step (replicated by the strategy; XLA-compiled when ``jit_compile``;
+several steps per call) followed by a validation pass. After every epoch it appends a row to
+``history.csv``, writes TensorBoard summaries and then saves a checkpoint; every ``epoch_step``
+epochs it calls the visualisers' ``on_epoch_end``; at the end, their ``on_train_end``.
+
+Faults: running the same command again resumes from the last checkpoint, whatever killed the
+run (history and TensorBoard rows after it are dropped, so every epoch appears once). SIGINT
+and SIGTERM stop after the current steps call and save the unfinished epoch's progress, which
+the next run completes. A NaN or infinite loss stops training before anything is saved
+(``TrainingDiverged``); an unwritable run folder or a full disk raises ``RunFolderError``.
 
 The objective is the negative ELBO per image in nats (Kingma & Welling 2014, Eq. 3) with a
 weight ``beta`` on the KL term (Higgins et al. 2017) that warms up linearly over
-``kl_warmup_epochs`` (Bowman et al. 2016): loss = reconstruction + beta * KL.
+``kl_warmup_epochs`` (Bowman et al. 2016): loss = reconstruction + beta * KL, averaged over
+the global batch (all replicas).
 """
 
 from __future__ import annotations
 
+import contextlib
 import math
 import pathlib
+import shutil
+import signal
+import tempfile
+import threading
 import time
 
 import gin
@@ -23,11 +36,25 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from acvae import losses, runs, summaries, visualise
+from acvae import distribute, fileio, losses, runs, summaries, visualise
+
+PRECISIONS = ("float32", "mixed_float16", "mixed_bfloat16")
 
 
-class TrainingDiverged(RuntimeError):
+class TrainingError(RuntimeError):
+    """Training stopped for a reason the user can fix; the message is one line."""
+
+
+class TrainingDiverged(TrainingError):
     """The loss became NaN or infinite; the last good checkpoint is kept."""
+
+
+class RunFolderError(TrainingError):
+    """The run folder cannot be written (permissions, full disk, ...)."""
+
+
+class TrainingInterrupted(KeyboardInterrupt):
+    """SIGINT or SIGTERM stopped training; its progress is saved and the run resumes."""
 
 
 def _format_seconds(seconds: float) -> str:
@@ -37,33 +64,63 @@ def _format_seconds(seconds: float) -> str:
 
 
 class _Steps:
-    """The compiled train and evaluation functions of one model and optimizer."""
+    """The compiled train and evaluation functions of one model, optimizer and strategy.
 
-    def __init__(self, model, optimizer, jit_compile: bool):
+    ``train_steps`` and ``evaluate`` return ``[sum rec, sum kl, count]`` summed over steps
+    and replicas; batches may be plain or distributed (``strategy.experimental_distribute_*``).
+    """
+
+    def __init__(self, model, optimizer, jit_compile: bool, strategy=None):
         self.model = model
         self.optimizer = optimizer
+        self.strategy = strategy or tf.distribute.get_strategy()
         self._train_step = tf.function(self._train_step_eager, jit_compile=jit_compile)
         self._eval_step = tf.function(self._eval_step_eager, jit_compile=jit_compile)
 
     def _train_step_eager(self, batch, beta):
-        """One gradient step on a batch of images [B, H, W, C] and labels; returns
-        [sum rec, sum kl, B]."""
+        """One gradient step on this replica's share of a global batch (images [b, H, W, C]
+        and label ids); returns this replica's [sum rec, sum kl, b]."""
         with tf.GradientTape() as tape:
-            terms = self.model.loss_terms(batch["image"], training=True, labels=_ids(batch))
-            loss = tf.reduce_mean(terms["reconstruction"] + beta * terms["kl"])
+            terms = self._loss_terms(batch, training=True)
+            per_image = tf.cast(terms["reconstruction"] + beta * terms["kl"], tf.float32)
+            # the mean over the global batch: every replica divides by the all-reduced count,
+            # and the optimizer sums the replicas' gradients (exact for a smaller last batch)
+            count = tf.distribute.get_replica_context().all_reduce(
+                tf.distribute.ReduceOp.SUM, tf.cast(tf.shape(per_image)[0], tf.float32)
+            )
+            loss = tf.reduce_sum(per_image) / count
+            scaled = self.optimizer.scale_loss(loss)  # loss scaling for mixed_float16
         variables = self.model.trainable_variables
-        self.optimizer.apply_gradients(zip(tape.gradient(loss, variables), variables))
+        self.optimizer.apply_gradients(zip(tape.gradient(scaled, variables), variables))
         return _sums(terms)
 
     def _eval_step_eager(self, batch):
-        return _sums(self.model.loss_terms(batch["image"], training=False, labels=_ids(batch)))
+        return _sums(self._loss_terms(batch, training=False))
+
+    def _loss_terms(self, batch, training: bool) -> dict[str, tf.Tensor]:
+        """The model's per-image terms; [0]-shaped for a replica's empty share of a last
+        batch smaller than the replica count (Keras convolutions fail on empty batches)."""
+        def terms():
+            out = self.model.loss_terms(batch["image"], training=training, labels=_ids(batch))
+            return out["reconstruction"], out["kl"]
+
+        if self.strategy.num_replicas_in_sync == 1:
+            reconstruction, kl = terms()
+        else:
+            empty = lambda: (tf.zeros([0]), tf.zeros([0]))  # noqa: E731
+            reconstruction, kl = tf.cond(tf.shape(batch["image"])[0] > 0, terms, empty)
+        return {"reconstruction": reconstruction, "kl": kl}
+
+    def _sum(self, per_replica) -> tf.Tensor:
+        return self.strategy.reduce(tf.distribute.ReduceOp.SUM, per_replica, axis=None)
 
     @tf.function
     def train_steps(self, iterator, n_steps, beta):
         """Runs ``n_steps`` train steps on batches from ``iterator`` in one call."""
         totals = tf.zeros([3])
         for _ in tf.range(n_steps):
-            totals += self._train_step(_numeric(next(iterator)), beta)
+            batch = _numeric(next(iterator))
+            totals += self._sum(self.strategy.run(self._train_step, args=(batch, beta)))
         return totals
 
     @tf.function
@@ -71,13 +128,13 @@ class _Steps:
         """[sum rec, sum kl, count] over a whole (batched) dataset, without updates."""
         totals = tf.zeros([3])
         for batch in dataset:
-            totals += self._eval_step(_numeric(batch))
+            totals += self._sum(self.strategy.run(self._eval_step, args=(_numeric(batch),)))
         return totals
 
 
 def _numeric(batch: dict) -> dict:
     """The batch without its string labels (XLA takes numbers only): image and label ids."""
-    return {key: value for key, value in batch.items() if value.dtype != tf.string}
+    return {k: v for k, v in batch.items() if getattr(v, "dtype", None) != tf.string}
 
 
 def _ids(batch: dict) -> dict:
@@ -104,18 +161,77 @@ def _metrics(totals, beta: float) -> dict[str, float]:
     }
 
 
-def _restore(state, manager, run_dir: pathlib.Path) -> int:
-    """Restores the latest checkpoint into ``state``; returns the restored epoch (0 if none)."""
-    if manager.latest_checkpoint is None:
-        return 0
+class _StopSignals:
+    """While active, SIGINT and SIGTERM only set ``received``; a second one stops at once.
+
+    Handlers are installed from the main thread only (Python's rule) and restored on exit.
+    """
+
+    def __init__(self):
+        self.received: str | None = None
+        self._previous = {}
+
+    def __enter__(self):
+        if threading.current_thread() is threading.main_thread():
+            for number in (signal.SIGINT, signal.SIGTERM):
+                self._previous[number] = signal.signal(number, self._handle)
+        return self
+
+    def _handle(self, number, frame):
+        if self.received is not None:
+            raise KeyboardInterrupt
+        self.received = signal.Signals(number).name
+        print(f"{self.received} received: saving progress after the current steps "
+              "(send it again to stop at once)", flush=True)
+
+    def __exit__(self, *exc):
+        for number, handler in self._previous.items():
+            signal.signal(number, handler)
+
+
+@contextlib.contextmanager
+def _writing(what: pathlib.Path | str, resume_hint: str):
+    """Turns a failed write of ``what`` into a one-line ``RunFolderError``."""
     try:
-        state.restore(manager.latest_checkpoint).assert_existing_objects_matched()
-    except (AssertionError, ValueError, tf.errors.OpError) as error:
-        raise ValueError(
-            f"the checkpoint in {run_dir} does not fit this model ({str(error).splitlines()[0]}); "
-            "use another --run_dir or the config that made it"
+        yield
+    except (OSError, tf.errors.OpError) as error:
+        reason = fileio.write_error(error)
+        if reason is None:
+            raise
+        raise RunFolderError(f"{reason} while writing {what}; {resume_hint}") from None
+
+
+def _prepare_run_folder(run_dir: pathlib.Path) -> None:
+    """Creates ``run_dir`` and checks that it takes files; one-line ``RunFolderError`` if not."""
+    try:
+        run_dir.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=run_dir) as probe:
+            probe.write(b"acvae")
+    except OSError as error:
+        reason = fileio.write_error(error) or str(error)
+        raise RunFolderError(
+            f"cannot write the run folder {run_dir} ({reason}); choose another --run_dir"
         ) from None
-    return int(state.epoch.numpy())
+
+
+def _set_precision(precision: str | None) -> None:
+    if precision is not None and precision not in PRECISIONS:
+        raise ValueError(
+            f"train.precision must be None or one of {', '.join(PRECISIONS)}, got {precision!r}"
+        )
+    keras.mixed_precision.set_global_policy(precision or "float32")
+
+
+def _optimizer(optimizer, strategy, precision: str | None):
+    """The optimizer, created in ``strategy``'s scope (gin creates it before ``train`` runs)
+    and wrapped for dynamic loss scaling under ``mixed_float16``."""
+    if optimizer is None:
+        optimizer = keras.optimizers.Adam(1e-3)
+    elif getattr(optimizer, "_distribution_strategy", strategy) is not strategy:
+        optimizer = type(optimizer).from_config(optimizer.get_config())
+    if precision == "mixed_float16":
+        optimizer = keras.optimizers.LossScaleOptimizer(optimizer)
+    return optimizer
 
 
 @gin.configurable(module="acvae", denylist=["run_dir"])
@@ -132,6 +248,8 @@ def train(
     visualisers=(),
     summary_images: int = 8,
     checkpoints_to_keep: int = 3,
+    strategy=None,
+    precision: str | None = None,
 ) -> runs.Run:
     """Trains (or resumes training of) the configured VAE into ``run_dir``.
 
@@ -149,87 +267,191 @@ def train(
       visualisers: objects with ``on_epoch_end(run, epoch)`` and ``on_train_end(run)``.
       summary_images: validation images whose reconstructions go to TensorBoard.
       checkpoints_to_keep: how many epoch checkpoints to keep.
+      strategy: a ``tf.distribute.Strategy`` (``@strategies.mirrored()``); None: one device.
+      precision: None (float32), ``"mixed_float16"`` (GPU; with dynamic loss scaling) or
+        ``"mixed_bfloat16"`` (CPU, TPU, recent GPUs); losses are computed in float32.
 
     Returns:
       The finished ``Run``.
+
+    Raises:
+      TrainingDiverged: the loss became NaN or infinite (the last good checkpoint is kept).
+      RunFolderError: the run folder cannot be written.
+      TrainingInterrupted: SIGINT or SIGTERM (progress saved; the same call resumes).
+      ValueError: bad arguments or a checkpoint of another model.
     """
     if n_epochs < 1 or epoch_step < 1 or steps_per_call < 1:
         raise ValueError("n_epochs, epoch_step and steps_per_call must be at least 1")
+    strategy = strategy if strategy is not None else tf.distribute.get_strategy()
     run_dir = pathlib.Path(run_dir)
-    run_dir.mkdir(parents=True, exist_ok=True)
-    keras.utils.set_random_seed(seed)
-    data, model = runs.experiment()
-    optimizer = optimizer if optimizer is not None else keras.optimizers.Adam(1e-3)
-    optimizer.build(model.trainable_variables)
+    chief = distribute.is_chief(strategy)
+    if chief:
+        _prepare_run_folder(run_dir)
+    previous_policy = keras.mixed_precision.global_policy()
+    _set_precision(precision)
+    try:
+        keras.utils.set_random_seed(seed)
+        with strategy.scope():
+            data, model = runs.experiment()
+            optimizer = _optimizer(optimizer, strategy, precision)
+            optimizer.build(model.trainable_variables)
+        state = runs.checkpoint(model, optimizer)
+        if jit_compile is None:
+            jit_compile = bool(tf.config.list_physical_devices("GPU"))
+        loop = _Loop(run_dir, data, model, state, _Steps(model, optimizer, jit_compile, strategy),
+                     strategy, chief, checkpoints_to_keep)
+        with _StopSignals() as signals:
+            return loop.run(n_epochs, epoch_step, beta, kl_warmup_epochs, steps_per_call,
+                            visualisers, summary_images, signals)
+    finally:
+        keras.mixed_precision.set_global_policy(previous_policy)
 
-    state = runs.checkpoint(model, optimizer)
-    manager = tf.train.CheckpointManager(
-        state, str(run_dir / runs.CHECKPOINT_DIR), max_to_keep=checkpoints_to_keep
-    )
-    epoch = _restore(state, manager, run_dir)
-    history = [row for row in summaries.read_history(run_dir) if row["epoch"] <= epoch]
-    run = runs.Run(run_dir=run_dir, model=model, data=data, history=history, epoch=epoch)
-    print(
-        f"data: {data.n_train} training and {data.n_validation} validation images of "
-        f"{data.image_shape[0]}x{data.image_shape[1]}x{data.n_channels}; "
-        f"model: {model.count_params():,} parameters; "
-        + (f"resuming after epoch {epoch}" if epoch else f"run folder {run_dir}"),
-        flush=True,
-    )
 
-    if jit_compile is None:
-        jit_compile = bool(tf.config.list_physical_devices("GPU"))
-    steps = _Steps(model, optimizer, jit_compile)
-    tensorboard = summaries.TensorBoard(run_dir)
-    shown = next(iter(data.validation.unbatch().batch(summary_images)))["image"]
-    steps_per_epoch = math.ceil(data.n_train / data.batch_size)
-    started, first_epoch = time.perf_counter(), epoch
-    while epoch < n_epochs:
-        epoch_start = time.perf_counter()
-        beta_now = losses.kl_warmup_beta(epoch, beta, kl_warmup_epochs)
-        beta_tensor = tf.constant(beta_now, tf.float32)
-        iterator = iter(data.train)
-        totals = tf.zeros([3])
-        for done in range(0, steps_per_epoch, steps_per_call):
-            n_steps = tf.constant(min(steps_per_call, steps_per_epoch - done))
-            totals += steps.train_steps(iterator, n_steps, beta_tensor)
-            if epoch == first_epoch and done == 0:
-                summaries.write_operative_config(run_dir)
-        train_metrics = _metrics(totals, beta_now)
-        val_metrics = _metrics(steps.evaluate(data.validation), beta_now)
-        if not all(math.isfinite(v) for v in (*train_metrics.values(), *val_metrics.values())):
-            raise TrainingDiverged(
-                f"loss became {train_metrics['loss']} in epoch {epoch + 1}: lower the learning "
-                f"rate or check the data; the checkpoint of epoch {epoch} is kept in {run_dir}"
-            )
-        epoch += 1
-        seconds = time.perf_counter() - epoch_start
-        row = {"epoch": epoch, "beta": beta_now, "seconds": seconds}
-        row.update({f"train_{k}": v for k, v in train_metrics.items()})
-        row.update({f"val_{k}": v for k, v in val_metrics.items()})
-        run.history.append(row)
-        run.epoch = epoch
-        summaries.write_history(run_dir, run.history)
-        state.epoch.assign(epoch)
-        manager.save(checkpoint_number=epoch)
-        tensorboard.scalars("train", {**train_metrics, "beta": beta_now}, epoch)
-        tensorboard.scalars("validation", val_metrics, epoch)
-        if epoch % epoch_step == 0 or epoch == n_epochs:
-            tensorboard.images("validation", "reconstructions", model.reconstruct(shown), epoch)
-            for visualiser in visualisers:
-                visualiser.on_epoch_end(run, epoch)
-        elapsed = time.perf_counter() - started
-        eta = elapsed / (epoch - first_epoch) * (n_epochs - epoch)
+class _Loop:
+    """The epochs of one ``train`` call: restore, train, validate, write, checkpoint."""
+
+    def __init__(self, run_dir, data, model, state, steps, strategy, chief, checkpoints_to_keep):
+        self.run_dir, self.data, self.model, self.state = run_dir, data, model, state
+        self.steps, self.strategy, self.chief = steps, strategy, chief
+        checkpoint_dir = run_dir / runs.CHECKPOINT_DIR
+        self.epoch = int(state.epoch.numpy()) if runs.restore(state, checkpoint_dir) else 0
+        # non-chief workers save to a private folder they delete (the collective save needs
+        # every worker; only the chief's checkpoints count)
+        self._scratch = None if chief else tempfile.mkdtemp(
+            prefix=f"acvae-{distribute.worker_id(strategy)}-")
+        self.manager = tf.train.CheckpointManager(
+            state, self._scratch or str(checkpoint_dir), max_to_keep=checkpoints_to_keep
+        )
+        history = [row for row in summaries.read_history(run_dir) if row["epoch"] <= self.epoch]
+        self.live = runs.Run(run_dir=run_dir, model=model, data=data, history=history,
+                             epoch=self.epoch)
+        self.train_data = strategy.experimental_distribute_dataset(data.train.map(_numeric))
+        self.validation = strategy.experimental_distribute_dataset(data.validation.map(_numeric))
+        self.tensorboard = (
+            summaries.TensorBoard(run_dir, resume_after=self.epoch) if chief else None
+        )
+
+    def _hint(self) -> str:
+        return f"fix it and run the same command again to resume after epoch {self.epoch}"
+
+    def run(self, n_epochs, epoch_step, beta, kl_warmup_epochs, steps_per_call, visualisers,
+            summary_images, signals) -> runs.Run:
+        data, step = self.data, int(self.state.step.numpy())
         print(
-            f"epoch {epoch}/{n_epochs}  train loss {train_metrics['loss']:.1f} "
-            f"(rec {train_metrics['reconstruction']:.1f}, kl {train_metrics['kl']:.2f})  "
-            f"val loss {val_metrics['loss']:.1f}  beta {beta_now:.2f}  "
-            f"{seconds:.1f}s  ETA {_format_seconds(eta)}",
+            f"data: {data.n_train} training and {data.n_validation} validation images of "
+            f"{data.image_shape[0]}x{data.image_shape[1]}x{data.n_channels}; "
+            f"model: {self.model.count_params():,} parameters; "
+            + (f"resuming after epoch {self.epoch}" + (f" (+{step} steps)" if step else "")
+               if self.epoch or step else f"run folder {self.run_dir}")
+            + (f"; {self.strategy.num_replicas_in_sync} replicas"
+               if self.strategy.num_replicas_in_sync > 1 else ""),
             flush=True,
         )
-    tensorboard.flush()
-    if not (run_dir / summaries.CONFIG_FILE).exists():
-        summaries.write_operative_config(run_dir)
-    for path in visualise.train_end(visualisers, run):
-        print(f"wrote {path}", flush=True)
-    return run
+        shown = next(iter(data.validation.unbatch().batch(summary_images)))["image"]
+        steps_per_epoch = math.ceil(data.n_train / data.batch_size)
+        started, first_epoch = time.perf_counter(), self.epoch
+        while self.epoch < n_epochs:
+            epoch_start = time.perf_counter()
+            beta_now = losses.kl_warmup_beta(self.epoch, beta, kl_warmup_epochs)
+            totals = self._train_epoch(steps_per_epoch, steps_per_call, beta_now, signals)
+            train_metrics = _metrics(totals, beta_now)
+            val_metrics = _metrics(self.steps.evaluate(self.validation), beta_now)
+            self._check_finite(train_metrics, val_metrics)
+            self.epoch += 1
+            seconds = time.perf_counter() - epoch_start
+            frame = self.epoch % epoch_step == 0 or self.epoch == n_epochs
+            self._end_epoch(train_metrics, val_metrics, beta_now, seconds, shown if frame else None)
+            if self.chief and frame:
+                for visualiser in visualisers:
+                    visualiser.on_epoch_end(self.live, self.epoch)
+            elapsed = time.perf_counter() - started
+            eta = elapsed / (self.epoch - first_epoch) * (n_epochs - self.epoch)
+            print(
+                f"epoch {self.epoch}/{n_epochs}  train loss {train_metrics['loss']:.1f} "
+                f"(rec {train_metrics['reconstruction']:.1f}, kl {train_metrics['kl']:.2f})  "
+                f"val loss {val_metrics['loss']:.1f}  beta {beta_now:.2f}  "
+                f"{seconds:.1f}s  ETA {_format_seconds(eta)}",
+                flush=True,
+            )
+            if signals.received:
+                raise TrainingInterrupted(
+                    f"{signals.received}: stopped after epoch {self.epoch} (checkpoint saved); "
+                    f"run the same command again to resume")
+        return self._finish(visualisers)
+
+    def _train_epoch(self, steps_per_epoch, steps_per_call, beta_now, signals) -> tf.Tensor:
+        """Train totals of the epoch after ``self.epoch``, continuing a saved unfinished one."""
+        done = min(int(self.state.step.numpy()), steps_per_epoch)
+        totals = tf.convert_to_tensor(self.state.partial) if done else tf.zeros([3])
+        iterator, beta_tensor = iter(self.train_data), tf.constant(beta_now, tf.float32)
+        while done < steps_per_epoch:
+            n_steps = min(steps_per_call, steps_per_epoch - done)
+            totals += self.steps.train_steps(iterator, tf.constant(n_steps), beta_tensor)
+            done += n_steps
+            if self.chief and not (self.run_dir / summaries.CONFIG_FILE).exists():
+                with _writing(self.run_dir / summaries.CONFIG_FILE, self._hint()):
+                    summaries.write_operative_config(self.run_dir)
+            if signals.received and done < steps_per_epoch:
+                self._save_unfinished(done, totals, beta_now, signals.received)
+        return totals
+
+    def _save_unfinished(self, done, totals, beta_now, signal_name) -> None:
+        """Saves an unfinished epoch (as checkpoint ``epoch + 1``) and stops."""
+        metrics = _metrics(totals, beta_now)
+        self._check_finite(metrics, {})
+        self.state.step.assign(done)
+        self.state.partial.assign(totals)
+        with _writing(self.run_dir / runs.CHECKPOINT_DIR, self._hint()):
+            self.manager.save(checkpoint_number=self.epoch + 1)
+        raise TrainingInterrupted(
+            f"{signal_name}: stopped in epoch {self.epoch + 1} after {done} steps (progress "
+            f"saved); run the same command again to resume")
+
+    def _check_finite(self, train_metrics, val_metrics) -> None:
+        for split, metrics in (("training", train_metrics), ("validation", val_metrics)):
+            if metrics and not all(math.isfinite(v) for v in metrics.values()):
+                kept = (f"the checkpoint of epoch {self.epoch} is kept in {self.run_dir}"
+                        if self.epoch else "no checkpoint was saved")
+                raise TrainingDiverged(
+                    f"{split} loss became {metrics['loss']} in epoch {self.epoch + 1}: the "
+                    f"learning rate is probably too high (or the data holds NaN/Inf values); "
+                    f"{kept}")
+
+    def _end_epoch(self, train_metrics, val_metrics, beta_now, seconds, shown) -> None:
+        """History row, then TensorBoard summaries (reconstructions of ``shown`` unless None),
+        then the checkpoint: a kill in between is undone on resume (history rows and events
+        after the checkpoint's epoch are dropped)."""
+        row = {"epoch": self.epoch, "beta": beta_now, "seconds": seconds}
+        row.update({f"train_{k}": v for k, v in train_metrics.items()})
+        row.update({f"val_{k}": v for k, v in val_metrics.items()})
+        self.live.history.append(row)
+        self.live.epoch = self.epoch
+        hint = (f"run the same command again (after fixing it) to resume after epoch "
+                f"{self.epoch - 1}")
+        if self.chief:
+            with _writing(self.run_dir / summaries.HISTORY_FILE, hint):
+                summaries.write_history(self.run_dir, self.live.history)
+            with _writing(self.run_dir / summaries.LOGS_DIR, hint):
+                self.tensorboard.scalars("train", {**train_metrics, "beta": beta_now}, self.epoch)
+                self.tensorboard.scalars("validation", val_metrics, self.epoch)
+                if shown is not None:
+                    self.tensorboard.images("validation", "reconstructions",
+                                            self.model.reconstruct(shown), self.epoch)
+                self.tensorboard.flush()
+        self.state.epoch.assign(self.epoch)
+        self.state.step.assign(0)
+        self.state.partial.assign(tf.zeros([3]))
+        with _writing(self.run_dir / runs.CHECKPOINT_DIR, hint):
+            self.manager.save(checkpoint_number=self.epoch)
+
+    def _finish(self, visualisers) -> runs.Run:
+        if self._scratch:
+            shutil.rmtree(self._scratch, ignore_errors=True)
+        if not self.chief:
+            return self.live
+        self.tensorboard.close()
+        if not (self.run_dir / summaries.CONFIG_FILE).exists():
+            summaries.write_operative_config(self.run_dir)
+        for path in visualise.train_end(visualisers, self.live):
+            print(f"wrote {path}", flush=True)
+        return self.live

@@ -91,3 +91,24 @@ def test_xla_compiled_training_matches_the_interface(tmp_path, villagers_tfrecor
     run = train(tmp_path)
     assert run.epoch == 1
     assert summaries.read_history(tmp_path)[0]["train_reconstruction"] > 0
+
+
+@pytest.mark.parametrize("precision", ["mixed_bfloat16", "mixed_float16"])
+def test_mixed_precision_trains_in_float32_losses_and_restores_the_policy(
+    precision, tmp_path, villagers_tfrecord
+):
+    import keras
+
+    _configure(villagers_tfrecord, "N_EPOCHS = 1", f"train.precision = '{precision}'")
+    run = train(tmp_path)
+    assert keras.mixed_precision.global_policy().name == "float32"  # nothing leaks
+    assert run.model.encoder.compute_dtype == precision.split("_")[1]
+    assert run.model.encoder.weights[0].dtype == "float32"  # float32 master weights
+    row = summaries.read_history(tmp_path)[0]
+    assert 0 < row["train_reconstruction"] < 1e6 and row["val_loss"] > 0
+
+
+def test_an_unknown_precision_lists_the_valid_ones(tmp_path, villagers_tfrecord):
+    _configure(villagers_tfrecord, "train.precision = 'float8'")
+    with pytest.raises(ValueError, match="mixed_float16, mixed_bfloat16"):
+        train(tmp_path)

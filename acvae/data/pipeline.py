@@ -2,7 +2,8 @@
 
 Reads one or more TFRecord files (shards are interleaved), decodes each RGBA PNG to 1, 3 or 4
 channels, resizes it into ``image_shape`` keeping its aspect ratio and padding the rest
-(transparent for 4 channels, white for 1 and 3), scales to [0, 1], caches, shuffles the training
+(transparent for 4 channels, white for 1 and 3), scales to [0, 1], caches (in memory when the
+decoded split fits a budget, else streams in constant memory, or on disk), shuffles the training
 split, batches and prefetches. Labels travel with the images. The train/validation split is a
 stable hash of the villager name (FarmHash fingerprint), so it is the same in every epoch, every
 run and every file order, and a validation villager never reaches training.
@@ -11,6 +12,8 @@ run and every file order, and a validation villager never reaches training.
 from __future__ import annotations
 
 import dataclasses
+import glob
+import os
 from collections.abc import Sequence
 
 import gin
@@ -152,6 +155,29 @@ def _check_arguments(image_shape, n_channels, batch_size, validation_fraction) -
     return shape
 
 
+def decoded_megabytes(n_images: int, image_shape: Sequence[int], n_channels: int) -> float:
+    """Memory of ``n_images`` decoded float32 images [H, W, C], in MB (2**20 bytes)."""
+    height, width = image_shape
+    return n_images * height * width * n_channels * 4 / 2**20
+
+
+def _cache_choice(cache, n_images, image_shape, n_channels, budget_mb) -> bool | str:
+    """``cache`` resolved: True (memory), False, or a file prefix (str)."""
+    if cache is None:
+        return decoded_megabytes(n_images, image_shape, n_channels) <= budget_mb
+    if isinstance(cache, (bool, np.bool_)):
+        return bool(cache)
+    if isinstance(cache, (str, os.PathLike)) and str(cache):
+        prefix = os.fspath(cache)
+        os.makedirs(os.path.dirname(os.path.abspath(prefix)), exist_ok=True)
+        for lockfile in glob.glob(f"{glob.escape(prefix)}.*.lockfile"):
+            os.remove(lockfile)  # left by a killed run; tf.data then rewrites that cache
+        return prefix
+    raise ValueError(
+        f"cache must be None (in memory when it fits), True, False or a file path, got {cache!r}"
+    )
+
+
 @gin.configurable(module="acvae")
 def input_pipeline(
     files: str | Sequence[str],
@@ -160,8 +186,9 @@ def input_pipeline(
     batch_size: int = 16,
     validation_fraction: float = 0.25,
     shuffle_buffer: int = 1024,
-    cache: bool = True,
+    cache: bool | str | None = None,
     seed: int = 0,
+    cache_budget_mb: float = 1024,
 ) -> InputData:
     """Builds the training and validation datasets from villager TFRecords.
 
@@ -172,8 +199,13 @@ def input_pipeline(
       batch_size: examples per batch; the last batch may be smaller.
       validation_fraction: expected share of villagers held out, by a stable hash of the name.
       shuffle_buffer: training shuffle buffer size.
-      cache: keep decoded images in memory after the first pass.
+      cache: keep decoded images after the first pass: None (default) in memory when both
+        splits fit in ``cache_budget_mb``, else not at all (every epoch streams from the
+        files, in constant memory); True: in memory; False: never; a path: in files
+        ``<path>.train*`` and ``<path>.validation*`` on disk (delete them when the data changes).
       seed: the training shuffle order (it still changes every epoch).
+      cache_budget_mb: memory allowed for ``cache=None``; the decoded size is estimated as
+        villagers x H x W x C x 4 bytes.
 
     Returns:
       ``InputData`` whose datasets yield ``{"image": float32 [B, H, W, C], "name": string [B],
@@ -195,6 +227,7 @@ def input_pipeline(
             f"validation_fraction={validation_fraction}); use more villagers or another fraction"
         )
 
+    cache = _cache_choice(cache, n_train + n_validation, shape, n_channels, cache_budget_mb)
     tables = {
         label: tf.lookup.StaticHashTable(
             tf.lookup.KeyValueTensorInitializer(
@@ -222,6 +255,8 @@ def input_pipeline(
             )
         )
         examples = examples.map(decode, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+        if isinstance(cache, str):
+            return examples.cache(f"{cache}.{'validation' if validation else 'train'}")
         return examples.cache() if cache else examples
 
     train_examples, validation_examples = split(False), split(True)

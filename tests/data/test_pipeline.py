@@ -145,3 +145,30 @@ def test_bad_files(tmp_path):
     one = write_villagers(tmp_path / "one.tfrecord", NAMES[:1])
     with pytest.raises(ValueError, match="split is empty"):
         pipeline.input_pipeline(one)
+
+
+def test_cache_defaults_to_memory_only_when_the_decoded_data_fits():
+    assert pipeline.decoded_megabytes(40_000, (64, 64), 4) == pytest.approx(2500)
+    assert pipeline._cache_choice(None, 400, (64, 64), 4, budget_mb=1024) is True
+    assert pipeline._cache_choice(None, 40_000, (64, 64), 4, budget_mb=1024) is False
+    assert pipeline._cache_choice(True, 40_000, (64, 64), 4, budget_mb=1) is True
+    assert pipeline._cache_choice(False, 1, (8, 8), 4, budget_mb=1024) is False
+    with pytest.raises(ValueError, match="None .* True, False or a file path"):
+        pipeline._cache_choice(3, 1, (8, 8), 4, budget_mb=1024)
+
+
+@pytest.mark.parametrize("cache", [None, True, False, "file"])
+def test_every_cache_choice_gives_the_same_data(cache, tmp_path):
+    path = write_villagers(tmp_path / "v.tfrecord", NAMES[:30], shards=3)
+    if cache == "file":
+        cache = str(tmp_path / "cache" / "villagers")
+    reference = pipeline.input_pipeline(path, image_shape=(4, 4), batch_size=4, cache=True)
+    data = pipeline.input_pipeline(path, image_shape=(4, 4), batch_size=4, cache=cache,
+                                   cache_budget_mb=0 if cache is None else 1024)
+    for _ in range(2):  # the second pass reads the cache, if any
+        assert collect(data.validation) == collect(reference.validation)
+        assert collect(data.train_eval) == collect(reference.train_eval)
+        assert sorted(collect(data.train)) == sorted(collect(reference.train))
+    if isinstance(cache, str):
+        assert list((tmp_path / "cache").glob("villagers.train*"))
+        assert list((tmp_path / "cache").glob("villagers.validation*"))
