@@ -211,6 +211,7 @@ def build_vae(
     decoder=decoders.conv,
     prior=priors.StandardNormal,
     likelihood=likelihoods.Bernoulli,
+    label_values=None,
 ) -> VAE:
     """Builds a VAE from component factories and checks them against the interface.
 
@@ -225,6 +226,8 @@ def build_vae(
       decoder: ``fn(latent_dim, output_shape) -> keras.Model`` [B, L] -> [B, H, W, C * P].
       prior: ``fn(latent_dim, encoder, input_shape) -> Prior``.
       likelihood: ``fn(n_channels) -> Likelihood`` with ``params_per_channel`` P.
+      label_values: the dataset's label vocabularies, passed to every model factory by
+        ``acvae.runs.experiment``; this unconditional VAE does not use them.
 
     Returns:
       A built ``VAE`` (all variables exist, so checkpoints restore into it).

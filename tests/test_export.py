@@ -1,0 +1,85 @@
+"""Tests for acvae.export: a SavedModel that plain TensorFlow loads in a fresh process."""
+
+import json
+import re
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from acvae import export, runs
+from tests.plugins.tiny_trained import trained_run
+
+TF_LOG = re.compile(r"^(WARNING: All log messages before absl|[IWE]\d{4} )")
+
+LOAD_AND_DECODE = textwrap.dedent("""
+    import sys
+    import numpy as np
+    import tensorflow as tf
+
+    model = tf.saved_model.load(sys.argv[1])
+    z = np.load(sys.argv[2])
+    images = model.decode(tf.constant(z))["images"].numpy()
+    encoded = model.encode(tf.constant(images))
+    samples = model.sample(tf.constant(3))["images"]
+    serving = model.signatures["decode"](z=tf.constant(z))["images"].numpy()
+    np.save(sys.argv[3], images)
+    assert np.allclose(images, serving)
+    assert tuple(encoded["mean"].shape) == tuple(encoded["logvar"].shape) == z.shape
+    assert samples.shape[0] == 3 and int(model.latent_dim) == z.shape[1]
+    assert not [m for m in sys.modules if m.split(".")[0] in ("acvae", "gin", "plugins")]
+    print("ok", model.image_shape.numpy().tolist())
+""")
+
+
+def test_export_loads_and_decodes_in_a_fresh_process_without_acvae(tmp_path_factory, tmp_path):
+    run_dir = trained_run(tmp_path_factory, "demo")
+    out = tmp_path / "export"
+    assert export.run(["--run_dir", str(run_dir), "--out", str(out)]) == out
+    info = json.loads((out / export.SIGNATURE_FILE).read_text())
+    assert info["image_shape"] == [16, 16, 4] and info["latent_dim"] == 2
+    assert set(info["functions"]) == {"encode", "decode", "sample"}
+    assert "tf.saved_model.load" in (out / export.README_FILE).read_text()
+
+    z = np.random.default_rng(0).normal(size=(4, 2)).astype(np.float32)
+    np.save(tmp_path / "z.npy", z)
+    script = tmp_path / "load.py"
+    script.write_text(LOAD_AND_DECODE)
+    result = subprocess.run(
+        [sys.executable, "-I", str(script), str(out), str(tmp_path / "z.npy"),
+         str(tmp_path / "images.npy")],
+        cwd=tmp_path, capture_output=True, text=True, timeout=300,
+    )
+    stderr = "\n".join(l for l in result.stderr.splitlines() if not TF_LOG.match(l))
+    assert result.returncode == 0, stderr
+    assert result.stdout.strip() == "ok [16, 16, 4]"
+    decoded = np.load(tmp_path / "images.npy")
+    model = runs.load_run(run_dir).model
+    np.testing.assert_allclose(decoded, model.decode_mean(z), atol=1e-5)
+    assert decoded.min() >= 0.0 and decoded.max() <= 1.0
+
+
+def test_conditional_export_has_species_functions(tmp_path_factory, tmp_path):
+    run_dir = trained_run(tmp_path_factory, "conditional")
+    out = export.run(["--run_dir", str(run_dir), "--out", str(tmp_path / "export")])
+    info = json.loads((out / export.SIGNATURE_FILE).read_text())
+    frog = info["species"].index("Frog")
+    loaded = tf.saved_model.load(str(out))
+    z = tf.zeros([2, 2])
+    images = loaded.decode_species(z, tf.constant([frog, frog]))["images"]
+    expected = runs.load_run(run_dir).model.decode_mean_for(z, tf.constant([frog, frog]))
+    np.testing.assert_allclose(images, expected, atol=1e-5)
+    again = export.run(["--run_dir", str(run_dir), "--out", str(out)])  # replaces the export
+    assert again == out and (out / export.SIGNATURE_FILE).exists()
+
+
+def test_export_refuses_to_overwrite_another_folder(tmp_path_factory, tmp_path):
+    run_dir = trained_run(tmp_path_factory, "demo")
+    (tmp_path / "precious").mkdir()
+    (tmp_path / "precious" / "thesis.txt").write_text("keep")
+    with pytest.raises(SystemExit, match="error: .*precious exists and is not an acvae export"):
+        export.run(["--run_dir", str(run_dir), "--out", str(tmp_path / "precious")])
+    assert (tmp_path / "precious" / "thesis.txt").read_text() == "keep"

@@ -1,0 +1,153 @@
+"""Plugins from outside the package: a file given by path, a module on sys.path, broken ones."""
+
+import importlib
+import re
+import subprocess
+import sys
+import textwrap
+import traceback
+
+import gin
+import pytest
+
+from acvae import components, config, plugins, registry, runs, summaries  # noqa: F401
+from acvae.models.vae import build_vae
+from acvae.train import train
+from tests.conftest import REPO
+
+TF_LOG = re.compile(r"^(WARNING: All log messages before absl|[IWE]\d{4} )")
+
+# The README's "Write a plugin" example, with the registered name as a parameter.
+ENCODER_PLUGIN = '''
+"""A small MLP encoder, as a plugin."""
+import math
+import keras
+from acvae import registry
+
+
+@registry.register("encoders", "{name}")
+def {name}(input_shape, latent_dim, units=32):
+    """Flatten, one hidden layer, dense to the posterior."""
+    images = keras.Input(shape=input_shape)
+    x = keras.layers.Reshape((math.prod(input_shape),))(images)
+    x = keras.layers.Dense(units, activation="relu")(x)
+    return keras.Model(images, keras.layers.Dense({width})(x))
+'''
+
+
+def write_plugin(folder, name, width="2 * latent_dim"):
+    path = folder / f"{name}.py"
+    path.write_text(ENCODER_PLUGIN.format(name=name, width=width))
+    return path
+
+
+def _main(*args, cwd):
+    result = subprocess.run([sys.executable, "-m", "acvae.main", *args], cwd=cwd,
+                            capture_output=True, text=True, timeout=600)
+    result.stderr = "\n".join(l for l in result.stderr.splitlines() if not TF_LOG.match(l))
+    return result
+
+
+def test_a_plugin_file_registers_once_and_builds(tmp_path):
+    path = write_plugin(tmp_path, "file_mlp")
+    (module,) = plugins.load([path])
+    assert plugins.load([str(path)]) == [module]  # loading it again is a no-op
+    assert "@encoders.file_mlp" in registry.listing()
+    gin.parse_config("encoders.file_mlp.units = 8")
+    model = build_vae((8, 8), 3, latent_dim=2, encoder=gin.get_configurable("encoders.file_mlp"))
+    assert tuple(model.encoder.output.shape) == (None, 4)
+    assert model.encoder.layers[2].units == 8
+    assert path.resolve() in plugins.loaded()
+
+
+def test_loading_a_package_plugin_by_path_and_by_name_registers_once():
+    (by_path,) = plugins.load([REPO / "plugins" / "residual.py"])
+    assert by_path is importlib.import_module("plugins.residual")
+
+
+def test_a_module_on_sys_path_is_switched_on_by_a_gin_import_line(tmp_path, monkeypatch):
+    folder = tmp_path / "elsewhere"
+    folder.mkdir()
+    write_plugin(folder, "syspath_mlp")
+    monkeypatch.syspath_prepend(str(folder))
+    extra = tmp_path / "use_plugin.gin"
+    extra.write_text("import syspath_mlp\nbuild_vae.encoder = @encoders.syspath_mlp\n"
+                     "encoders.syspath_mlp.units = 8\n")
+    config.load([str(REPO / "configs/demo.gin"), str(REPO / "configs/test.gin"), str(extra)],
+                [], finalize=False)
+    _, model = runs.experiment()
+    assert model.encoder.layers[2].units == 8
+    operative = gin.operative_config_str()
+    assert "import syspath_mlp" in operative and "syspath_mlp.units = 8" in operative
+    # A file path naming the same module is not imported a second time.
+    assert plugins.load([folder / "syspath_mlp.py"]) == [sys.modules["syspath_mlp"]]
+
+
+def test_a_plugin_breaking_the_interface_fails_at_build_time_naming_it(tmp_path):
+    plugins.load([write_plugin(tmp_path, "wrong_mlp", width="2 * latent_dim + 1")])
+    config.load([str(REPO / "configs/demo.gin"), str(REPO / "configs/test.gin")],
+                ["build_vae.encoder = @encoders.wrong_mlp", "train.visualisers = []"],
+                finalize=False)
+    with pytest.raises(ValueError) as info:
+        train(tmp_path / "run")
+    message = str(info.value).splitlines()[0]  # then gin's "In call to ..." lines
+    assert message == ("encoders.wrong_mlp returned shape (2, 5); expected "
+                       "(batch, 2 * latent_dim) = (2, 4)")
+    frames = "".join(traceback.format_tb(info.tb))
+    assert "build_vae" in frames and "train_steps" not in frames  # before any tf.function
+
+
+def test_a_plugin_prior_without_a_method_is_named(tmp_path):
+    path = tmp_path / "half_prior.py"
+    path.write_text(textwrap.dedent('''
+        import keras
+        from acvae import registry
+
+        @registry.register("priors", "half_prior")
+        class HalfPrior(keras.layers.Layer):
+            def __init__(self, latent_dim, encoder, input_shape):
+                super().__init__()
+            def kl(self, mean, logvar, z):
+                return mean[:, 0]
+    '''))
+    plugins.load([path])
+    with pytest.raises(ValueError, match=r"priors.half_prior returned HalfPrior without "
+                                         r"log_prob, sample; expected a Prior"):
+        build_vae((8, 8), 1, latent_dim=2, prior=registry.get("priors", "half_prior"))
+
+
+def test_plugin_file_mistakes_are_one_line(tmp_path):
+    with pytest.raises(FileNotFoundError, match="no plugin file at .*missing.py"):
+        plugins.load([tmp_path / "missing.py"])
+    raising = tmp_path / "raising.py"
+    raising.write_text("raise RuntimeError('boom\\nsecond line')\n")
+    with pytest.raises(ImportError) as info:
+        plugins.load([raising])
+    assert str(info.value) == f"plugin {raising} failed to import: RuntimeError: boom"
+    assert raising.resolve() not in plugins.loaded()
+
+
+def test_main_trains_with_a_plugin_file_and_records_it(tmp_path):
+    (tmp_path / "outside").mkdir()
+    path = write_plugin(tmp_path / "outside", "main_mlp")
+    run_dir = tmp_path / "run"
+    result = _main(f"--plugin={path}", "--gin_file=configs/demo.gin",
+                   "--gin_file=configs/test.gin", f"--run_dir={run_dir}",
+                   "--gin_param=build_vae.encoder = @encoders.main_mlp",
+                   "--gin_param=N_EPOCHS = 1", "--gin_param=train.visualisers = []", cwd=REPO)
+    assert result.returncode == 0, result.stderr
+    assert plugins.recorded(run_dir) == [path.resolve()]
+    gin.clear_config()
+    loaded = runs.load_run(run_dir)  # imports the recorded file again
+    assert "encoders.main_mlp" in (run_dir / summaries.CONFIG_FILE).read_text()
+    assert loaded.epoch == 1
+
+
+def test_main_reports_a_broken_plugin_file_in_one_line(tmp_path):
+    raising = tmp_path / "broken_plugin.py"
+    raising.write_text("import no_such_module_anywhere\n")
+    result = _main(f"--plugin={raising}", "--list", cwd=tmp_path)
+    assert result.returncode != 0
+    assert result.stderr.strip() == (
+        f"error: plugin {raising} failed to import: ModuleNotFoundError: "
+        "No module named 'no_such_module_anywhere'")
