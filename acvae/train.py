@@ -330,6 +330,7 @@ class _Loop:
         self.tensorboard = (
             summaries.TensorBoard(run_dir, resume_after=self.epoch) if chief else None
         )
+        self._config_written = False
 
     def _hint(self) -> str:
         return f"fix it and run the same command again to resume after epoch {self.epoch}"
@@ -388,9 +389,10 @@ class _Loop:
             n_steps = min(steps_per_call, steps_per_epoch - done)
             totals += self.steps.train_steps(iterator, tf.constant(n_steps), beta_tensor)
             done += n_steps
-            if self.chief and not (self.run_dir / summaries.CONFIG_FILE).exists():
+            if self.chief and not self._config_written:  # after this call's first steps
                 with _writing(self.run_dir / summaries.CONFIG_FILE, self._hint()):
                     summaries.write_operative_config(self.run_dir)
+                self._config_written = True
             if signals.received and done < steps_per_epoch:
                 self._save_unfinished(done, totals, beta_now, signals.received)
         return totals

@@ -43,6 +43,7 @@ def test_resume_continues_epochs_and_optimizer_state(tmp_path, villagers_tfrecor
     _configure(villagers_tfrecord, "N_EPOCHS = 3")
     run = train(tmp_path)
     assert [row["epoch"] for row in summaries.read_history(tmp_path)] == [1, 2, 3]
+    assert "N_EPOCHS = 3" in (tmp_path / summaries.CONFIG_FILE).read_text()
     state = runs.checkpoint(run.model, tf.keras.optimizers.Adam())
     state.restore(tf.train.latest_checkpoint(str(tmp_path / runs.CHECKPOINT_DIR))).expect_partial()
     assert int(state.epoch.numpy()) == 3
