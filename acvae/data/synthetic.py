@@ -20,7 +20,7 @@ import random
 import shutil
 import tempfile
 
-from acvae.data import kaggle, villager_art
+from acvae.data import kaggle, tfrecord, villager_art
 from acvae.data.painter import INK, hsv, shade
 
 VERSION = 1  # bump when the drawings change, so caches are rebuilt
@@ -165,30 +165,43 @@ def cache_root(cache_dir: str | os.PathLike | None = None) -> pathlib.Path:
     return pathlib.Path(root).expanduser()
 
 
-def cached_tfrecord(n: int = 400, seed: int = 0, cache_dir=None) -> pathlib.Path:
+def cached_tfrecord(n: int = 400, seed: int = 0, cache_dir=None, shards: int = 1) -> pathlib.Path:
     """The TFRecord of ``n`` synthetic villagers, generated and prepared on first use.
 
     Generation happens in a temporary folder renamed into place when complete, so concurrent
     processes and interrupted runs never see a partial cache.
 
+    Args:
+      n: the number of villagers.
+      seed: which villagers.
+      cache_dir: cache root; defaults to ``$ACVAE_CACHE`` or ``~/.cache/acvae``.
+      shards: TFRecord files to write (``villagers.tfrecord-0000i-of-0000N``); a large set
+        in several shards is streamed by ``input_pipeline`` with interleaved reads.
+
     Returns:
-      ``<cache root>/synthetic/v<VERSION>-n<n>-seed<seed>/villagers.tfrecord``.
+      ``<cache root>/synthetic/v<VERSION>-n<n>-seed<seed>/villagers.tfrecord`` (the file);
+      with ``shards > 1`` the stem of its shards in ``.../v<VERSION>-n<n>-seed<seed>-shards<N>/``
+      (``tfrecord.resolve_files`` and the datasets accept either).
     """
-    final = cache_root(cache_dir) / "synthetic" / f"v{VERSION}-n{n}-seed{seed}"
+    if not isinstance(shards, int) or shards < 1:
+        raise ValueError(f"shards must be a positive integer, got {shards!r}")
+    suffix = f"-shards{shards}" if shards > 1 else ""
+    final = cache_root(cache_dir) / "synthetic" / f"v{VERSION}-n{n}-seed{seed}{suffix}"
     path = final / "villagers.tfrecord"
-    if path.is_file():
+    complete = lambda: all(p.is_file() for p in tfrecord.shard_paths(path, shards))  # noqa: E731
+    if complete():
         return path
     final.parent.mkdir(parents=True, exist_ok=True)
     temp = pathlib.Path(tempfile.mkdtemp(prefix=f".{final.name}.", dir=final.parent))
     try:
         json_path = generate(temp, n, seed)
-        kaggle.prepare(json_path, temp / "images", temp / "villagers.tfrecord")
-        if final.exists() and not path.is_file():
+        kaggle.prepare(json_path, temp / "images", temp / "villagers.tfrecord", shards=shards)
+        if final.exists() and not complete():
             shutil.rmtree(final, ignore_errors=True)  # a broken cache left by hand
         try:
             os.rename(temp, final)
         except OSError:
-            if not path.is_file():  # not a lost race: a real failure
+            if not complete():  # not a lost race: a real failure
                 raise
     finally:
         shutil.rmtree(temp, ignore_errors=True)

@@ -7,6 +7,7 @@ import random
 
 import numpy as np
 import pytest
+import tensorflow as tf
 
 from acvae.data import kaggle, synthetic, villager_art
 from villager_fixtures import FIELDS
@@ -114,3 +115,19 @@ def test_cli_writes_the_layout(tmp_path, capsys):
     assert len(list((tmp_path / "out" / "images").glob("*.png"))) == 3
     with pytest.raises(SystemExit, match="^error: n must be a positive integer, got 0$"):
         synthetic.main([str(tmp_path / "other"), "--n", "0"])
+
+
+def test_sharded_cache_holds_every_villager_once(tmp_path):
+    from acvae.data import tfrecord
+
+    path = synthetic.cached_tfrecord(n=9, seed=0, cache_dir=tmp_path, shards=3)
+    assert path.parent.name == f"v{synthetic.VERSION}-n9-seed0-shards3"
+    files = tfrecord.resolve_files(path)
+    assert len(files) == 3
+    names = [
+        tfrecord.parse_example(record)["name"].numpy()
+        for record in tf.data.TFRecordDataset(files)
+    ]
+    assert len(names) == len(set(names)) == 9
+    with pytest.raises(ValueError, match="shards must be a positive integer"):
+        synthetic.cached_tfrecord(n=9, cache_dir=tmp_path, shards=0)

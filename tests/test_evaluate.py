@@ -1,0 +1,102 @@
+"""Tests for acvae.evaluate: the command on a tiny trained run, and every prior and likelihood."""
+
+import json
+import math
+
+import gin
+import pytest
+
+from acvae import components, config, evaluate, registry, runs  # noqa: F401
+from acvae.data.pipeline import input_pipeline
+from acvae.models.vae import build_vae
+from acvae.train import train
+from tests.conftest import REPO
+
+SPLIT_KEYS = {"elbo", "reconstruction", "kl", "mse"}
+TOP_KEYS = {
+    "epoch", "k", "elbo_samples", "n_train", "n_validation", "latent_dim", "validation", "train",
+    "elbo_gap", "kl_per_dimension", "activity", "active_units", "knn_accuracy",
+    "linear_probe_accuracy", "majority_accuracy", "memorisation", "likelihood", "alpha_weighting",
+}
+MEMORISATION_KEYS = {"samples_to_train", "samples_to_validation", "ratio", "validation_to_train",
+                     "n_samples", "reference_images"}
+LABELS = {"species", "personality", "gender"}
+
+
+@pytest.fixture(scope="module")
+def tiny_run(tmp_path_factory, villagers_tfrecord):
+    """A 16x16, 1-epoch run of the latent1d config with an index.html to re-render."""
+    run_dir = tmp_path_factory.mktemp("run")
+    gin.clear_config(clear_constants=True)
+    config.load(
+        [str(REPO / "configs/latent1d.gin"), str(REPO / "configs/test.gin")],
+        [f"TFRECORD = '{villagers_tfrecord}'", "N_EPOCHS = 1", "LATENT_DIM = 2",
+         "train.visualisers = [@visualisers.index_html()]"],
+        finalize=False,
+    )
+    train(run_dir)
+    gin.clear_config(clear_constants=True)
+    return run_dir
+
+
+def _check_keys(result, latent_dim):
+    assert set(result) == TOP_KEYS
+    assert set(result["train"]) == SPLIT_KEYS
+    assert set(result["validation"]) == SPLIT_KEYS | {"iwae", "elbo_from_iwae_samples"}
+    assert set(result["memorisation"]) == MEMORISATION_KEYS
+    for probe in ("knn_accuracy", "linear_probe_accuracy", "majority_accuracy"):
+        assert set(result[probe]) == LABELS
+        assert all(0.0 <= v <= 1.0 for v in result[probe].values())
+    assert len(result["kl_per_dimension"]) == len(result["activity"]) == latent_dim
+    assert 0 <= result["active_units"] <= latent_dim
+    numbers = [v for v in evaluate.scalars(result).values()]
+    assert numbers and all(math.isfinite(v) for v in numbers)
+    validation = result["validation"]
+    assert validation["elbo"] == pytest.approx(-(validation["reconstruction"] + validation["kl"]))
+    assert validation["iwae"] >= validation["elbo_from_iwae_samples"]  # Jensen, same samples
+    assert 0.0 <= validation["mse"] <= 1.0
+    assert result["elbo_gap"] == pytest.approx(result["train"]["elbo"] - validation["elbo"])
+
+
+def test_command_writes_every_key_tensorboard_and_index_html(tiny_run, capsys):
+    result = evaluate.main(["--run_dir", str(tiny_run), "--k", "8", "--samples", "4",
+                            "--elbo_samples", "2"])
+    _check_keys(result, latent_dim=2)
+    assert result["epoch"] == 1 and result["k"] == 8
+    assert result["memorisation"]["n_samples"] == 4
+    assert json.loads((tiny_run / evaluate.METRICS_FILE).read_text()) == result
+    out = capsys.readouterr().out
+    for name in ("validation.iwae", "elbo_gap", "knn_accuracy.species", "memorisation.ratio"):
+        assert name in out
+    assert list((tiny_run / "logs" / evaluate.EVALUATION_LOGS).glob("events.out.tfevents.*"))
+    assert "validation.iwae" in (tiny_run / "figures" / "index.html").read_text()
+
+
+def test_the_same_seed_gives_the_same_numbers(tiny_run):
+    run = runs.load_run(tiny_run)
+    first, second = (evaluate.evaluate(run, k=4, n_samples=3, elbo_samples=2) for _ in range(2))
+    assert first == second
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--run_dir", "{tmp}/missing"], "is not a run folder"),
+    (["--run_dir", "{tmp}"], "is not a run folder"),
+    (["--run_dir", "{tmp}", "--k", "0"], "k, samples and elbo_samples must be >= 1"),
+])
+def test_mistakes_are_one_line_errors(tmp_path, argv, message):
+    with pytest.raises(SystemExit) as exit_info:
+        evaluate.main([a.format(tmp=tmp_path) for a in argv])
+    text = str(exit_info.value.code)
+    assert text.startswith("error: ") and message in text and "\n" not in text
+
+
+@pytest.mark.parametrize("likelihood", registry.names("likelihoods"))
+@pytest.mark.parametrize("prior", registry.names("priors"))
+def test_every_prior_and_likelihood_evaluates(villagers_tfrecord, tmp_path, prior, likelihood):
+    gin.parse_config([f"build_vae.prior = @priors.{prior}",
+                      f"build_vae.likelihood = @likelihoods.{likelihood}",
+                      "encoders.conv.filters = (4, 8)", "decoders.conv.filters = (4, 8)"])
+    data = input_pipeline([str(villagers_tfrecord)], image_shape=(8, 8), batch_size=8)
+    model = build_vae(image_shape=data.image_shape, n_channels=data.n_channels, latent_dim=2)
+    run = runs.Run(run_dir=tmp_path, model=model, data=data, history=[], epoch=0)
+    _check_keys(evaluate.evaluate(run, k=3, n_samples=2, elbo_samples=1), latent_dim=2)
