@@ -32,7 +32,7 @@ def main(argv: list[str]) -> None:
         raise app.UsageError(f"unexpected arguments: {' '.join(argv[1:])}")
     if not FLAGS["verbosity"].present:
         logging.set_verbosity(logging.WARNING)  # TensorFlow logs an INFO line per checkpoint
-    from acvae import components, config, plugins, registry, train  # noqa: F401  (registers)
+    from acvae import components, config, faults, plugins, registry, train  # noqa: F401
 
     run_dir = pathlib.Path(FLAGS.run_dir) if FLAGS.run_dir else default_run_dir(FLAGS.gin_file)
     try:
@@ -45,7 +45,7 @@ def main(argv: list[str]) -> None:
         config.load(FLAGS.gin_file, FLAGS.gin_param)
         plugins.record(run_dir)
         train.train(run_dir)
-    except (*config.USER_ERRORS, train.TrainingError) as error:
+    except (*config.USER_ERRORS, faults.TrainingError) as error:
         if FLAGS.traceback:
             raise
         sys.exit(f"error: {config.explain(error)}")

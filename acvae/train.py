@@ -22,13 +22,10 @@ the global batch (all replicas).
 
 from __future__ import annotations
 
-import contextlib
 import math
 import pathlib
 import shutil
-import signal
 import tempfile
-import threading
 import time
 
 import gin
@@ -36,117 +33,23 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from acvae import distribute, fileio, losses, runs, summaries, visualise
+from acvae import distribute, losses, runs, summaries, visualise
+from acvae.faults import (
+    StopSignals,
+    TrainingDiverged,
+    TrainingInterrupted,
+    prepare_run_folder,
+    writing,
+)
+from acvae.steps import Steps, numeric
 
 PRECISIONS = ("float32", "mixed_float16", "mixed_bfloat16")
-
-
-class TrainingError(RuntimeError):
-    """Training stopped for a reason the user can fix; the message is one line."""
-
-
-class TrainingDiverged(TrainingError):
-    """The loss became NaN or infinite; the last good checkpoint is kept."""
-
-
-class RunFolderError(TrainingError):
-    """The run folder cannot be written (permissions, full disk, ...)."""
-
-
-class TrainingInterrupted(KeyboardInterrupt):
-    """SIGINT or SIGTERM stopped training; its progress is saved and the run resumes."""
 
 
 def _format_seconds(seconds: float) -> str:
     minutes, seconds = divmod(int(round(seconds)), 60)
     hours, minutes = divmod(minutes, 60)
     return f"{hours}h{minutes:02d}m" if hours else f"{minutes}m{seconds:02d}s"
-
-
-class _Steps:
-    """The compiled train and evaluation functions of one model, optimizer and strategy.
-
-    ``train_steps`` and ``evaluate`` return ``[sum rec, sum kl, count]`` summed over steps
-    and replicas; batches may be plain or distributed (``strategy.experimental_distribute_*``).
-    """
-
-    def __init__(self, model, optimizer, jit_compile: bool, strategy=None):
-        self.model = model
-        self.optimizer = optimizer
-        self.strategy = strategy or tf.distribute.get_strategy()
-        self._train_step = tf.function(self._train_step_eager, jit_compile=jit_compile)
-        self._eval_step = tf.function(self._eval_step_eager, jit_compile=jit_compile)
-
-    def _train_step_eager(self, batch, beta):
-        """One gradient step on this replica's share of a global batch (images [b, H, W, C]
-        and label ids); returns this replica's [sum rec, sum kl, b]."""
-        with tf.GradientTape() as tape:
-            terms = self._loss_terms(batch, training=True)
-            per_image = tf.cast(terms["reconstruction"] + beta * terms["kl"], tf.float32)
-            # the mean over the global batch: every replica divides by the all-reduced count,
-            # and the optimizer sums the replicas' gradients (exact for a smaller last batch)
-            count = tf.distribute.get_replica_context().all_reduce(
-                tf.distribute.ReduceOp.SUM, tf.cast(tf.shape(per_image)[0], tf.float32)
-            )
-            loss = tf.reduce_sum(per_image) / count
-            scaled = self.optimizer.scale_loss(loss)  # loss scaling for mixed_float16
-        variables = self.model.trainable_variables
-        self.optimizer.apply_gradients(zip(tape.gradient(scaled, variables), variables))
-        return _sums(terms)
-
-    def _eval_step_eager(self, batch):
-        return _sums(self._loss_terms(batch, training=False))
-
-    def _loss_terms(self, batch, training: bool) -> dict[str, tf.Tensor]:
-        """The model's per-image terms; [0]-shaped for a replica's empty share of a last
-        batch smaller than the replica count (Keras convolutions fail on empty batches)."""
-        def terms():
-            out = self.model.loss_terms(batch["image"], training=training, labels=_ids(batch))
-            return out["reconstruction"], out["kl"]
-
-        if self.strategy.num_replicas_in_sync == 1:
-            reconstruction, kl = terms()
-        else:
-            empty = lambda: (tf.zeros([0]), tf.zeros([0]))  # noqa: E731
-            reconstruction, kl = tf.cond(tf.shape(batch["image"])[0] > 0, terms, empty)
-        return {"reconstruction": reconstruction, "kl": kl}
-
-    def _sum(self, per_replica) -> tf.Tensor:
-        return self.strategy.reduce(tf.distribute.ReduceOp.SUM, per_replica, axis=None)
-
-    @tf.function
-    def train_steps(self, iterator, n_steps, beta):
-        """Runs ``n_steps`` train steps on batches from ``iterator`` in one call."""
-        totals = tf.zeros([3])
-        for _ in tf.range(n_steps):
-            batch = _numeric(next(iterator))
-            totals += self._sum(self.strategy.run(self._train_step, args=(batch, beta)))
-        return totals
-
-    @tf.function
-    def evaluate(self, dataset):
-        """[sum rec, sum kl, count] over a whole (batched) dataset, without updates."""
-        totals = tf.zeros([3])
-        for batch in dataset:
-            totals += self._sum(self.strategy.run(self._eval_step, args=(_numeric(batch),)))
-        return totals
-
-
-def _numeric(batch: dict) -> dict:
-    """The batch without its string labels (XLA takes numbers only): image and label ids."""
-    return {k: v for k, v in batch.items() if getattr(v, "dtype", None) != tf.string}
-
-
-def _ids(batch: dict) -> dict:
-    """Label ids [B] by label name ("species", ...), for models that condition on labels."""
-    return {key[: -len("_id")]: value for key, value in batch.items() if key.endswith("_id")}
-
-
-def _sums(terms) -> tf.Tensor:
-    reconstruction = tf.cast(terms["reconstruction"], tf.float32)
-    kl = tf.cast(terms["kl"], tf.float32)
-    count = tf.cast(tf.shape(reconstruction)[0], tf.float32)
-    return tf.stack([tf.reduce_sum(reconstruction), tf.reduce_sum(kl), count])
 
 
 def _metrics(totals, beta: float) -> dict[str, float]:
@@ -159,59 +62,6 @@ def _metrics(totals, beta: float) -> dict[str, float]:
         "reconstruction": reconstruction,
         "kl": kl,
     }
-
-
-class _StopSignals:
-    """While active, SIGINT and SIGTERM only set ``received``; a second one stops at once.
-
-    Handlers are installed from the main thread only (Python's rule) and restored on exit.
-    """
-
-    def __init__(self):
-        self.received: str | None = None
-        self._previous = {}
-
-    def __enter__(self):
-        if threading.current_thread() is threading.main_thread():
-            for number in (signal.SIGINT, signal.SIGTERM):
-                self._previous[number] = signal.signal(number, self._handle)
-        return self
-
-    def _handle(self, number, frame):
-        if self.received is not None:
-            raise KeyboardInterrupt
-        self.received = signal.Signals(number).name
-        print(f"{self.received} received: saving progress after the current steps "
-              "(send it again to stop at once)", flush=True)
-
-    def __exit__(self, *exc):
-        for number, handler in self._previous.items():
-            signal.signal(number, handler)
-
-
-@contextlib.contextmanager
-def _writing(what: pathlib.Path | str, resume_hint: str):
-    """Turns a failed write of ``what`` into a one-line ``RunFolderError``."""
-    try:
-        yield
-    except (OSError, tf.errors.OpError) as error:
-        reason = fileio.write_error(error)
-        if reason is None:
-            raise
-        raise RunFolderError(f"{reason} while writing {what}; {resume_hint}") from None
-
-
-def _prepare_run_folder(run_dir: pathlib.Path) -> None:
-    """Creates ``run_dir`` and checks that it takes files; one-line ``RunFolderError`` if not."""
-    try:
-        run_dir.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryFile(dir=run_dir) as probe:
-            probe.write(b"acvae")
-    except OSError as error:
-        reason = fileio.write_error(error) or str(error)
-        raise RunFolderError(
-            f"cannot write the run folder {run_dir} ({reason}); choose another --run_dir"
-        ) from None
 
 
 def _set_precision(precision: str | None) -> None:
@@ -286,7 +136,7 @@ def train(
     run_dir = pathlib.Path(run_dir)
     chief = distribute.is_chief(strategy)
     if chief:
-        _prepare_run_folder(run_dir)
+        prepare_run_folder(run_dir)
     previous_policy = keras.mixed_precision.global_policy()
     _set_precision(precision)
     try:
@@ -298,9 +148,9 @@ def train(
         state = runs.checkpoint(model, optimizer)
         if jit_compile is None:
             jit_compile = bool(tf.config.list_physical_devices("GPU"))
-        loop = _Loop(run_dir, data, model, state, _Steps(model, optimizer, jit_compile, strategy),
+        loop = _Loop(run_dir, data, model, state, Steps(model, optimizer, jit_compile, strategy),
                      strategy, chief, checkpoints_to_keep)
-        with _StopSignals() as signals:
+        with StopSignals() as signals:
             return loop.run(n_epochs, epoch_step, beta, kl_warmup_epochs, steps_per_call,
                             visualisers, summary_images, signals)
     finally:
@@ -325,8 +175,8 @@ class _Loop:
         history = [row for row in summaries.read_history(run_dir) if row["epoch"] <= self.epoch]
         self.live = runs.Run(run_dir=run_dir, model=model, data=data, history=history,
                              epoch=self.epoch)
-        self.train_data = strategy.experimental_distribute_dataset(data.train.map(_numeric))
-        self.validation = strategy.experimental_distribute_dataset(data.validation.map(_numeric))
+        self.train_data = strategy.experimental_distribute_dataset(data.train.map(numeric))
+        self.validation = strategy.experimental_distribute_dataset(data.validation.map(numeric))
         self.tensorboard = (
             summaries.TensorBoard(run_dir, resume_after=self.epoch) if chief else None
         )
@@ -390,7 +240,7 @@ class _Loop:
             totals += self.steps.train_steps(iterator, tf.constant(n_steps), beta_tensor)
             done += n_steps
             if self.chief and not self._config_written:  # after this call's first steps
-                with _writing(self.run_dir / summaries.CONFIG_FILE, self._hint()):
+                with writing(self.run_dir / summaries.CONFIG_FILE, self._hint()):
                     summaries.write_operative_config(self.run_dir)
                 self._config_written = True
             if signals.received and done < steps_per_epoch:
@@ -403,7 +253,7 @@ class _Loop:
         self._check_finite(metrics, {})
         self.state.step.assign(done)
         self.state.partial.assign(totals)
-        with _writing(self.run_dir / runs.CHECKPOINT_DIR, self._hint()):
+        with writing(self.run_dir / runs.CHECKPOINT_DIR, self._hint()):
             self.manager.save(checkpoint_number=self.epoch + 1)
         raise TrainingInterrupted(
             f"{signal_name}: stopped in epoch {self.epoch + 1} after {done} steps (progress "
@@ -431,9 +281,9 @@ class _Loop:
         hint = (f"run the same command again (after fixing it) to resume after epoch "
                 f"{self.epoch - 1}")
         if self.chief:
-            with _writing(self.run_dir / summaries.HISTORY_FILE, hint):
+            with writing(self.run_dir / summaries.HISTORY_FILE, hint):
                 summaries.write_history(self.run_dir, self.live.history)
-            with _writing(self.run_dir / summaries.LOGS_DIR, hint):
+            with writing(self.run_dir / summaries.LOGS_DIR, hint):
                 self.tensorboard.scalars("train", {**train_metrics, "beta": beta_now}, self.epoch)
                 self.tensorboard.scalars("validation", val_metrics, self.epoch)
                 if shown is not None:
@@ -443,7 +293,7 @@ class _Loop:
         self.state.epoch.assign(self.epoch)
         self.state.step.assign(0)
         self.state.partial.assign(tf.zeros([3]))
-        with _writing(self.run_dir / runs.CHECKPOINT_DIR, hint):
+        with writing(self.run_dir / runs.CHECKPOINT_DIR, hint):
             self.manager.save(checkpoint_number=self.epoch)
 
     def _finish(self, visualisers) -> runs.Run:

@@ -2,7 +2,7 @@
 
 The latent1d model (64x64x4, batch 16, conv encoder/decoder 32-64-128, standard normal prior,
 Bernoulli likelihood) is built under each Keras policy and trained by acvae's own compiled
-steps (``acvae.train._Steps``, 8 steps per call) on in-memory batches, so only the arithmetic
+steps (``acvae.steps.Steps``, 8 steps per call) on in-memory batches, so only the arithmetic
 differs. ``mixed_bfloat16`` pays off on CPUs with AVX512_BF16/AMX and on TPUs;
 ``mixed_float16`` (with loss scaling) on NVIDIA GPUs.
 
@@ -22,7 +22,7 @@ import keras  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 from acvae.models.vae import build_vae  # noqa: E402
-from acvae.train import _Steps  # noqa: E402
+from acvae.steps import Steps  # noqa: E402
 
 
 def images_per_second(policy: str, steps: int, repeats: int, batch: int, size: int) -> float:
@@ -37,7 +37,7 @@ def images_per_second(policy: str, steps: int, repeats: int, batch: int, size: i
         optimizer.build(model.trainable_variables)
         images = tf.random.uniform([batch * 8, size, size, 4], seed=0)
         data = tf.data.Dataset.from_tensor_slices({"image": images}).batch(batch).repeat()
-        train_steps, beta = _Steps(model, optimizer, jit_compile=False), tf.constant(1.0)
+        train_steps, beta = Steps(model, optimizer, jit_compile=False), tf.constant(1.0)
         iterator = iter(data)
         per_call = tf.constant(8)
         float(train_steps.train_steps(iterator, per_call, beta)[0])  # trace and warm up

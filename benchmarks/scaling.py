@@ -40,7 +40,7 @@ def measure(n: int, image: int, batch: int, steps: int, warmup: int) -> dict:
 
     from acvae.data import synthetic
     from acvae.data.pipeline import input_pipeline
-    from acvae.train import _Steps
+    from acvae.steps import Steps
     from pipeline import CACHE_BUDGET_MB, peak_rss_mb  # benchmarks/pipeline.py
     from throughput import _model  # benchmarks/throughput.py: the same latent1d model
 
@@ -54,7 +54,7 @@ def measure(n: int, image: int, batch: int, steps: int, warmup: int) -> dict:
     model = _model(data)
     optimizer = keras.optimizers.Adam(1e-3)
     optimizer.build(model.trainable_variables)
-    loop = _Steps(model, optimizer, jit_compile=False)
+    loop = Steps(model, optimizer, jit_compile=False)
     beta = tf.constant(1.0)
     iterator = iter(data.train.repeat())
     steps_per_epoch = math.ceil(data.n_train / batch)

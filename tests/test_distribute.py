@@ -5,7 +5,6 @@ import subprocess
 import sys
 
 import pytest
-import tensorflow as tf
 
 from acvae import distribute, registry
 from tests.conftest import REPO

@@ -14,7 +14,7 @@ import pytest
 import tensorflow as tf
 
 from acvae import components, config, runs, summaries  # noqa: F401
-from acvae import train as training
+from acvae import faults, steps
 from acvae.train import train
 from tests.conftest import REPO
 
@@ -33,13 +33,13 @@ def _latest(run_dir):
 
 def _event_steps(run_dir):
     """{(split, tag): [steps]} of every scalar in the run's TensorBoard event files."""
-    steps = {}
+    found = {}
     for split in summaries.SPLITS:
         for path in sorted((run_dir / "logs" / split).glob("events.out.tfevents.*")):
             for event in summaries.read_events(path):
                 for value in event.summary.value:
-                    steps.setdefault((split, value.tag), []).append(event.step)
-    return steps
+                    found.setdefault((split, value.tag), []).append(event.step)
+    return found
 
 
 def test_sigkill_at_any_moment_then_the_same_command_resumes(tmp_path):
@@ -67,8 +67,8 @@ def test_sigkill_at_any_moment_then_the_same_command_resumes(tmp_path):
     assert [row["epoch"] for row in summaries.read_history(run_dir)] == [1, 2, 3, 4, 5, 6]
     scalars = _event_steps(run_dir)
     assert ("train", "loss") in scalars and ("validation", "elbo") in scalars
-    for key, steps in scalars.items():
-        assert steps == [1, 2, 3, 4, 5, 6], key  # each epoch once, in order
+    for key, epochs in scalars.items():
+        assert epochs == [1, 2, 3, 4, 5, 6], key  # each epoch once, in order
     assert _latest(run_dir).endswith("ckpt-6")
 
 
@@ -76,7 +76,7 @@ def test_sigterm_saves_the_unfinished_epoch_and_the_run_completes_it(
     tmp_path, villagers_tfrecord, monkeypatch
 ):
     calls = []
-    original = training._Steps.train_steps
+    original = steps.Steps.train_steps
 
     def train_steps_then_sigterm(self, iterator, n_steps, beta):
         totals = original(self, iterator, n_steps, beta)
@@ -86,14 +86,14 @@ def test_sigterm_saves_the_unfinished_epoch_and_the_run_completes_it(
         return totals
 
     handler_before = signal.getsignal(signal.SIGTERM)
-    monkeypatch.setattr(training._Steps, "train_steps", train_steps_then_sigterm)
+    monkeypatch.setattr(steps.Steps, "train_steps", train_steps_then_sigterm)
     _configure(villagers_tfrecord, "N_EPOCHS = 3")
-    with pytest.raises(training.TrainingInterrupted, match="stopped in epoch 2 after 2 steps"):
+    with pytest.raises(faults.TrainingInterrupted, match="stopped in epoch 2 after 2 steps"):
         train(tmp_path)
     assert signal.getsignal(signal.SIGTERM) is handler_before
     assert [row["epoch"] for row in summaries.read_history(tmp_path)] == [1]
     assert _latest(tmp_path).endswith("ckpt-2")  # the unfinished epoch 2
-    monkeypatch.setattr(training._Steps, "train_steps", original)
+    monkeypatch.setattr(steps.Steps, "train_steps", original)
     gin.clear_config()
     _configure(villagers_tfrecord, "N_EPOCHS = 3")
     run = train(tmp_path)
@@ -124,7 +124,7 @@ def test_nan_loss_stops_with_one_line_and_keeps_the_last_good_checkpoint(
     tmp_path, villagers_tfrecord
 ):
     _configure(villagers_tfrecord, "N_EPOCHS = 3")
-    with pytest.raises(training.TrainingDiverged) as raised:
+    with pytest.raises(faults.TrainingDiverged) as raised:
         train(tmp_path, visualisers=[_PoisonWeights(epoch=1)])
     message = config.explain(raised.value)  # without gin's "In call to configurable" line
     assert "\n" not in message and "epoch 2" in message and "learning rate" in message
@@ -167,7 +167,7 @@ def test_an_unwritable_run_folder_gives_one_line(tmp_path, villagers_tfrecord):
     blocker = tmp_path / "a_file"
     blocker.write_text("not a folder")
     _configure(villagers_tfrecord, "N_EPOCHS = 1")
-    with pytest.raises(training.RunFolderError, match="cannot write the run folder") as raised:
+    with pytest.raises(faults.RunFolderError, match="cannot write the run folder") as raised:
         train(blocker / "run")
     assert "\n" not in config.explain(raised.value) and "--run_dir" in str(raised.value)
 
@@ -196,7 +196,7 @@ def test_a_full_disk_gives_one_line_and_keeps_the_last_checkpoint(
     gin.clear_config()
     _configure(villagers_tfrecord, "N_EPOCHS = 2")
     expected = f"disk full while writing .*{written}"
-    with pytest.raises(training.RunFolderError, match=expected) as raised:
+    with pytest.raises(faults.RunFolderError, match=expected) as raised:
         train(tmp_path)
     message = config.explain(raised.value)
     assert "\n" not in message and "resume after epoch 1" in message

@@ -5,7 +5,7 @@ import os
 import numpy as np
 import pytest
 
-from acvae import registry, visualise
+from acvae import registry
 from acvae.visualise import base
 
 
