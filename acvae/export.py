@@ -174,8 +174,9 @@ def export(model, out: str | os.PathLike, run_dir: str | os.PathLike = "") -> pa
     return out
 
 
-def run(argv=None) -> pathlib.Path:
-    """The console entry point; user mistakes end with a one-line ``error: ...``."""
+def main(argv=None) -> pathlib.Path:
+    """Runs the command on ``argv`` (default: the command line) and returns what it wrote;
+    user mistakes end with a one-line ``error: ...``."""
     parser = argparse.ArgumentParser(prog="python -m acvae.export",
                                      description=__doc__.split("\n")[0])
     parser.add_argument("--run_dir", required=True, help="a run folder made by acvae.main")
@@ -193,6 +194,11 @@ def run(argv=None) -> pathlib.Path:
         raise SystemExit(f"error: {config.explain(error)}") from None
     print(f"wrote {path} (load it with tf.saved_model.load; see {path / README_FILE})", flush=True)
     return path
+
+
+def run() -> None:
+    """Console entry point (``acvae-export``)."""
+    main()
 
 
 if __name__ == "__main__":

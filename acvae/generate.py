@@ -197,8 +197,9 @@ def parse_args(argv):
     return parser.parse_args(argv)
 
 
-def run(argv=None) -> pathlib.Path:
-    """The console entry point; returns the path written."""
+def main(argv=None) -> pathlib.Path:
+    """Runs the command on ``argv`` (default: the command line) and returns what it wrote;
+    user mistakes end with a one-line ``error: ...``."""
     args = parse_args(sys.argv[1:] if argv is None else argv)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     if not pathlib.Path(args.run_dir).is_dir():
@@ -227,6 +228,11 @@ def run(argv=None) -> pathlib.Path:
         raise SystemExit(f"error: {config.explain(error)}") from None
     print(f"wrote {path}", flush=True)
     return pathlib.Path(path)
+
+
+def run() -> None:
+    """Console entry point (``acvae-generate``)."""
+    main()
 
 
 if __name__ == "__main__":

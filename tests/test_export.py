@@ -1,6 +1,7 @@
 """Tests for acvae.export: a SavedModel that plain TensorFlow loads in a fresh process."""
 
 import json
+import pathlib
 import re
 import subprocess
 import sys
@@ -38,7 +39,7 @@ LOAD_AND_DECODE = textwrap.dedent("""
 def test_export_loads_and_decodes_in_a_fresh_process_without_acvae(tmp_path_factory, tmp_path):
     run_dir = trained_run(tmp_path_factory, "demo")
     out = tmp_path / "export"
-    assert export.run(["--run_dir", str(run_dir), "--out", str(out)]) == out
+    assert export.main(["--run_dir", str(run_dir), "--out", str(out)]) == out
     info = json.loads((out / export.SIGNATURE_FILE).read_text())
     assert info["image_shape"] == [16, 16, 4] and info["latent_dim"] == 2
     assert set(info["functions"]) == {"encode", "decode", "sample"}
@@ -64,7 +65,7 @@ def test_export_loads_and_decodes_in_a_fresh_process_without_acvae(tmp_path_fact
 
 def test_conditional_export_has_species_functions(tmp_path_factory, tmp_path):
     run_dir = trained_run(tmp_path_factory, "conditional")
-    out = export.run(["--run_dir", str(run_dir), "--out", str(tmp_path / "export")])
+    out = export.main(["--run_dir", str(run_dir), "--out", str(tmp_path / "export")])
     info = json.loads((out / export.SIGNATURE_FILE).read_text())
     frog = info["species"].index("Frog")
     loaded = tf.saved_model.load(str(out))
@@ -72,7 +73,7 @@ def test_conditional_export_has_species_functions(tmp_path_factory, tmp_path):
     images = loaded.decode_species(z, tf.constant([frog, frog]))["images"]
     expected = runs.load_run(run_dir).model.decode_mean_for(z, tf.constant([frog, frog]))
     np.testing.assert_allclose(images, expected, atol=1e-5)
-    again = export.run(["--run_dir", str(run_dir), "--out", str(out)])  # replaces the export
+    again = export.main(["--run_dir", str(run_dir), "--out", str(out)])  # replaces the export
     assert again == out and (out / export.SIGNATURE_FILE).exists()
 
 
@@ -81,5 +82,16 @@ def test_export_refuses_to_overwrite_another_folder(tmp_path_factory, tmp_path):
     (tmp_path / "precious").mkdir()
     (tmp_path / "precious" / "thesis.txt").write_text("keep")
     with pytest.raises(SystemExit, match="error: .*precious exists and is not an acvae export"):
-        export.run(["--run_dir", str(run_dir), "--out", str(tmp_path / "precious")])
+        export.main(["--run_dir", str(run_dir), "--out", str(tmp_path / "precious")])
     assert (tmp_path / "precious" / "thesis.txt").read_text() == "keep"
+
+
+def test_installed_console_script_exits_zero(tmp_path_factory, tmp_path):
+    script = pathlib.Path(sys.executable).parent / "acvae-export"
+    if not script.exists():
+        pytest.skip("acvae is not installed with its console scripts in this environment")
+    run_dir = trained_run(tmp_path_factory, "demo")
+    result = subprocess.run([str(script), f"--run_dir={run_dir}", f"--out={tmp_path / 'e'}"],
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert (tmp_path / "e" / export.SIGNATURE_FILE).exists()

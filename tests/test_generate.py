@@ -39,7 +39,7 @@ def test_slerp_and_lerp():
 
 def test_sample_writes_a_grid(plain_run, tmp_path):
     out = tmp_path / "grid.png"
-    assert generate.run(["--run_dir", str(plain_run), "--scale", "2", "sample", "--n", "4",
+    assert generate.main(["--run_dir", str(plain_run), "--scale", "2", "sample", "--n", "4",
                          "--out", str(out)]) == out
     with Image.open(out) as image:
         assert image.size == (2 * 32 + 2, 2 * 32 + 2)  # 2x2 tiles of 16x16 at scale 2, 2px gaps
@@ -48,11 +48,11 @@ def test_sample_writes_a_grid(plain_run, tmp_path):
 def test_interpolate_between_two_villagers_by_name(plain_run, tmp_path):
     first, second = names_in(plain_run)
     out = tmp_path / "walk.gif"
-    generate.run(["--run_dir", str(plain_run), "interpolate", first.upper(), second,
+    generate.main(["--run_dir", str(plain_run), "interpolate", first.upper(), second,
                   "--steps", "5", "--out", str(out)])
     with Image.open(out) as image:
         assert image.n_frames == 5
-    generate.run(["--run_dir", str(plain_run), "interpolate", first, second, "--steps", "3",
+    generate.main(["--run_dir", str(plain_run), "interpolate", first, second, "--steps", "3",
                   "--linear", "--out", str(out)])
 
 
@@ -60,7 +60,7 @@ def test_reconstruct_any_image_file(plain_run, tmp_path):
     source = tmp_path / "photo.jpg"
     Image.new("RGB", (40, 20), (200, 30, 30)).save(source)
     out = tmp_path / "rec.png"
-    generate.run(["--run_dir", str(plain_run), "--scale", "1", "reconstruct", str(source),
+    generate.main(["--run_dir", str(plain_run), "--scale", "1", "reconstruct", str(source),
                   "--out", str(out)])
     with Image.open(out) as image:
         assert image.size == (2 * 16 + 2, 16)
@@ -75,7 +75,7 @@ def test_reconstruct_any_image_file(plain_run, tmp_path):
 )
 def test_mistakes_are_one_line(plain_run, tmp_path, args, message):
     with pytest.raises(SystemExit) as info:
-        generate.run(["--run_dir", str(plain_run), *args[:1], *args[1:],
+        generate.main(["--run_dir", str(plain_run), *args[:1], *args[1:],
                       "--out", str(tmp_path / "x.png")])
     assert str(info.value).startswith(f"error: {message}")
     assert len(str(info.value).splitlines()) == 1
@@ -84,15 +84,15 @@ def test_mistakes_are_one_line(plain_run, tmp_path, args, message):
 
 def test_conditional_sample_interpolate_and_reconstruct(conditional_run, tmp_path):
     out = tmp_path / "frogs.png"
-    generate.run(["--run_dir", str(conditional_run), "sample", "--n", "3", "--species", "frog",
+    generate.main(["--run_dir", str(conditional_run), "sample", "--n", "3", "--species", "frog",
                   "--out", str(out)])
     assert out.exists()
     with pytest.raises(SystemExit, match="error: unknown species 'Frgo'; closest: Frog"):
-        generate.run(["--run_dir", str(conditional_run), "sample", "--species", "Frgo",
+        generate.main(["--run_dir", str(conditional_run), "sample", "--species", "Frgo",
                       "--out", str(out)])
     first, second = names_in(conditional_run)
-    generate.run(["--run_dir", str(conditional_run), "interpolate", first, second,
+    generate.main(["--run_dir", str(conditional_run), "interpolate", first, second,
                   "--steps", "3", "--out", str(tmp_path / "walk.gif")])
-    generate.run(["--run_dir", str(conditional_run), "reconstruct", str(out), "--species",
+    generate.main(["--run_dir", str(conditional_run), "reconstruct", str(out), "--species",
                   "Cat", "--out", str(tmp_path / "rec.png")])
     assert (tmp_path / "walk.gif").exists() and (tmp_path / "rec.png").exists()

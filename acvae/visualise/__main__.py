@@ -25,8 +25,9 @@ def parse_args(argv):
     return parser.parse_args(argv)
 
 
-def run(argv=None) -> list[pathlib.Path]:
-    """The console entry point; user mistakes end with a one-line ``error: ...``."""
+def main(argv=None) -> list[pathlib.Path]:
+    """Runs the command on ``argv`` (default: the command line) and returns what it wrote;
+    user mistakes end with a one-line ``error: ...``."""
     args = parse_args(sys.argv[1:] if argv is None else argv)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     import gin
@@ -57,6 +58,11 @@ def run(argv=None) -> list[pathlib.Path]:
     for path in paths:
         print(f"wrote {path}", flush=True)
     return paths
+
+
+def run() -> None:
+    """Console entry point (``acvae-visualise``)."""
+    main()
 
 
 if __name__ == "__main__":

@@ -46,7 +46,7 @@ def test_training_writes_the_movie_across_a_resume(finished_run):
 
 
 def test_post_hoc_command_runs_selected_visualisers(finished_run, capsys):
-    paths = cli.run(["--run_dir", str(finished_run), "--only", "latent_grid", "training_movie",
+    paths = cli.main(["--run_dir", str(finished_run), "--only", "latent_grid", "training_movie",
                      "--gin_param", "visualisers.latent_grid.dpi = 30"])
     assert [p.name for p in paths] == ["latent_grid.png", "training.gif"]
     assert "wrote" in capsys.readouterr().out
@@ -60,7 +60,7 @@ def test_post_hoc_command_runs_everything_by_default(finished_run):
     params = ["--gin_param", "visualisers.latent_walk.n_frames = 4"]
     for name in ("samples", "latent_grid", "embedding", "reconstructions", "nearest_train"):
         params += ["--gin_param", f"visualisers.{name}.dpi = 30"]
-    paths = cli.run(["--run_dir", str(finished_run), *params])
+    paths = cli.main(["--run_dir", str(finished_run), *params])
     names = [p.name for p in paths]
     assert names[-1] == "index.html"
     for expected in ("samples.png", "loss.png", "latent_grid.png", "embedding.png",
@@ -77,14 +77,14 @@ def test_post_hoc_command_runs_everything_by_default(finished_run):
 def test_post_hoc_command_mistakes_are_one_line(argv, message, finished_run):
     argv = [str(finished_run) if a == "RUN" else a for a in argv]
     with pytest.raises(SystemExit) as exit_info:
-        cli.run(argv)
+        cli.main(argv)
     assert str(exit_info.value).startswith(message)
     assert "\n" not in str(exit_info.value)
 
 
 def test_post_hoc_command_explains_a_bad_gin_param(finished_run):
     with pytest.raises(SystemExit) as exit_info:
-        cli.run(["--run_dir", str(finished_run), "--gin_param", "visualisers.nope.n = 1"])
+        cli.main(["--run_dir", str(finished_run), "--gin_param", "visualisers.nope.n = 1"])
     message = str(exit_info.value)
     assert message.startswith("error: No configurable matching 'visualisers.nope'")
     assert "valid visualisers: embedding, index_html" in message
@@ -92,11 +92,11 @@ def test_post_hoc_command_explains_a_bad_gin_param(finished_run):
 
 def test_post_hoc_command_on_a_folder_that_is_not_a_run(tmp_path):
     with pytest.raises(SystemExit, match="^error: .*not a run folder"):
-        cli.run(["--run_dir", str(tmp_path)])
+        cli.main(["--run_dir", str(tmp_path)])
 
 
 def test_list_shows_every_visualiser(capsys):
-    cli.run(["--list"])
+    cli.main(["--list"])
     out = capsys.readouterr().out
     assert all(name in out for name in visualise.ALL)
 
@@ -126,7 +126,7 @@ class PluginNote(base.Visualiser):
 def test_a_plugin_visualiser_is_switched_on_and_configured_by_gin(finished_run):
     registry.register("visualisers", "test_plugin_note")(PluginNote)
     assert "test_plugin_note" in visualise.available()
-    paths = cli.run(["--run_dir", str(finished_run), "--only", "test_plugin_note",
+    paths = cli.main(["--run_dir", str(finished_run), "--only", "test_plugin_note",
                      "--gin_param", "visualisers.test_plugin_note.text = 'from gin'"])
     assert paths == [finished_run / "figures" / "note.txt"]
     assert paths[0].read_text() == "from gin 2"
