@@ -8,7 +8,7 @@ standard normal prior, Bernoulli likelihood) on synthetic villagers, for:
 and the cost of a whole user epoch (training + validation + the training-movie frame)
 against bare training.
 
-    python benchmarks/throughput.py [--epochs 4] [--n 400] [--image 64] [--batch 16]
+    python benchmarks/throughput.py [--epochs 4] [--repeats 3] [--n 400] [--image 64] [--batch 16]
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ import argparse
 import math
 import os
 import pathlib
+import statistics
 import tempfile
 import time
 
@@ -29,7 +30,7 @@ from acvae import runs  # noqa: E402
 from acvae.data import synthetic  # noqa: E402
 from acvae.data.pipeline import input_pipeline  # noqa: E402
 from acvae.models.vae import build_vae  # noqa: E402
-from acvae.train import _Steps  # noqa: E402
+from acvae.steps import Steps  # noqa: E402
 from acvae.visualise.training_movie import TrainingMovie  # noqa: E402
 
 
@@ -79,7 +80,7 @@ def acvae_loop(data, epochs: int, jit_compile: bool, steps_per_call: int) -> tup
     model = _model(data)
     optimizer = keras.optimizers.Adam(1e-3)
     optimizer.build(model.trainable_variables)
-    steps = _Steps(model, optimizer, jit_compile)
+    steps = Steps(model, optimizer, jit_compile)
     steps_per_epoch = math.ceil(data.n_train / data.batch_size)
     beta = tf.constant(1.0)
     times = []
@@ -112,9 +113,14 @@ def epoch_overhead(data, model_and_steps, train_seconds: float) -> dict[str, flo
     return {"train": train_seconds, "validation": validation, "movie frame": frame}
 
 
+VARIANTS = ((False, 1), (False, 8), (True, 1), (True, 8))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--epochs", type=int, default=4, help="timed epochs (after a warm-up)")
+    parser.add_argument("--repeats", type=int, default=3,
+                        help="interleaved repetitions; medians are reported")
     parser.add_argument("--n", type=int, default=400, help="synthetic villagers")
     parser.add_argument("--image", type=int, default=64, help="image height and width")
     parser.add_argument("--batch", type=int, default=16)
@@ -123,16 +129,25 @@ def main() -> None:
     data = input_pipeline(files, image_shape=(args.image, args.image), n_channels=4,
                           batch_size=args.batch)
     print(f"{data.n_train} training images {args.image}x{args.image}x4, batch {args.batch}, "
-          f"{os.cpu_count()} CPU cores, TensorFlow {tf.__version__}, Keras {keras.__version__}")
-    plain, how = keras_fit(data, args.epochs)
-    print(f"{'keras model.fit (' + how + ')':<40} {plain:8.1f} images/s   1.00x")
-    best = None
-    for jit, per_call in ((False, 1), (False, 8), (True, 1), (True, 8)):
-        rate, seconds, parts = acvae_loop(data, args.epochs, jit, per_call)
-        label = f"acvae loop (jit={jit}, steps/call={per_call})"
-        print(f"{label:<40} {rate:8.1f} images/s   {rate / plain:.2f}x")
-        if best is None or rate > best[0]:
-            best = (rate, seconds, parts, label)
+          f"{os.cpu_count()} CPU cores, TensorFlow {tf.__version__}, Keras {keras.__version__}; "
+          f"median (min-max) of {args.repeats} interleaved repeats")
+    rates = {"fit": []} | {variant: [] for variant in VARIANTS}
+    how, best = "", None
+    for _ in range(args.repeats):  # interleaved, so background load hits every variant alike
+        plain, how = keras_fit(data, args.epochs)
+        rates["fit"].append(plain)
+        for jit, per_call in VARIANTS:
+            rate, seconds, parts = acvae_loop(data, args.epochs, jit, per_call)
+            rates[(jit, per_call)].append(rate)
+            if best is None or rate > best[0]:
+                best = (rate, seconds, parts, f"acvae loop (jit={jit}, steps/call={per_call})")
+    plain = statistics.median(rates["fit"])
+    for key, values in rates.items():
+        label = (f"keras model.fit ({how})" if key == "fit"
+                 else f"acvae loop (jit={key[0]}, steps/call={key[1]})")
+        median = statistics.median(values)
+        print(f"{label:<40} {median:7.1f} images/s ({min(values):.0f}-{max(values):.0f})"
+              f"   {median / plain:.2f}x")
     parts = epoch_overhead(data, best[2], best[1])
     extra = (parts["validation"] + parts["movie frame"]) / parts["train"]
     print(f"user epoch with {best[3]}: train {parts['train']:.2f}s, validation "
