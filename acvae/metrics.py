@@ -69,24 +69,47 @@ def vae_log_weights(model, images, n_samples: int, chunk: int = 32, seed: int = 
     if hasattr(model, "importance_log_weights"):
         weights = model.importance_log_weights(images, n_samples, seed=seed, labels=labels)
         return np.asarray(weights, np.float64)
+    return posterior_log_weights(model, images, n_samples, chunk=chunk, seed=seed)
+
+
+def posterior_log_weights(model, images, n_samples: int, chunk: int = 32, seed: int = 0,
+                          conditions: dict | None = None) -> np.ndarray:
+    """The log weights of ``vae_log_weights``, with optional conditioning tensors.
+
+    Args:
+      model: as for ``vae_log_weights``.
+      images: [B, ...] one batch of images.
+      n_samples: k, samples per image.
+      chunk: samples per image decoded together.
+      seed: noise seed.
+      conditions: keyword tensors [B, ...] passed to ``model.encode`` and, repeated for each
+        sample, to ``model.decode`` (e.g. ``{"species_ids": ids}`` for a conditional model).
+
+    Returns:
+      [B, k] float64 log weights in nats.
+    """
+    conditions = dict(conditions or {})
     images = tf.convert_to_tensor(images, tf.float32)
-    mean, logvar = model.encode(images)
+    mean, logvar = model.encode(images, **conditions)
     eps = tf.random.stateless_normal([n_samples, *mean.shape], seed=(int(seed), 0))
     columns = []
     for start in range(0, n_samples, chunk):
-        table = _log_weights_chunk(model, images, mean, logvar, eps[start : start + chunk])
+        table = _log_weights_chunk(model, images, mean, logvar, eps[start : start + chunk],
+                                   conditions)
         columns.append(table.numpy().T)
     return np.concatenate(columns, axis=1).astype(np.float64)
 
 
 @tf.function(reduce_retracing=True)
-def _log_weights_chunk(model, images, mean, logvar, eps):
+def _log_weights_chunk(model, images, mean, logvar, eps, conditions):
     """[S, B] log weights for the posterior samples ``mean + sigma * eps`` (eps [S, B, L])."""
     size = tf.shape(eps)[0]
     z = mean[None] + tf.exp(0.5 * logvar)[None] * eps  # [S, B, L]
     flat_z = tf.reshape(z, [-1, tf.shape(mean)[1]])  # sample-major: row s * B + b
-    tiled = tf.tile(images, tf.concat([[size], tf.ones([tf.rank(images) - 1], tf.int32)], 0))
-    log_px = tf.cast(model.likelihood.log_prob(tiled, model.decode(flat_z)), tf.float64)
+    repeat = lambda t: tf.tile(t, tf.concat([[size], tf.ones([tf.rank(t) - 1], tf.int32)], 0))  # noqa: E731
+    tiled = repeat(images)
+    params = model.decode(flat_z, **{name: repeat(t) for name, t in conditions.items()})
+    log_px = tf.cast(model.likelihood.log_prob(tiled, params), tf.float64)
     log_pz = tf.cast(model.prior.log_prob(flat_z), tf.float64)
     log_qz = tf.cast(losses.diagonal_gaussian_log_prob(z, mean[None], logvar[None]), tf.float64)
     return tf.reshape(log_px + log_pz, [size, -1]) - log_qz

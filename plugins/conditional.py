@@ -32,7 +32,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from acvae import registry
+from acvae import metrics, registry
 from acvae.models import decoders, encoders, likelihoods, priors
 from acvae.models.vae import VAE, component_name
 
@@ -158,6 +158,15 @@ class ConditionalVAE(VAE):
             "reconstruction": -self.likelihood.log_prob(images, params),
             "kl": self.prior.kl(mean, logvar, z),
         }
+
+    def importance_log_weights(self, images, n_samples: int, seed: int = 0,
+                               labels: dict | None = None) -> np.ndarray:
+        """[B, k] log importance weights of log p(x | y) with each image's own species y
+        (``acvae.metrics.vae_log_weights`` calls this; without labels, the mean embedding)."""
+        ids = None if labels is None else labels.get(LABEL)
+        conditions = {} if ids is None else {"species_ids": tf.cast(ids, tf.int32)}
+        return metrics.posterior_log_weights(self, images, n_samples, seed=seed,
+                                             conditions=conditions)
 
     def sample(self, n: int, seed: int | None = None, species=None) -> tf.Tensor:
         """n mean images [n, H, W, C] from prior samples.

@@ -85,3 +85,18 @@ def test_a_broken_inner_encoder_is_named_at_build_time():
     message = str(info.value)
     assert "wrong_width returned shape (2, 3)" in message and "(batch, 2 * latent_dim)" in message
     assert len(message.splitlines()) == 1
+
+
+def test_importance_weights_condition_on_each_images_species(model):
+    from acvae import metrics
+
+    images = tf.random.uniform([3, 16, 16, 4], seed=1)
+    ids = tf.constant([0, 1, 2])
+    conditioned = metrics.vae_log_weights(model, images, 400, seed=0, labels={"species": ids})
+    unconditioned = metrics.vae_log_weights(model, images, 400, seed=0)
+    assert conditioned.shape == unconditioned.shape == (3, 400)
+    assert np.abs(conditioned - unconditioned).max() > 1e-3
+    # E_q[log w] is the conditional ELBO: compare with the mean of many one-sample estimates
+    terms = [model.loss_terms(images, labels={"species": ids}) for _ in range(200)]
+    elbo = -np.mean([t["reconstruction"] + t["kl"] for t in terms], axis=0)
+    np.testing.assert_allclose(conditioned.mean(axis=1), elbo, rtol=2e-3)
