@@ -145,7 +145,11 @@ class IndexHtml(base.Visualiser):
             f"<p>Run folder: <code>{html.escape(str(run_dir.resolve()))}</code></p>",
             "<h2>Loss history</h2>", history_svg(run.history),
             "<h2>Final metrics</h2><h3>Last epoch</h3>", metrics_table(final),
-            "<h3>Evaluation (metrics.json)</h3>", metrics_table(evaluation),
+            "<h3>Evaluation (metrics.json)</h3>",
+            metrics_table(evaluation) if evaluation else
+            "<p>Not evaluated yet: <code>python -m acvae.evaluate --run_dir="
+            f"{html.escape(str(run_dir))}</code> adds ELBO, IWAE, active units, probes and "
+            "memorisation here.</p>",
             "<h2>Figures</h2>", "\n".join(figures) or "<p>No figures yet.</p>",
             "<h2>Operative gin config</h2>", f"<pre>{html.escape(config)}</pre>",
             "</body></html>",
