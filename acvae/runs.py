@@ -90,11 +90,8 @@ def checkpoint_paths(checkpoint_dir: str | pathlib.Path) -> list[str]:
         paths = list(state.all_model_checkpoint_paths) if state else []
     except (tf.errors.OpError, ValueError, OSError, text_format.ParseError):
         paths = []
-    if not paths:
+    if not paths:  # both forms already include checkpoint_dir
         paths = [str(index.with_suffix("")) for index in checkpoint_dir.glob("ckpt-*.index")]
-    paths = [
-        path if pathlib.Path(path).is_absolute() else str(checkpoint_dir / path) for path in paths
-    ]
     return sorted(set(paths), key=_checkpoint_number, reverse=True)
 
 
@@ -172,7 +169,7 @@ def load_run(run_dir: str | pathlib.Path) -> Run:
         raise FileNotFoundError(f"{run_dir} has no checkpoint yet; train it with acvae.main first")
     plugins.load_recorded(run_dir)
     with gin.unlock_config():
-        gin.parse_config_file(str(config))
+        gin.parse_config_file(str(config.resolve()))  # gin misreads some relative paths
     data, model = experiment()
     state = checkpoint(model)
     restore(state, run_dir / CHECKPOINT_DIR, strict=False)

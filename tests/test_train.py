@@ -1,5 +1,7 @@
 """Tests for acvae.train: the run folder, resuming, repeatability and the KL warm-up."""
 
+import pathlib
+
 import gin
 import pytest
 import tensorflow as tf
@@ -113,3 +115,18 @@ def test_an_unknown_precision_lists_the_valid_ones(tmp_path, villagers_tfrecord)
     _configure(villagers_tfrecord, "train.precision = 'float8'")
     with pytest.raises(ValueError, match="mixed_float16, mixed_bfloat16"):
         train(tmp_path)
+
+
+def test_a_relative_run_folder_resumes(tmp_path, villagers_tfrecord, monkeypatch):
+    """The default --run_dir (runs/<config>) is relative: checkpoints must restore from it."""
+    relative = pathlib.Path("runs") / "relative"
+    for n_epochs in (1, 2):
+        gin.clear_config()
+        _configure(villagers_tfrecord, f"N_EPOCHS = {n_epochs}")  # from the repo root
+        with monkeypatch.context() as patch:
+            patch.chdir(tmp_path)
+            assert train(relative).epoch == n_epochs
+    assert [row["epoch"] for row in summaries.read_history(tmp_path / relative)] == [1, 2]
+    gin.clear_config()
+    monkeypatch.chdir(tmp_path)
+    assert runs.load_run(relative).epoch == 2
