@@ -192,6 +192,7 @@ def cached_tfrecord(n: int = 400, seed: int = 0, cache_dir=None, shards: int = 1
     if complete():
         return path
     final.parent.mkdir(parents=True, exist_ok=True)
+    print(f"drawing {n} synthetic villagers into {final} (first use only)", flush=True)
     temp = pathlib.Path(tempfile.mkdtemp(prefix=f".{final.name}.", dir=final.parent))
     try:
         json_path = generate(temp, n, seed)
