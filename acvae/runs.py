@@ -169,7 +169,7 @@ def load_run(run_dir: str | pathlib.Path) -> Run:
         raise FileNotFoundError(f"{run_dir} has no checkpoint yet; train it with acvae.main first")
     plugins.load_recorded(run_dir)
     with gin.unlock_config():
-        gin.parse_config_file(str(config.resolve()))  # gin misreads some relative paths
+        gin.parse_config_file(str(config))
     data, model = experiment()
     state = checkpoint(model)
     restore(state, run_dir / CHECKPOINT_DIR, strict=False)
