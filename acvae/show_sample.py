@@ -22,6 +22,7 @@ import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 from PIL import Image  # noqa: E402
 
+from acvae import fileio  # noqa: E402
 from acvae.data import images, tfrecord  # noqa: E402
 
 
@@ -78,14 +79,11 @@ def save_grid(sample: list[dict], out: str | os.PathLike) -> pathlib.Path:
         ax.set_title(title(record), fontsize=8)
     figure.tight_layout()
     out = pathlib.Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    temp = tfrecord.temporary_path(out)
     try:
-        figure.savefig(temp, format="png", dpi=100, facecolor="white")
-        os.replace(temp, out)
+        with fileio.atomic_path(out) as temp:
+            figure.savefig(temp, format="png", dpi=100, facecolor="white")
     finally:
         plt.close(figure)
-        tfrecord.remove_quietly(temp)
     return out
 
 

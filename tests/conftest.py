@@ -3,6 +3,7 @@ small synthetic-villager TFRecord in the Kaggle layout shared by the whole sessi
 
 import os
 import pathlib
+import re
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
@@ -10,6 +11,13 @@ import gin  # noqa: E402
 import pytest  # noqa: E402
 
 REPO = pathlib.Path(__file__).resolve().parent.parent
+# TensorFlow 2.21's C++ start-up lines, printed before absl logging starts; nothing silences them
+TF_LOG = re.compile(r"^(WARNING: All log messages before absl|[IWE]\d{4} )")
+
+
+def without_tf_log(stderr: str) -> str:
+    """``stderr`` of a subprocess without TensorFlow's start-up log lines."""
+    return "\n".join(line for line in stderr.splitlines() if not TF_LOG.match(line))
 
 
 @pytest.fixture(autouse=True)

@@ -2,7 +2,6 @@
 
 import json
 import pathlib
-import re
 import subprocess
 import sys
 import textwrap
@@ -13,8 +12,8 @@ import tensorflow as tf
 
 from acvae import export, runs
 from tests.plugins.tiny_trained import trained_run
+from tests.conftest import without_tf_log
 
-TF_LOG = re.compile(r"^(WARNING: All log messages before absl|[IWE]\d{4} )")
 
 LOAD_AND_DECODE = textwrap.dedent("""
     import sys
@@ -54,7 +53,7 @@ def test_export_loads_and_decodes_in_a_fresh_process_without_acvae(tmp_path_fact
          str(tmp_path / "images.npy")],
         cwd=tmp_path, capture_output=True, text=True, timeout=300,
     )
-    stderr = "\n".join(l for l in result.stderr.splitlines() if not TF_LOG.match(l))
+    stderr = without_tf_log(result.stderr)
     assert result.returncode == 0, stderr
     assert result.stdout.strip() == "ok [16, 16, 4]"
     decoded = np.load(tmp_path / "images.npy")

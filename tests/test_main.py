@@ -1,15 +1,13 @@
 """Tests for the command line: ``python -m acvae.main`` end to end in a subprocess."""
 
-import re
 import subprocess
 import sys
 
 import pytest
 
-from tests.conftest import REPO
+from tests.conftest import REPO, without_tf_log
 
 
-TF_LOG = re.compile(r"^(WARNING: All log messages before absl|[IWE]\d{4} )")
 
 
 def _main(*args, cwd=REPO):
@@ -18,7 +16,7 @@ def _main(*args, cwd=REPO):
         [sys.executable, "-m", "acvae.main", *args],
         cwd=cwd, capture_output=True, text=True, timeout=600,
     )
-    result.stderr = "\n".join(l for l in result.stderr.splitlines() if not TF_LOG.match(l))
+    result.stderr = without_tf_log(result.stderr)
     return result
 
 

@@ -1,7 +1,6 @@
 """Plugins from outside the package: a file given by path, a module on sys.path, broken ones."""
 
 import importlib
-import re
 import subprocess
 import sys
 import textwrap
@@ -13,9 +12,8 @@ import pytest
 from acvae import components, config, plugins, registry, runs, summaries  # noqa: F401
 from acvae.models.vae import build_vae
 from acvae.train import train
-from tests.conftest import REPO
+from tests.conftest import REPO, without_tf_log
 
-TF_LOG = re.compile(r"^(WARNING: All log messages before absl|[IWE]\d{4} )")
 
 # The README's "Write a plugin" example, with the registered name as a parameter.
 ENCODER_PLUGIN = '''
@@ -44,7 +42,7 @@ def write_plugin(folder, name, width="2 * latent_dim"):
 def _main(*args, cwd):
     result = subprocess.run([sys.executable, "-m", "acvae.main", *args], cwd=cwd,
                             capture_output=True, text=True, timeout=600)
-    result.stderr = "\n".join(l for l in result.stderr.splitlines() if not TF_LOG.match(l))
+    result.stderr = without_tf_log(result.stderr)
     return result
 
 
