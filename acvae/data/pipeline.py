@@ -21,6 +21,7 @@ import numpy as np
 import tensorflow as tf
 
 from acvae.data import tfrecord
+from acvae.data.schema import Schema
 
 LABELS = tfrecord.LABELS
 CHANNELS = (1, 3, 4)
@@ -41,6 +42,8 @@ class InputData:
     batch_size: int
     # sorted distinct values of "species", "personality" and "gender" over both splits
     label_values: dict[str, tuple[str, ...]] = dataclasses.field(default_factory=dict)
+    # the identifier and label columns, worked out from the data (see acvae.data.schema)
+    schema: Schema | None = None
 
 
 def fit_image(rgba: tf.Tensor, image_shape: Sequence[int], n_channels: int) -> tf.Tensor:
@@ -122,7 +125,7 @@ def _resolve(files: str | Sequence[str]) -> list[str]:
 
 
 def _scan(files: list[str], validation_fraction: float):
-    """(n_train, n_validation, label_values) from the labels alone (no image is decoded)."""
+    """(n_train, n_validation, label_values, schema) from the labels alone (no image decoded)."""
     spec = {label: tf.io.FixedLenFeature([], tf.string) for label in LABELS}
     labels = _records(files).map(lambda serialized: tf.io.parse_single_example(serialized, spec))
     labels = labels.map(
@@ -139,7 +142,11 @@ def _scan(files: list[str], validation_fraction: float):
         for label in LABELS
         if label != "name"
     }
-    return int((~flags).sum()), int(flags.sum()), label_values
+    columns = {
+        label: [v.decode("utf-8") for b in batches for v in b[label]] for label in LABELS
+    }
+    schema = Schema.infer("name", columns)
+    return int((~flags).sum()), int(flags.sum()), label_values, schema
 
 
 def _check_arguments(image_shape, n_channels, batch_size, validation_fraction) -> tuple[int, int]:
@@ -218,7 +225,7 @@ def input_pipeline(
     """
     shape = _check_arguments(image_shape, n_channels, batch_size, validation_fraction)
     files = _resolve(files)
-    n_train, n_validation, label_values = _scan(files, validation_fraction)
+    n_train, n_validation, label_values, schema = _scan(files, validation_fraction)
     if n_train == 0 or n_validation == 0:
         empty = "training" if n_train == 0 else "validation"
         raise ValueError(
@@ -274,4 +281,5 @@ def input_pipeline(
         n_channels=n_channels,
         batch_size=batch_size,
         label_values=label_values,
+        schema=schema,
     )
