@@ -1,118 +1,132 @@
-"""Command line: a labelled grid of villagers from a TFRecord, to check that it is right.
+"""Command line: a labelled grid of images from a dataset TFRecord, to check that it is right.
 
     python -m acvae.show_sample data/villagers.tfrecord --out sample.png [--n 8] [--shuffle N]
 
-Each tile shows one stored image composited onto white, titled with the name, then gender,
-personality and species. ``--shuffle N`` draws from a shuffle buffer of N records (``--seed``
-picks which); without it the first ``--n`` records are shown.
+Each tile shows one stored image composited onto white, titled with its identifier, then its
+labels in table order (whatever columns the TFRecord's schema holds). Text is shown literally:
+``$...$`` is not read as mathematics. ``--shuffle N`` draws from a shuffle buffer of N records
+(``--seed`` picks which); without it the first ``--n`` records are shown.
 """
 
 from __future__ import annotations
 
-import argparse
 import io
 import math
 import os
 import pathlib
-import sys
+import textwrap
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep TensorFlow's start-up chatter quiet
+import numpy as np
+from absl import flags
+from PIL import Image
 
-import numpy as np  # noqa: E402
-import tensorflow as tf  # noqa: E402
-from PIL import Image  # noqa: E402
+from acvae import cli, fileio
+from acvae.errors import UserError
 
-from acvae import fileio  # noqa: E402
-from acvae.data import images, tfrecord  # noqa: E402
+FLAGS = flags.FLAGS
+TITLE_WIDTH = 26  # characters per title line in a tile
 
 
-def read_sample(path: str, n: int = 8, shuffle: int = 0, seed: int = 0) -> list[dict]:
-    """Up to ``n`` villagers from a TFRecord (file, shard stem or glob).
+def read_sample(path: str, n: int = 8, shuffle: int = 0, seed: int = 0):
+    """Up to ``n`` items from a TFRecord (file, shard stem or glob).
 
     Returns:
-      Dicts with ``image`` (uint8 [H, W, 4]) and the string labels of ``tfrecord.LABELS``.
+      ``(schema, records)``: the schema stored in the file (labels without values) and dicts
+      with ``image`` (uint8 [H, W, 4]) and a string per schema column.
 
     Raises:
-      FileNotFoundError: nothing at ``path``.
-      ValueError: the file is not a villager TFRecord, or holds no records.
+      MissingData: nothing at ``path``.
+      DataError: the file is not a dataset TFRecord (or predates schemas), or holds no items.
     """
+    import tensorflow as tf
+
+    from acvae.data import tfrecord
+    from acvae.data.errors import DataError, MissingData
+    from acvae.data.schema import Schema
+
     files = tfrecord.resolve_files(path)
     if not files:
-        raise FileNotFoundError(f"no TFRecord at {path}")
+        raise MissingData(f"no TFRecord at {path}")
+    schema = Schema.from_header(tfrecord.read_header(files))
     dataset = tf.data.TFRecordDataset(files)
     if shuffle > 1:
         dataset = dataset.shuffle(shuffle, seed=seed)
     sample = []
     try:
-        for example in dataset.take(n).map(tfrecord.parse_example):
-            record = {key: example[key].numpy().decode("utf-8") for key in tfrecord.LABELS}
+        for example in dataset.take(n).map(lambda s: tfrecord.parse_example(s, schema.columns)):
+            record = {key: example[key].numpy().decode("utf-8") for key in schema.columns}
             with Image.open(io.BytesIO(example["image"].numpy())) as image:
                 record["image"] = np.asarray(image.convert("RGBA"))
             sample.append(record)
     except (tf.errors.DataLossError, tf.errors.InvalidArgumentError, OSError) as error:
         reason = str(getattr(error, "message", error)).splitlines()[0]
-        raise ValueError(f"{path} is not a villager TFRecord: {reason}") from None
-    if not sample:
-        raise ValueError(f"{path} holds no villagers")
-    return sample
+        raise DataError(f"{path} is not a dataset TFRecord: {reason}") from None
+    return schema, sample
 
 
-def title(record: dict) -> str:
-    """The two-line tile title: name, then gender, personality and species."""
-    return f"{record['name']}\n{record['gender']}, {record['personality']}, {record['species']}"
+def title(record: dict, schema) -> str:
+    """The tile title: the identifier, then the labels in table order, wrapped to the tile."""
+    lines = textwrap.wrap(record[schema.id], TITLE_WIDTH, max_lines=2, placeholder="…")
+    labels = ", ".join(record[label.name] for label in schema.labels)
+    lines += textwrap.wrap(labels, TITLE_WIDTH, max_lines=3, placeholder="…")
+    return "\n".join(lines)
 
 
-def save_grid(sample: list[dict], out: str | os.PathLike) -> pathlib.Path:
+def save_grid(sample: list[dict], schema, out: str | os.PathLike) -> pathlib.Path:
     """Draws the labelled grid and writes it atomically as a PNG."""
     import matplotlib
 
     matplotlib.use("Agg")
     from matplotlib import pyplot as plt
 
+    from acvae.data import images
+
     cols = min(len(sample), max(4, math.ceil(math.sqrt(len(sample)))))
     rows = math.ceil(len(sample) / cols)
-    figure, axes = plt.subplots(rows, cols, figsize=(2.1 * cols, 2.7 * rows), squeeze=False)
+    figure, axes = plt.subplots(rows, cols, figsize=(2.1 * cols, 2.9 * rows), squeeze=False)
     for ax in axes.flat:
         ax.axis("off")
     for ax, record in zip(axes.flat, sample):
         ax.imshow(images.composite_on_white(record["image"]))
-        ax.set_title(title(record), fontsize=8)
+        ax.set_title(title(record, schema), fontsize=8, parse_math=False)
     figure.tight_layout()
     out = pathlib.Path(out)
     try:
         with fileio.atomic_path(out) as temp:
             figure.savefig(temp, format="png", dpi=100, facecolor="white")
+    except OSError as error:
+        raise UserError(f"cannot write {out}: {fileio.write_error(error)}") from None
     finally:
         plt.close(figure)
     return out
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Runs the command; raises SystemExit with a one-line error for user mistakes."""
-    parser = argparse.ArgumentParser(
-        prog="python -m acvae.show_sample",
-        description="Render a labelled grid of villagers from a TFRecord.",
-    )
-    parser.add_argument("tfrecord", help="TFRecord file, stem of its shards, or glob")
-    parser.add_argument("--n", type=int, default=8, help="number of villagers to show")
-    parser.add_argument("--shuffle", type=int, default=0, help="shuffle buffer size (0: first n)")
-    parser.add_argument("--seed", type=int, default=0, help="shuffle seed")
-    parser.add_argument("--out", required=True, help="PNG file to write")
-    args = parser.parse_args(argv)
-    if args.n < 1:
-        raise SystemExit("error: --n must be at least 1")
-    try:
-        sample = read_sample(args.tfrecord, args.n, args.shuffle, args.seed)
-        out = save_grid(sample, args.out)
-    except (ValueError, OSError) as error:
-        raise SystemExit(f"error: {error}") from None
-    print(f"wrote {len(sample)} villagers to {out}")
-    return 0
+def define_flags() -> None:
+    """Defines the command's flags (only when it runs, so importing it defines none)."""
+    flags.adopt_module_key_flags(cli)  # --traceback, shown by --help
+    flags.DEFINE_string("out", None, "PNG file to write.")
+    flags.DEFINE_integer("n", 8, "Number of images to show.")
+    flags.DEFINE_integer("shuffle", 0, "Shuffle buffer size (0: the first --n records).")
+    flags.DEFINE_integer("seed", 0, "Shuffle seed.")
 
 
-def run() -> None:
-    """Console entry point (``acvae-show-sample``)."""
-    sys.exit(main())
+def main(argv: list[str]) -> None:
+    if len(argv) != 2:
+        raise UserError("give one TFRecord: python -m acvae.show_sample DATA.tfrecord --out X.png")
+    if not FLAGS.out:
+        raise UserError("give --out, the PNG file to write")
+    if FLAGS.n < 1:
+        raise UserError("--n must be at least 1")
+    schema, sample = read_sample(argv[1], FLAGS.n, FLAGS.shuffle, FLAGS.seed)
+    out = save_grid(sample, schema, FLAGS.out)
+    print(f"wrote {len(sample)} image{'s' * (len(sample) != 1)} to {out}")
+
+
+def run(argv: list[str] | None = None) -> None:
+    """Entry point (``acvae-show-sample``): defines the flags and runs ``main`` under the
+    command-line convention (``acvae.cli``)."""
+    define_flags()
+    cli.run(main, argv)
 
 
 if __name__ == "__main__":

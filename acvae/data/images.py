@@ -1,9 +1,11 @@
 """Image files to canonical RGBA PNG bytes, and RGBA arrays composited onto white for display.
 
 ``acvae.prepare`` accepts any image Pillow reads (palette, grey, grey+alpha, RGB, RGBA, 16-bit,
-a JPEG saved with a ``.png`` name) and stores it as an 8-bit RGBA PNG, so the input pipeline
-needs one decoder. Images with more than ``MAX_PIXELS`` pixels are refused before their pixels
-are decoded (a defence against decompression bombs).
+JPEG, GIF, WebP, ..., whatever the file is called) and stores it as an 8-bit RGBA PNG, so the
+input pipeline needs one decoder. The PNG is canonical: the same pixels give the same bytes
+(no metadata copied from the source, fixed compression), so a prepared dataset is
+byte-identical for identical input. Images with more than ``MAX_PIXELS`` pixels are refused
+before their pixels are decoded (a defence against decompression bombs).
 """
 
 from __future__ import annotations
@@ -76,9 +78,37 @@ def normalise_png(path: str | os.PathLike, max_pixels: int = MAX_PIXELS) -> byte
         if reason.startswith("cannot identify image file"):
             reason = "not an image format Pillow can read"
         raise ImageError(reason) from None
+    return _png(rgba)
+
+
+def _png(rgba: Image.Image) -> bytes:
+    """Canonical PNG bytes of an RGBA image: pixels only (no ICC profile, gamma, text or
+    timestamps), default zlib level, so equal pixels give equal bytes."""
+    bare = Image.frombytes("RGBA", rgba.size, rgba.tobytes())
     buffer = io.BytesIO()
-    rgba.save(buffer, format="PNG")
+    bare.save(buffer, format="PNG", compress_level=6)
     return buffer.getvalue()
+
+
+def png_bytes(pixels: np.ndarray) -> bytes:
+    """Canonical RGBA PNG bytes of an image array made in Python (a dataset plugin's image).
+
+    Args:
+      pixels: uint8 [H, W], [H, W, 1] (grey), [H, W, 3] (RGB, opaque) or [H, W, 4] (RGBA).
+
+    Raises:
+      ValueError: another dtype or shape.
+    """
+    pixels = np.asarray(pixels)
+    if pixels.dtype != np.uint8 or pixels.ndim not in (2, 3) or (
+        pixels.ndim == 3 and pixels.shape[-1] not in (1, 3, 4)
+    ):
+        raise ValueError(
+            f"an image must be uint8 [H, W] or [H, W, 1, 3 or 4], got {pixels.dtype} {pixels.shape}"
+        )
+    if pixels.ndim == 3 and pixels.shape[-1] == 1:
+        pixels = pixels[..., 0]
+    return _png(Image.fromarray(pixels).convert("RGBA"))
 
 
 def composite_on_white(rgba: np.ndarray) -> np.ndarray:

@@ -1,12 +1,14 @@
-"""The ``tf.data`` input pipeline: villager TFRecords -> split, batched image and label tensors.
+"""The ``tf.data`` input pipeline: dataset TFRecords -> split, batched image and label tensors.
 
-Reads one or more TFRecord files (shards are interleaved), decodes each RGBA PNG to 1, 3 or 4
+Reads one or more TFRecord files (shards are interleaved) and the schema they carry (the
+identifier and label columns, see ``acvae.data.schema``), decodes each RGBA PNG to 1, 3 or 4
 channels, resizes it into ``image_shape`` keeping its aspect ratio and padding the rest
 (transparent for 4 channels, white for 1 and 3), scales to [0, 1], caches (in memory when the
 decoded split fits a budget, else streams in constant memory, or on disk), shuffles the training
-split, batches and prefetches. Labels travel with the images. The train/validation split is a
-stable hash of the villager name (FarmHash fingerprint), so it is the same in every epoch, every
-run and every file order, and a validation villager never reaches training.
+split, batches and prefetches. Every text column travels with the images, plus an integer id per
+categorical label. The train/validation split is a stable hash of the identifier (FarmHash
+fingerprint), so it is the same in every epoch, every run, every file order and every import
+layout, and a validation item never reaches training.
 """
 
 from __future__ import annotations
@@ -21,16 +23,21 @@ import numpy as np
 import tensorflow as tf
 
 from acvae.data import tfrecord
+from acvae.data.errors import DataError, MissingData, SettingError
 from acvae.data.schema import Schema
 
-LABELS = tfrecord.LABELS
 CHANNELS = (1, 3, 4)
 _HASH_BUCKETS = 1_000_000
 
 
 @dataclasses.dataclass(frozen=True)
 class InputData:
-    """Batched datasets of ``{"image": float32 [B, H, W, C] in [0, 1], label: string [B]}``."""
+    """Batched datasets of ``{"image": float32 [B, H, W, C] in [0, 1], column: string [B], ...}``.
+
+    Every column of ``schema`` (the identifier and each label) is a string tensor under its
+    name; each categorical label also comes as ``<label>_id``, int32 [B] indices into
+    ``schema.label(label).values``.
+    """
 
     train: tf.data.Dataset  # batched, reshuffled every epoch, repeat NOT applied
     train_eval: tf.data.Dataset  # same training split, batched, fixed order (for evaluation)
@@ -40,10 +47,13 @@ class InputData:
     image_shape: tuple[int, int]  # (H, W)
     n_channels: int  # 1, 3 or 4
     batch_size: int
-    # sorted distinct values of "species", "personality" and "gender" over both splits
-    label_values: dict[str, tuple[str, ...]] = dataclasses.field(default_factory=dict)
-    # the identifier and label columns, worked out from the data (see acvae.data.schema)
-    schema: Schema | None = None
+    # the identifier and label columns with their values over both splits (acvae.data.schema)
+    schema: Schema
+
+    @property
+    def label_values(self) -> dict[str, tuple[str, ...]]:
+        """The sorted values of every categorical label, by name (derived from ``schema``)."""
+        return {label.name: label.values for label in self.schema.categorical}
 
 
 def fit_image(rgba: tf.Tensor, image_shape: Sequence[int], n_channels: int) -> tf.Tensor:
@@ -86,18 +96,18 @@ def fit_image(rgba: tf.Tensor, image_shape: Sequence[int], n_channels: int) -> t
     return tf.ensure_shape(image, [height, width, n_channels])
 
 
-def is_validation(name: tf.Tensor, validation_fraction: float) -> tf.Tensor:
-    """Whether a villager belongs to the validation split: a stable hash of its name.
+def is_validation(identifier: tf.Tensor, validation_fraction: float) -> tf.Tensor:
+    """Whether an item belongs to the validation split: a stable hash of its identifier.
 
     Args:
-      name: string tensor of any shape.
-      validation_fraction: the expected share of validation villagers, in (0, 1).
+      identifier: string tensor of any shape (the schema's id column).
+      validation_fraction: the expected share of validation items, in (0, 1).
 
     Returns:
-      bool tensor of ``name``'s shape.
+      bool tensor of ``identifier``'s shape.
     """
-    bucket = tf.strings.to_hash_bucket_fast(name, _HASH_BUCKETS)
-    return bucket < int(round(validation_fraction * _HASH_BUCKETS))
+    bucket = tf.strings.to_hash_bucket_fast(identifier, _HASH_BUCKETS)
+    return bucket < round(validation_fraction * _HASH_BUCKETS)
 
 
 def _records(files: list[str]) -> tf.data.Dataset:
@@ -112,53 +122,61 @@ def _records(files: list[str]) -> tf.data.Dataset:
 
 
 def _resolve(files: str | Sequence[str]) -> list[str]:
-    patterns = [files] if isinstance(files, (str, bytes)) else list(files)
+    patterns = [files] if isinstance(files, (str, bytes, os.PathLike)) else list(files)
     if not patterns:
-        raise ValueError("input_pipeline needs at least one TFRecord file")
+        raise SettingError("input_pipeline needs at least one TFRecord file")
     resolved = []
     for pattern in patterns:
         found = tfrecord.resolve_files(pattern)
         if not found:
-            raise FileNotFoundError(f"no TFRecord at {pattern}")
+            raise MissingData(f"no TFRecord at {pattern}")
         resolved += found
     return resolved
 
 
-def _scan(files: list[str], validation_fraction: float):
-    """(n_train, n_validation, label_values, schema) from the labels alone (no image decoded)."""
-    spec = {label: tf.io.FixedLenFeature([], tf.string) for label in LABELS}
-    labels = _records(files).map(lambda serialized: tf.io.parse_single_example(serialized, spec))
-    labels = labels.map(
-        lambda example: {**example, "validation": is_validation(example["name"], validation_fraction)}
+def read_schema(files: list[str], validation_fraction: float) -> tuple[Schema, int, int]:
+    """The schema of ``files`` with every label's values, and the split sizes, from the text
+    columns alone (no image decoded).
+
+    Returns:
+      ``(schema, n_train, n_validation)``.
+
+    Raises:
+      DataError: a file is not a dataset TFRecord, predates schemas, or the files disagree.
+    """
+    header = tfrecord.read_header(files)
+    columns = Schema.from_header(header).columns
+    spec = {column: tf.io.FixedLenFeature([], tf.string) for column in columns}
+    examples = _records(files).map(lambda serialized: tf.io.parse_single_example(serialized, spec))
+    id_column = columns[0]
+    examples = examples.map(
+        lambda example: {
+            **example, "_validation": is_validation(example[id_column], validation_fraction)
+        }
     ).batch(4096)
     try:
-        batches = list(labels.as_numpy_iterator())
+        batches = list(examples.as_numpy_iterator())
     except (tf.errors.DataLossError, tf.errors.InvalidArgumentError) as error:
         reason = str(error.message).splitlines()[0]
-        raise ValueError(f"{', '.join(files)} is not a villager TFRecord: {reason}") from None
-    flags = np.concatenate([b["validation"] for b in batches]) if batches else np.zeros([0], bool)
-    label_values = {
-        label: tuple(sorted({v.decode("utf-8") for b in batches for v in b[label]}))
-        for label in LABELS
-        if label != "name"
+        raise DataError(f"{', '.join(files)} is not a dataset TFRecord: {reason}") from None
+    flags = np.concatenate([b["_validation"] for b in batches]) if batches else np.zeros([0], bool)
+    values = {
+        column: [v.decode("utf-8") for b in batches for v in b[column]] for column in columns[1:]
     }
-    columns = {
-        label: [v.decode("utf-8") for b in batches for v in b[label]] for label in LABELS
-    }
-    schema = Schema.infer("name", columns)
-    return int((~flags).sum()), int(flags.sum()), label_values, schema
+    return Schema.from_header(header, values), int((~flags).sum()), int(flags.sum())
 
 
 def _check_arguments(image_shape, n_channels, batch_size, validation_fraction) -> tuple[int, int]:
     if n_channels not in CHANNELS:
-        raise ValueError(f"n_channels must be one of 1, 3, 4 (grey, RGB, RGBA), got {n_channels!r}")
+        raise SettingError(
+            f"n_channels must be one of 1, 3, 4 (grey, RGB, RGBA), got {n_channels!r}")
     shape = tuple(image_shape)
     if len(shape) != 2 or not all(isinstance(size, int) and size > 0 for size in shape):
-        raise ValueError(f"image_shape must be two positive integers (H, W), got {image_shape!r}")
+        raise SettingError(f"image_shape must be two positive integers (H, W), got {image_shape!r}")
     if not isinstance(batch_size, int) or batch_size < 1:
-        raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
+        raise SettingError(f"batch_size must be a positive integer, got {batch_size!r}")
     if not 0.0 < validation_fraction < 1.0:
-        raise ValueError(f"validation_fraction must be in (0, 1), got {validation_fraction!r}")
+        raise SettingError(f"validation_fraction must be in (0, 1), got {validation_fraction!r}")
     return shape
 
 
@@ -180,7 +198,7 @@ def _cache_choice(cache, n_images, image_shape, n_channels, budget_mb) -> bool |
         for lockfile in glob.glob(f"{glob.escape(prefix)}.*.lockfile"):
             os.remove(lockfile)  # left by a killed run; tf.data then rewrites that cache
         return prefix
-    raise ValueError(
+    raise SettingError(
         f"cache must be None (in memory when it fits), True, False or a file path, got {cache!r}"
     )
 
@@ -197,14 +215,15 @@ def input_pipeline(
     seed: int = 0,
     cache_budget_mb: float = 1024,
 ) -> InputData:
-    """Builds the training and validation datasets from villager TFRecords.
+    """Builds the training and validation datasets from dataset TFRecords.
 
     Args:
-      files: TFRecord paths, globs or sharded stems (see ``tfrecord.resolve_files``).
+      files: TFRecord paths, globs or sharded stems (see ``tfrecord.resolve_files``), written
+        by ``python -m acvae.prepare`` (or a dataset plugin) with one schema.
       image_shape: (H, W) every image is fitted into, aspect ratio kept.
       n_channels: 4 = RGBA as stored, 3 = RGB composited onto white, 1 = grey.
       batch_size: examples per batch; the last batch may be smaller.
-      validation_fraction: expected share of villagers held out, by a stable hash of the name.
+      validation_fraction: expected share of items held out, by a stable hash of the identifier.
       shuffle_buffer: training shuffle buffer size.
       cache: keep decoded images after the first pass: None (default) in memory when both
         splits fit in ``cache_budget_mb``, else not at all (every epoch streams from the
@@ -212,41 +231,43 @@ def input_pipeline(
         ``<path>.train*`` and ``<path>.validation*`` on disk (delete them when the data changes).
       seed: the training shuffle order (it still changes every epoch).
       cache_budget_mb: memory allowed for ``cache=None``; the decoded size is estimated as
-        villagers x H x W x C x 4 bytes.
+        items x H x W x C x 4 bytes.
 
     Returns:
-      ``InputData`` whose datasets yield ``{"image": float32 [B, H, W, C], "name": string [B],
-      "species": [B], "personality": [B], "gender": [B]}`` plus ``"species_id"``,
-      ``"personality_id"`` and ``"gender_id"``: int32 [B] indices into ``label_values``.
+      ``InputData`` whose datasets yield ``{"image": float32 [B, H, W, C]}`` plus every column
+      of ``schema`` as string [B] and ``<label>_id``,
+      int32 [B] indices into the label's values, for every categorical label.
 
     Raises:
-      FileNotFoundError: a file or pattern matches nothing.
-      ValueError: bad arguments, a file that is not a TFRecord, or an empty split.
+      MissingData: a file or pattern matches nothing.
+      SettingError: bad arguments.
+      DataError: a file that is not a dataset TFRecord, or an empty split.
     """
     shape = _check_arguments(image_shape, n_channels, batch_size, validation_fraction)
     files = _resolve(files)
-    n_train, n_validation, label_values, schema = _scan(files, validation_fraction)
+    schema, n_train, n_validation = read_schema(files, validation_fraction)
     if n_train == 0 or n_validation == 0:
         empty = "training" if n_train == 0 else "validation"
-        raise ValueError(
-            f"the {empty} split is empty ({n_train + n_validation} villagers in "
+        raise DataError(
+            f"the {empty} split is empty ({n_train + n_validation} items in "
             f"{', '.join(files)}, "
-            f"validation_fraction={validation_fraction}); use more villagers or another fraction"
+            f"validation_fraction={validation_fraction}); use more items or another fraction"
         )
 
     cache = _cache_choice(cache, n_train + n_validation, shape, n_channels, cache_budget_mb)
     tables = {
-        label: tf.lookup.StaticHashTable(
+        label.name: tf.lookup.StaticHashTable(
             tf.lookup.KeyValueTensorInitializer(
-                tf.constant(values, tf.string), tf.range(len(values), dtype=tf.int32)
+                tf.constant(label.values, tf.string), tf.range(len(label.values), dtype=tf.int32)
             ),
             default_value=-1,
         )
-        for label, values in label_values.items()
+        for label in schema.categorical
     }
+    id_spec = {schema.id: tf.io.FixedLenFeature([], tf.string)}
 
     def decode(serialized):
-        example = tfrecord.parse_example(serialized)
+        example = tfrecord.parse_example(serialized, schema.columns)
         png = tf.io.decode_png(example["image"], channels=4)
         rgba = tf.image.convert_image_dtype(png, tf.float32)
         example["image"] = fit_image(rgba, shape, n_channels)
@@ -257,7 +278,9 @@ def input_pipeline(
     def split(validation: bool) -> tf.data.Dataset:
         examples = _records(files).filter(
             lambda serialized: tf.equal(
-                is_validation(tfrecord.parse_example(serialized)["name"], validation_fraction),
+                is_validation(
+                    tf.io.parse_single_example(serialized, id_spec)[schema.id], validation_fraction
+                ),
                 validation,
             )
         )
@@ -280,6 +303,5 @@ def input_pipeline(
         image_shape=shape,
         n_channels=n_channels,
         batch_size=batch_size,
-        label_values=label_values,
         schema=schema,
     )

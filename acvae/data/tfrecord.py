@@ -1,56 +1,120 @@
-"""The villager TFRecord: its ``tf.train.Example`` schema, an atomic sharded writer, and readers.
+"""The dataset TFRecord: its ``tf.train.Example`` layout, an atomic sharded writer, and readers.
 
-One ``tf.train.Example`` per villager with five bytes features: ``image`` (an RGBA PNG) and the
-UTF-8 labels ``name``, ``species``, ``personality`` and ``gender``. A dataset is one file
-(``data/villagers.tfrecord``) or shards named ``data/villagers.tfrecord-00000-of-00004``;
-``resolve_files`` finds either from the same path. ``ShardedWriter`` writes into hidden temporary
-files beside the destination and only renames them into place on ``commit``, so an interrupted run
-never leaves a partial file and an older dataset stays intact until the new one is complete.
+One ``tf.train.Example`` per item with bytes features: ``image`` (an RGBA PNG), one UTF-8
+string per schema column (the identifier and every label) and ``_schema``, the schema header
+(``Schema.header``: the columns and which labels are categorical) — the same few hundred
+bytes in every Example, so any file, shard or record says what it holds. A dataset is one
+file (``data/villagers.tfrecord``) or shards named ``data/villagers.tfrecord-00000-of-00004``;
+``resolve_files`` finds either from the same path. ``ShardedWriter`` writes into hidden
+temporary files beside the destination and only renames them into place on ``commit``, so an
+interrupted run never leaves a partial file and an older dataset stays intact until the new
+one is complete. A TFRecord written before schemas existed (no ``_schema``) is refused with a
+one-line ``DataError`` saying to run ``python -m acvae.prepare`` again.
 """
 
 from __future__ import annotations
 
+import functools
 import os
 import pathlib
 import secrets
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 import tensorflow as tf
 
-LABELS = ("name", "species", "personality", "gender")
-FEATURES = ("image",) + LABELS
+from acvae.data.errors import DataError
+from acvae.data.schema import IMAGE_FEATURE, SCHEMA_FEATURE, Schema
+
 SHARD_GLOB = "-?????-of-?????"
+LEGACY = (
+    "{path} was written by an older acvae and does not say which columns it holds; run "
+    "python -m acvae.prepare on your data again to rewrite it"
+)
 
 
-def serialize_example(image_png: bytes, labels: Mapping[str, str]) -> bytes:
-    """One villager as a serialized ``tf.train.Example``.
+@functools.lru_cache(maxsize=8)
+def _header(schema: Schema) -> bytes:
+    return schema.header().encode("utf-8")
+
+
+def _bytes_feature(value: bytes) -> tf.train.Feature:
+    return tf.train.Feature(bytes_list=tf.train.BytesList(value=[value]))
+
+
+def serialize_example(image_png: bytes, row: Mapping[str, str], schema: Schema) -> bytes:
+    """One item as a serialized ``tf.train.Example``.
 
     Args:
       image_png: the image as PNG bytes (RGBA by convention; see ``acvae.data.images``).
-      labels: a mapping with a string for every name in ``LABELS``.
+      row: a string for every column of ``schema`` (``schema.columns``).
+      schema: the dataset's schema; its header is stored in the Example.
 
     Returns:
-      The serialized proto.
+      The serialized proto; features in a fixed order, so equal input gives equal bytes.
     """
-    values = {"image": image_png, **{key: labels[key].encode("utf-8") for key in LABELS}}
     feature = {
-        key: tf.train.Feature(bytes_list=tf.train.BytesList(value=[value]))
-        for key, value in values.items()
+        IMAGE_FEATURE: _bytes_feature(image_png),
+        SCHEMA_FEATURE: _bytes_feature(_header(schema)),
     }
-    return tf.train.Example(features=tf.train.Features(feature=feature)).SerializeToString()
+    for column in schema.columns:
+        feature[column] = _bytes_feature(row[column].encode("utf-8"))
+    return tf.train.Example(features=tf.train.Features(feature=feature)).SerializeToString(
+        deterministic=True
+    )
 
 
-def parse_example(serialized: tf.Tensor) -> dict[str, tf.Tensor]:
-    """Parses one serialized Example into scalar string tensors keyed by ``FEATURES``.
+def parse_example(serialized: tf.Tensor, columns: Sequence[str]) -> dict[str, tf.Tensor]:
+    """Parses one serialized Example into scalar string tensors.
 
     Args:
       serialized: a scalar string tensor.
+      columns: the text columns to read (``schema.columns``).
 
     Returns:
-      ``{"image": PNG bytes [], "name": [], "species": [], "personality": [], "gender": []}``.
+      ``{"image": PNG bytes [], column: UTF-8 string [] for each column}``.
     """
-    spec = {key: tf.io.FixedLenFeature([], tf.string) for key in FEATURES}
+    spec = {key: tf.io.FixedLenFeature([], tf.string) for key in (IMAGE_FEATURE, *columns)}
     return tf.io.parse_single_example(serialized, spec)
+
+
+def _first_header(path: str) -> str | None:
+    """The ``_schema`` text of the first Example of ``path`` ("" when it has none); None for an
+    empty file."""
+    spec = {SCHEMA_FEATURE: tf.io.FixedLenFeature([], tf.string, default_value="")}
+    try:
+        for serialized in tf.data.TFRecordDataset(path).take(1):
+            return tf.io.parse_single_example(serialized, spec)[SCHEMA_FEATURE].numpy().decode()
+    except (tf.errors.DataLossError, tf.errors.InvalidArgumentError) as error:
+        reason = str(error.message).splitlines()[0]
+        raise DataError(f"{path} is not a TFRecord written by acvae.prepare: {reason}") from None
+    except UnicodeDecodeError:
+        raise DataError(f"{path} has a schema header that is not UTF-8 text") from None
+    return None
+
+
+def read_header(files: Sequence[str]) -> str:
+    """The schema header shared by ``files`` (see ``Schema.from_header``).
+
+    Raises:
+      DataError: a file is not a TFRecord, was written before schemas existed, holds no
+        items at all, or the files disagree about their columns.
+    """
+    headers = {}
+    for path in files:
+        header = _first_header(path)
+        if header == "":
+            raise DataError(LEGACY.format(path=path))
+        if header is not None:
+            headers[path] = header
+    if not headers:
+        raise DataError(f"{', '.join(files)} holds no items")
+    first, text = next(iter(headers.items()))
+    for path, other in headers.items():
+        if other != text:
+            raise DataError(
+                f"{path} and {first} hold different columns; read one dataset at a time"
+            )
+    return text
 
 
 def shard_paths(out: str | os.PathLike, shards: int) -> list[pathlib.Path]:
@@ -99,13 +163,16 @@ class ShardedWriter:
 
         writer = ShardedWriter("data/villagers.tfrecord", shards=1)
         try:
-            writer.write(serialize_example(png, labels))
+            writer.write(serialize_example(png, row, schema))
             writer.commit()
         finally:
             writer.discard()   # no-op after a commit
 
     Committing also deletes files left by an earlier run with a different shard count, so that
     ``resolve_files(out)`` finds exactly the new dataset.
+
+    Raises:
+      OSError: a file cannot be created (the message names ``out``).
     """
 
     def __init__(self, out: str | os.PathLike, shards: int = 1):
@@ -134,9 +201,9 @@ class ShardedWriter:
         self.count += 1
 
     def _close(self) -> None:
-        for writer in self._writers:
+        writers, self._writers = self._writers, []
+        for writer in writers:
             writer.close()
-        self._writers = []
 
     def commit(self) -> list[pathlib.Path]:
         """Closes the temporary files and renames them into place; returns the final paths."""
@@ -155,6 +222,10 @@ class ShardedWriter:
         """Closes and deletes the temporary files unless they were committed."""
         if self.committed:
             return
-        self._close()
-        for temp in self.temps:
-            remove_quietly(temp)
+        try:
+            self._close()
+        except (OSError, tf.errors.OpError):
+            pass  # a failed flush of files that are deleted next
+        finally:
+            for temp in self.temps:
+                remove_quietly(temp)

@@ -1,11 +1,17 @@
-"""Tests for acvae.data.datasets: registration, the missing-TFRecord message, gin configuration."""
+"""Tests for acvae.data.datasets: registration, the missing-TFRecord message, gin configuration,
+and ``from_images``, the one call of a dataset plugin."""
+
+import errno
 
 import gin
+import numpy as np
 import pytest
 
 import acvae.data  # noqa: F401  (registers the datasets)
 from acvae import registry
-from acvae.data import kaggle, synthetic
+from acvae.data import datasets, synthetic, tfrecord
+from acvae.data.errors import DataError, WriteError
+from acvae.data.importers import kaggle
 
 
 @gin.configurable("receive_dataset_for_test")
@@ -58,3 +64,57 @@ def test_tfrecord_dataset_from_gin(tmp_path):
     """)
     data = receive()
     assert data.n_train + data.n_validation == 12 and data.n_channels == 4
+
+
+def squares(n=24):
+    """(row, image) pairs: grey squares of two sizes, one per name."""
+    for i in range(n):
+        image = np.zeros((8, 8, 4), np.uint8)
+        size = 2 + 4 * (i % 2)
+        image[:size, :size] = (i * 10, 100, 200, 255)
+        yield {"name": f"square {i}", "size": ("small", "large")[i % 2], "shade": str(i)}, image
+
+
+def test_from_images_writes_once_and_reads_through_the_pipeline(tmp_path, monkeypatch):
+    data = datasets.from_images("squares", squares(), "name", cache_dir=tmp_path)
+    assert data.n_train + data.n_validation == 24
+    assert [(label.name, label.kind()) for label in data.schema.labels] == [
+        ("size", "categorical"), ("shade", "identifier")]
+    (cached,) = (tmp_path / "datasets").iterdir()
+    assert cached.name.startswith("squares-") and cached.suffix == ".tfrecord"
+    batch = next(iter(data.validation))
+    assert set(batch) == {"image", "name", "size", "shade", "size_id"}
+
+    def no_writing(*args, **kwargs):
+        raise AssertionError("the cached file should have been read")
+
+    monkeypatch.setattr(tfrecord, "ShardedWriter", no_writing)
+    again = datasets.from_images("squares", squares(), "name", cache_dir=tmp_path)
+    assert again.n_train == data.n_train
+    with pytest.raises(AssertionError):  # other images: another file
+        datasets.from_images("squares", squares(23), "name", cache_dir=tmp_path)
+
+
+def test_from_images_refuses_bad_items(tmp_path):
+    repeated = [({"name": "a"}, np.zeros((2, 2), np.uint8))] * 2
+    with pytest.raises(DataError, match="repeats the name 'a'"):
+        datasets.from_images("bad", repeated, "name", cache_dir=tmp_path)
+    mixed = [({"name": "a"}, np.zeros((2, 2), np.uint8)),
+             ({"name": "b", "x": "1"}, np.zeros((2, 2), np.uint8))]
+    with pytest.raises(DataError, match="do not all have the columns"):
+        datasets.from_images("bad", mixed, "name", cache_dir=tmp_path)
+    with pytest.raises(DataError, match="has no items"):
+        datasets.from_images("bad", [], "name", cache_dir=tmp_path)
+
+
+def test_from_images_on_a_full_disk_is_one_line_and_leaves_nothing(tmp_path, monkeypatch):
+    def full_disk(self, serialized):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(tfrecord.ShardedWriter, "write", full_disk)
+    with pytest.raises(WriteError) as error:
+        datasets.from_images("squares", squares(), "name", cache_dir=tmp_path)
+    assert str(error.value) == (
+        f"cannot write dataset 'squares' into the cache {tmp_path / 'datasets'}: disk full; "
+        "free some space or set ACVAE_CACHE to another folder")
+    assert list((tmp_path / "datasets").iterdir()) == []

@@ -9,6 +9,8 @@ import tensorflow as tf
 from PIL import Image
 
 from acvae.data import pipeline, tfrecord
+from acvae.data.errors import DataError, MissingData, SettingError
+from acvae.data.schema import Schema
 
 
 def png(pixels):
@@ -25,13 +27,20 @@ def tall_red_image():
     return pixels
 
 
+def rows(names):
+    """Rows of a small table: ``kind`` is categorical, ``tag`` one per item, ``mood`` constant."""
+    return [{"name": name, "kind": f"k{int(name.split()[-1]) % 3}", "tag": f"t-{name}",
+             "mood": "Lazy"} for name in names]
+
+
 def write_villagers(path, names, shards=1, image=None):
+    table = rows(names)
+    schema = Schema.infer("name", {key: [row[key] for row in table] for key in table[0]})
     writer = tfrecord.ShardedWriter(path, shards)
     try:
-        for name in names:
+        for row in table:
             pixels = image if image is not None else np.full((2, 2, 4), 255, np.uint8)
-            labels = {"name": name, "species": f"s-{name}", "personality": "Lazy", "gender": "Male"}
-            writer.write(tfrecord.serialize_example(png(pixels), labels))
+            writer.write(tfrecord.serialize_example(png(pixels), row, schema))
         writer.commit()
     finally:
         writer.discard()
@@ -73,19 +82,22 @@ def test_fit_image_downscales_wide_images_into_the_middle():
     assert (alpha[:2] == 0).all() and (alpha[-2:] == 0).all() and (alpha[2:6] > 0.99).all()
 
 
-def test_labels_travel_with_images(tmp_path):
+def test_labels_travel_with_images_as_the_schema_says(tmp_path):
     path = write_villagers(tmp_path / "v.tfrecord", NAMES[:40])
     data = pipeline.input_pipeline(path, image_shape=(4, 4), batch_size=7)
+    assert data.schema.id == "name"
+    assert [(label.name, label.kind()) for label in data.schema.labels] == [
+        ("kind", "categorical"), ("tag", "identifier"), ("mood", "constant")]
+    assert data.schema.label("kind").values == ("k0", "k1", "k2")
+    assert data.label_values == {"kind": ("k0", "k1", "k2")}
     for dataset in (data.train, data.train_eval, data.validation):
         for batch in dataset:
-            ids = {f"{label}_id" for label in pipeline.LABELS if label != "name"}
-            assert set(batch) == {"image", *pipeline.LABELS, *ids}
-            species = [s.decode() for s in batch["species"].numpy()]
-            assert species == [f"s-{n.decode()}" for n in batch["name"].numpy()]
-            for label in ("species", "personality", "gender"):
-                values = data.label_values[label]
-                decoded = [values[i] for i in batch[f"{label}_id"].numpy()]
-                assert decoded == [v.decode() for v in batch[label].numpy()]
+            assert set(batch) == {"image", "name", "kind", "tag", "mood", "kind_id"}
+            tags = [s.decode() for s in batch["tag"].numpy()]
+            assert tags == [f"t-{n.decode()}" for n in batch["name"].numpy()]
+            values = data.schema.label("kind").values
+            decoded = [values[i] for i in batch["kind_id"].numpy()]
+            assert decoded == [v.decode() for v in batch["kind"].numpy()]
 
 
 def test_split_is_disjoint_stable_and_independent_of_order_and_shards(tmp_path):
@@ -132,18 +144,18 @@ def test_gin_bindings_configure_the_pipeline(tmp_path):
 ])
 def test_bad_arguments(kwargs, message, tmp_path):
     path = write_villagers(tmp_path / "v.tfrecord", NAMES[:8])
-    with pytest.raises(ValueError, match=message):
+    with pytest.raises(SettingError, match=message):
         pipeline.input_pipeline(path, **kwargs)
 
 
 def test_bad_files(tmp_path):
-    with pytest.raises(FileNotFoundError, match="no TFRecord at"):
+    with pytest.raises(MissingData, match="no TFRecord at"):
         pipeline.input_pipeline(str(tmp_path / "missing.tfrecord"))
     (tmp_path / "junk.tfrecord").write_bytes(b"this is not a tfrecord at all")
-    with pytest.raises(ValueError, match="is not a villager TFRecord"):
+    with pytest.raises(DataError, match="is not a TFRecord written by acvae.prepare"):
         pipeline.input_pipeline(str(tmp_path / "junk.tfrecord"))
     one = write_villagers(tmp_path / "one.tfrecord", NAMES[:1])
-    with pytest.raises(ValueError, match="split is empty"):
+    with pytest.raises(DataError, match="split is empty"):
         pipeline.input_pipeline(one)
 
 
@@ -153,7 +165,7 @@ def test_cache_defaults_to_memory_only_when_the_decoded_data_fits():
     assert pipeline._cache_choice(None, 40_000, (64, 64), 4, budget_mb=1024) is False
     assert pipeline._cache_choice(True, 40_000, (64, 64), 4, budget_mb=1) is True
     assert pipeline._cache_choice(False, 1, (8, 8), 4, budget_mb=1024) is False
-    with pytest.raises(ValueError, match="None .* True, False or a file path"):
+    with pytest.raises(SettingError, match="None .* True, False or a file path"):
         pipeline._cache_choice(3, 1, (8, 8), 4, budget_mb=1024)
 
 

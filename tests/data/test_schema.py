@@ -1,16 +1,17 @@
-"""The dataset schema: categorical vs identifier vs constant labels, JSON round trip, look-ups."""
+"""The dataset schema: categorical vs identifier vs constant labels, JSON and header round trips,
+look-ups, and column names that would clash."""
 
 import pytest
 
-from acvae.data.schema import Schema, SchemaError
+from acvae.data.schema import Label, Schema, SchemaError
 
 
-def _table():
+def _table(n=24):
     return {
-        "name": [f"item {i}" for i in range(10)],
-        "kind": ["a", "b"] * 5,
-        "serial": [str(i) for i in range(10)],
-        "colour": ["red"] * 10,
+        "name": [f"item {i}" for i in range(n)],
+        "kind": ["a", "b"] * (n // 2),
+        "serial": [str(i) for i in range(n)],
+        "colour": ["red"] * n,
     }
 
 
@@ -24,9 +25,31 @@ def test_infer_tells_categorical_identifier_and_constant_labels():
     assert schema.label("kind").values == ("a", "b")
 
 
-def test_json_round_trip_keeps_everything():
-    schema = Schema.infer("name", {**_table(), "note": ["$x$, \"q\"\nü"] * 5 + ["ok"] * 5})
+def test_many_categories_over_many_items_are_categorical_few_items_cannot_be_identifiers():
+    # Twemoji: 98 subcategories over 1,906 images
+    subcategories = [f"sub{i % 98}" for i in range(1906)]
+    schema = Schema.infer("name", {"name": [str(i) for i in range(1906)], "sub": subcategories})
+    assert schema.label("sub").categorical and len(schema.label("sub").values) == 98
+    # 24 villagers of 18 species, and 5 villagers of 5 species: still categories
+    for n, n_species in ((24, 18), (5, 5)):
+        species = [f"s{i % n_species}" for i in range(n)]
+        schema = Schema.infer("name", {"name": [str(i) for i in range(n)], "species": species})
+        assert schema.label("species").categorical
+    # 20 items: 18 distinct values are categories (20 villagers of 18 species), 19 are not
+    for n_values, kind in ((18, "categorical"), (19, "identifier")):
+        schema = Schema.infer("name", {"name": [str(i) for i in range(20)],
+                                       "note": [str(i % n_values) for i in range(20)]})
+        assert schema.label("note").kind() == kind
+
+
+def test_json_and_header_round_trips_keep_everything():
+    schema = Schema.infer("name", {**_table(), "note": ["$x$, \"q\"\nü"] * 12 + ["ok"] * 12})
     assert Schema.from_json(schema.to_json()) == schema
+    values = {label.name: list(reversed(label.values)) * 2 for label in schema.labels}
+    assert Schema.from_header(schema.header(), values) == schema
+    bare = Schema.from_header(schema.header())
+    assert bare.columns == schema.columns and bare.label("serial").values == ()
+    assert [label.name for label in bare.categorical] == ["kind", "note"]
 
 
 def test_lookups_fail_with_the_valid_names():
@@ -40,3 +63,21 @@ def test_lookups_fail_with_the_valid_names():
         Schema.infer("file", _table())
     with pytest.raises(SchemaError, match="not a dataset schema"):
         Schema.from_json("[1, 2]")
+    with pytest.raises(SchemaError, match="not a dataset schema header"):
+        Schema.from_header("{}")
+    with pytest.raises(SchemaError, match="schema version 7 is not 1"):
+        Schema.from_header('{"version": 7, "id": "a", "labels": [], "categorical": []}')
+
+
+@pytest.mark.parametrize("columns, message", [
+    ({"name": ["a", "b"], "image": ["x", "y"]}, "column 'image' clashes"),
+    ({"name": ["a", "b"], "_schema": ["x", "y"]}, "column '_schema' clashes"),
+    ({"name": ["a", "b"], "kind": ["x", "y"], "kind_id": ["1", "2"]}, "column 'kind_id' clashes"),
+    ({"image": ["a", "b"]}, "column 'image' clashes"),
+])
+def test_column_names_that_clash_with_features_are_refused(columns, message):
+    id_column = next(iter(columns))
+    with pytest.raises(SchemaError, match=message):
+        Schema.infer(id_column, columns)
+    with pytest.raises(SchemaError, match="appears twice"):
+        Schema("a", (Label("a", (), False),))

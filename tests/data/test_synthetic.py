@@ -1,16 +1,25 @@
-"""Tests for acvae.data.synthetic and villager_art: determinism, layout, distinct species, cache."""
+"""Tests for acvae.data.synthetic: determinism, layout, distinct species, the cache, the command."""
 
 import dataclasses
+import errno
 import itertools
 import json
+import os
 import random
+import subprocess
+import sys
 
 import numpy as np
 import pytest
 import tensorflow as tf
+from PIL import Image
 
-from acvae.data import kaggle, synthetic, villager_art
-from villager_fixtures import FIELDS
+from acvae.data import synthetic, tfrecord
+from acvae.data.errors import WriteError
+from acvae.data.importers import kaggle
+from acvae.data.synthetic import art as villager_art
+from acvae.data.synthetic import records as villager_records
+from tests.conftest import REPO, without_tf_log
 
 
 def test_generate_writes_the_kaggle_layout_deterministically(tmp_path):
@@ -18,7 +27,7 @@ def test_generate_writes_the_kaggle_layout_deterministically(tmp_path):
     json_b = synthetic.generate(tmp_path / "b", n=18, seed=1)
     assert json_a.read_bytes() == json_b.read_bytes()
     records = json.loads(json_a.read_text(encoding="utf-8"))
-    assert len(records) == 18 and all(tuple(r) == FIELDS for r in records)
+    assert len(records) == 18 and all(tuple(r) == kaggle.COLUMNS for r in records)
     assert sorted(r["species"] for r in records) == sorted(villager_art.SPECIES)  # balanced
     assert len({r["name"] for r in records}) == 18
     for r in records:
@@ -40,7 +49,7 @@ def test_synthetic_villagers_flow_through_prepare_cleanly(tmp_path):
 
 def test_names_include_the_awkward_characters_of_the_real_set():
     rng = random.Random(0)
-    names = [synthetic.make_name(rng) for _ in range(400)]
+    names = [villager_records.make_name(rng) for _ in range(400)]
     assert any(" " in n for n in names) and any("'" in n for n in names)
     assert any("-" in n for n in names) and any(not n.isascii() for n in names)
 
@@ -109,23 +118,63 @@ def test_cache_is_built_once_atomically(tmp_path, monkeypatch):
     assert [p.name for p in (tmp_path / "synthetic").iterdir()] == [path.parent.name]
 
 
-def test_cli_writes_the_layout(tmp_path, capsys):
-    synthetic.main([str(tmp_path / "out"), "--n", "3", "--seed", "5"])
-    assert "wrote 3 villagers" in capsys.readouterr().out
+def run_command(*args):
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
+    return subprocess.run([sys.executable, "-m", "acvae.data.synthetic", *map(str, args)],
+                          capture_output=True, text=True, env=env, timeout=120, cwd=REPO)
+
+
+def test_command_writes_the_layout_and_errors_are_one_line(tmp_path):
+    result = run_command(tmp_path / "out", "--n", "3", "--seed", "5")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("wrote 3 villagers")
     assert len(list((tmp_path / "out" / "images").glob("*.png"))) == 3
-    with pytest.raises(SystemExit, match="^error: n must be a positive integer, got 0$"):
-        synthetic.main([str(tmp_path / "other"), "--n", "0"])
+    result = run_command(tmp_path / "other", "--n", "0")
+    assert result.returncode == 1
+    assert without_tf_log(result.stderr) == "error: --n must be at least 1, got 0"
+    result = run_command(tmp_path / "out", "--n", "2")
+    assert without_tf_log(result.stderr) == (
+        f"error: {tmp_path / 'out' / 'images'} is not empty; choose a new folder for synthetic "
+        "villagers")
+    assert "--seed" in run_command("--help").stdout
+
+
+def test_a_full_disk_while_drawing_the_cache_is_one_line_and_leaves_nothing(tmp_path, monkeypatch):
+    calls = []
+
+    def full_disk(self, *args, **kwargs):
+        calls.append(1)
+        if len(calls) == 3:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real(self, *args, **kwargs)
+
+    real = Image.Image.save
+    monkeypatch.setattr(Image.Image, "save", full_disk)
+    with pytest.raises(WriteError) as error:
+        synthetic.cached_tfrecord(n=4, seed=0, cache_dir=tmp_path)
+    assert str(error.value) == (
+        f"cannot write the synthetic villager cache in {tmp_path / 'synthetic'}: disk full; free "
+        "some space or set ACVAE_CACHE to another folder")
+    assert list((tmp_path / "synthetic").iterdir()) == []
+
+
+def test_a_full_disk_while_writing_the_cache_tfrecord_is_one_line(tmp_path, monkeypatch):
+    def full_disk(self, serialized):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(tfrecord.ShardedWriter, "write", full_disk)
+    with pytest.raises(WriteError, match="synthetic villager cache in .*: disk full; free some"):
+        synthetic.cached_tfrecord(n=2, seed=0, cache_dir=tmp_path)
+    assert list((tmp_path / "synthetic").iterdir()) == []
 
 
 def test_sharded_cache_holds_every_villager_once(tmp_path):
-    from acvae.data import tfrecord
-
     path = synthetic.cached_tfrecord(n=9, seed=0, cache_dir=tmp_path, shards=3)
     assert path.parent.name == f"v{synthetic.VERSION}-n9-seed0-shards3"
     files = tfrecord.resolve_files(path)
     assert len(files) == 3
     names = [
-        tfrecord.parse_example(record)["name"].numpy()
+        tfrecord.parse_example(record, ["name"])["name"].numpy()
         for record in tf.data.TFRecordDataset(files)
     ]
     assert len(names) == len(set(names)) == 9

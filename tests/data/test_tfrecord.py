@@ -1,34 +1,75 @@
-"""Tests for acvae.data.tfrecord: Example round trip, shards, file resolution, atomic writer."""
+"""Tests for acvae.data.tfrecord: Example round trip with its schema, legacy files, shards, file
+resolution, atomic writer."""
 
 import pytest
 import tensorflow as tf
 
 from acvae.data import tfrecord
+from acvae.data.errors import DataError
+from acvae.data.schema import Schema
 
-LABELS = {"name": "Renée O'Hare", "species": "Cat", "personality": "Big sister",
-          "gender": "Female"}
+ROW = {"name": "Renée O'Hare", "kind": "Cat, \"big\"\n$x$", "size": "Big sister"}
+SCHEMA = Schema.infer("name", {key: [value, value + "2"] for key, value in ROW.items()})
 
 
-def test_example_round_trip_keeps_unicode():
-    parsed = tfrecord.parse_example(tf.constant(tfrecord.serialize_example(b"\x89PNG", LABELS)))
-    assert set(parsed) == set(tfrecord.FEATURES)
+def test_example_round_trip_keeps_text_and_the_schema_header():
+    serialized = tfrecord.serialize_example(b"\x89PNG", ROW, SCHEMA)
+    parsed = tfrecord.parse_example(tf.constant(serialized), SCHEMA.columns)
+    assert set(parsed) == {"image", "name", "kind", "size"}
     assert parsed["image"].numpy() == b"\x89PNG"
-    assert {key: parsed[key].numpy().decode() for key in tfrecord.LABELS} == LABELS
+    assert {key: parsed[key].numpy().decode() for key in SCHEMA.columns} == ROW
+    example = tf.train.Example.FromString(serialized)
+    header = example.features.feature["_schema"].bytes_list.value[0].decode()
+    assert Schema.from_header(header).columns == SCHEMA.columns
+    assert serialized == tfrecord.serialize_example(b"\x89PNG", dict(reversed(ROW.items())), SCHEMA)
 
 
-def write(out, shards, n=5):
+def write(out, shards, n=5, schema=SCHEMA):
     writer = tfrecord.ShardedWriter(out, shards)
     try:
         for i in range(n):
-            writer.write(tfrecord.serialize_example(b"", {**LABELS, "name": f"v{i}"}))
+            writer.write(tfrecord.serialize_example(b"", {**ROW, "name": f"v{i}"}, schema))
         return writer.commit()
     finally:
         writer.discard()
 
 
 def names(files):
-    return sorted(tfrecord.parse_example(s)["name"].numpy().decode()
+    return sorted(tfrecord.parse_example(s, ["name"])["name"].numpy().decode()
                   for s in tf.data.TFRecordDataset(files))
+
+
+def test_every_shard_carries_the_header_and_empty_shards_are_skipped(tmp_path):
+    files = [str(f) for f in write(tmp_path / "v.tfrecord", 4, n=2)]
+    assert tfrecord.read_header(files) == SCHEMA.header()
+    assert tfrecord.read_header(files[1:2]) == SCHEMA.header()
+    with pytest.raises(DataError, match="holds no items"):
+        tfrecord.read_header(files[2:])
+
+
+def test_a_file_without_a_schema_is_refused_in_one_line(tmp_path):
+    legacy = tmp_path / "old.tfrecord"
+    feature = {key: tf.train.Feature(bytes_list=tf.train.BytesList(value=[b"x"]))
+               for key in ("image", "name", "species", "personality", "gender")}
+    with tf.io.TFRecordWriter(str(legacy)) as writer:
+        writer.write(tf.train.Example(features=tf.train.Features(feature=feature))
+                     .SerializeToString())
+    with pytest.raises(DataError) as error:
+        tfrecord.read_header([str(legacy)])
+    assert str(error.value) == (
+        f"{legacy} was written by an older acvae and does not say which columns it holds; run "
+        "python -m acvae.prepare on your data again to rewrite it")
+
+
+def test_files_of_different_datasets_are_refused(tmp_path):
+    other = Schema.infer("name", {"name": ["a", "b"], "kind": ["x", "y"]})
+    first = write(tmp_path / "a.tfrecord", 1)
+    second = write(tmp_path / "b.tfrecord", 1, schema=other)
+    with pytest.raises(DataError, match="hold different columns"):
+        tfrecord.read_header([str(first[0]), str(second[0])])
+    (tmp_path / "junk.tfrecord").write_bytes(b"definitely not a tfrecord")
+    with pytest.raises(DataError, match="is not a TFRecord written by acvae.prepare"):
+        tfrecord.read_header([str(tmp_path / "junk.tfrecord")])
 
 
 def test_shards_round_robin_and_resolve(tmp_path):
@@ -57,7 +98,7 @@ def test_discard_leaves_nothing_and_keeps_the_old_file(tmp_path):
     out = tmp_path / "v.tfrecord"
     out.write_bytes(b"old")
     writer = tfrecord.ShardedWriter(out, 2)
-    writer.write(tfrecord.serialize_example(b"", LABELS))
+    writer.write(tfrecord.serialize_example(b"", ROW, SCHEMA))
     writer.discard()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["v.tfrecord"]
     assert out.read_bytes() == b"old"

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from math import cos, radians, sin
 
-from acvae.data.painter import INK, PINK, WHITE, mix, shade
-from acvae.data.villager_anatomy import Species, ear_triangle, muzzle
+from acvae.data.synthetic.anatomy import Species, ear_triangle, muzzle
+from acvae.data.synthetic.painter import INK, PINK, WHITE, mix, shade
 
 
 class Frog(Species):

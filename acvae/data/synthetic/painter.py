@@ -1,7 +1,7 @@
 """A small supersampling vector painter on Pillow, in the 170x200 coordinates of a villager image.
 
 Shapes are given in output pixels (floats); the painter draws them ``scale`` times larger and
-downsamples once at the end, which antialiases every edge. Used by ``acvae.data.villager_art``.
+downsamples once at the end, which antialiases every edge. Used by ``acvae.data.synthetic.art``.
 """
 
 from __future__ import annotations
@@ -18,14 +18,14 @@ WHITE, INK, PINK, MOUTH = (255, 255, 255), (38, 30, 36), (240, 150, 165), (150, 
 def shade(colour: Colour, factor: float) -> Colour:
     """Darker (factor < 1) or lighter (factor > 1, towards white) version of an RGB colour."""
     if factor <= 1.0:
-        return tuple(int(round(c * factor)) for c in colour)
+        return tuple(round(c * factor) for c in colour)
     mix = min(1.0, factor - 1.0)
-    return tuple(int(round(c + (255 - c) * mix)) for c in colour)
+    return tuple(round(c + (255 - c) * mix) for c in colour)
 
 
 def mix(a: Colour, b: Colour, t: float) -> Colour:
     """The colour a fraction ``t`` of the way from ``a`` to ``b``."""
-    return tuple(int(round(x + (y - x) * t)) for x, y in zip(a, b))
+    return tuple(round(x + (y - x) * t) for x, y in zip(a, b))
 
 
 def hsv(h: float, s: float, v: float) -> Colour:
@@ -58,7 +58,7 @@ class Painter:
         return [(x * self.scale, y * self.scale) for x, y in points]
 
     def _width(self, width):
-        return max(1, int(round(width * self.scale)))
+        return max(1, round(width * self.scale))
 
     def polygon(self, points, fill=None, outline=None, width=1.2):
         """A filled polygon with an optional outline."""

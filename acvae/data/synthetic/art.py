@@ -11,12 +11,12 @@ from __future__ import annotations
 
 from PIL import Image
 
-from acvae.data import villager_body, villager_face
-from acvae.data.painter import Painter
-from acvae.data.villager_anatomy import PERSONALITIES, Head, Look, Species
-from acvae.data.villager_species_ears import (Bear, Cat, Dog, Elephant, Koala, Mouse, Pig, Rabbit,
-                                              Tiger, Wolf)
-from acvae.data.villager_species_heads import Bird, Deer, Duck, Frog, Goat, Horse, Lion, Sheep
+from acvae.data.synthetic import body, face
+from acvae.data.synthetic.anatomy import PERSONALITIES, Head, Look, Species
+from acvae.data.synthetic.ears import (Bear, Cat, Dog, Elephant, Koala, Mouse, Pig, Rabbit, Tiger,
+                                       Wolf)
+from acvae.data.synthetic.heads import Bird, Deer, Duck, Frog, Goat, Horse, Lion, Sheep
+from acvae.data.synthetic.painter import Painter
 
 __all__ = ["PERSONALITIES", "SPECIES", "Head", "Look", "Species", "draw_villager"]
 
@@ -44,9 +44,9 @@ def draw_villager(look: Look, scale: int = 3) -> Image.Image:
     p = Painter((170, 200), scale)
     h = head_of(species, look)
     species.back(p, look, h)
-    villager_body.draw_body(p, look, species, h)
+    body.draw_body(p, look, species, h)
     species.behind_head(p, look, h)
     species.skull(p, look, h)
     species.front(p, look, h)
-    villager_face.draw_face(p, look, species, h)
+    face.draw_face(p, look, species, h)
     return p.result()

@@ -4,8 +4,8 @@ tails, muzzles, whiskers, stripes, a trunk and a snout)."""
 
 from __future__ import annotations
 
-from acvae.data.painter import INK, PINK, WHITE, mix, shade
-from acvae.data.villager_anatomy import Species, ear_triangle, muzzle, whiskers
+from acvae.data.synthetic.anatomy import Species, ear_triangle, muzzle, whiskers
+from acvae.data.synthetic.painter import INK, PINK, WHITE, mix, shade
 
 
 class Cat(Species):

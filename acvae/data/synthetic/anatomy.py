@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from acvae.data.painter import INK, PINK, Colour, Painter, mix, shade
+from acvae.data.synthetic.painter import INK, PINK, Colour, Painter, mix, shade
 
 
 @dataclasses.dataclass(frozen=True)
@@ -18,7 +18,7 @@ class Look:
 
     species: str
     gender: str  # "Male" or "Female"
-    personality: str  # one of villager_art.PERSONALITIES
+    personality: str  # one of PERSONALITIES
     fur: Colour
     fur2: Colour  # muzzle, belly, inner ears
     eye: Colour

@@ -7,7 +7,7 @@ dress, shirt with necktie), its colours and its pattern.
 
 from __future__ import annotations
 
-from acvae.data.painter import WHITE, Painter, mix, shade
+from acvae.data.synthetic.painter import WHITE, Painter, mix, shade
 
 CX = 85.0
 BOTTOM = 166.0
@@ -77,7 +77,7 @@ def _arms(p: Painter, look, species, top: float, half_width: float) -> None:
 
 
 def draw_body(p: Painter, look, species, head) -> None:
-    """Legs, arms and the clothed torso under ``head`` (a ``villager_art.Head``)."""
+    """Legs, arms and the clothed torso under ``head`` (an ``anatomy.Head``)."""
     half_width = 25.0 * species.body_width
     top = max(head.cy + head.ry - 12, 104.0)
     _legs(p, look, species, half_width)
