@@ -151,7 +151,7 @@ class Schema:
         """The compact JSON stored in every TFRecord Example: the columns and which labels are
         categorical, without the values (the reader collects those from the data).
 
-        ``{"categorical": ["species"], "id": "name", "labels": ["species", "note"], "version": 1}``
+        ``{"categorical": ["category"], "id": "name", "labels": ["category", "note"], "version": 1}``
         """
         return json.dumps(
             {
@@ -200,7 +200,7 @@ class Schema:
         ``IDENTIFIER_SHARE`` of its values are distinct in a table of at least
         ``IDENTIFIER_MIN_ITEMS`` items; otherwise **categorical**. So Twemoji's 98
         subcategories over 1,906 images are categorical, a column of one name per item is
-        not, and a fixture of 24 villagers of 18 species still colours by species.
+        not, and a 24-item fixture with 18 values of a label still colours by it.
 
         Args:
           id_column: the identifier column; must be among ``columns``.

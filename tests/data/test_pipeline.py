@@ -184,3 +184,20 @@ def test_every_cache_choice_gives_the_same_data(cache, tmp_path):
     if isinstance(cache, str):
         assert list((tmp_path / "cache").glob("villagers.train*"))
         assert list((tmp_path / "cache").glob("villagers.validation*"))
+
+
+def test_a_tfrecord_written_before_schemas_is_refused_in_one_line(tmp_path):
+    legacy = tmp_path / "villagers.tfrecord"
+    with tf.io.TFRecordWriter(str(legacy)) as writer:
+        for i in range(8):
+            values = {"image": png(np.zeros((2, 2, 4))), "name": f"v{i}".encode(),
+                      "species": b"Cat", "personality": b"Lazy", "gender": b"Male"}
+            feature = {key: tf.train.Feature(bytes_list=tf.train.BytesList(value=[value]))
+                       for key, value in values.items()}
+            writer.write(tf.train.Example(features=tf.train.Features(feature=feature))
+                         .SerializeToString())
+    with pytest.raises(DataError) as error:
+        pipeline.input_pipeline(str(legacy))
+    assert str(error.value).splitlines()[0] == (  # gin may add a line naming the configurable
+        f"{legacy} was written by an older acvae and does not say which columns it holds; run "
+        "python -m acvae.prepare on your data again to rewrite it")

@@ -8,8 +8,8 @@ writing through ``writing.write_dataset``:
 - ``folders``: one sub-folder per class (Keras' ``image_dataset_from_directory``).
 
 ``recognise`` tells them apart from the arguments: one folder is ``folders``; a JSON whose
-objects carry the villager fields (``name``, ``species``, ``personality``, ``gender``) and no
-image column is ``kaggle``; any other table is ``table``.
+objects carry every villager field (``kaggle.COLUMNS``) and no image column is ``kaggle``; any
+other table is ``table``.
 """
 
 from __future__ import annotations

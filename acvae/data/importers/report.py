@@ -59,7 +59,7 @@ class Report:
       issues: everything left out, in the order found.
     """
 
-    noun: str = "villager"
+    noun: str = "image"
     written: int = 0
     files: list[pathlib.Path] = dataclasses.field(default_factory=list)
     annotations: pathlib.Path | None = None
