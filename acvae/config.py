@@ -111,7 +111,8 @@ def call_error(error: BaseException) -> ConfigError | None:
     text = str(error)
     if isinstance(error, RuntimeError) and text.startswith("Required bindings for"):
         return ConfigError(explain(error))
-    macro = re.search(r"In call to configurable '([\w.]+)' \(<function macro", text)
+    macro = re.search(r"In call to configurable 'macro' \(<function macro[^)]*\) in scope "
+                      r"'([\w.]+)'", text)
     if isinstance(error, TypeError) and macro:
         return ConfigError(f"the macro %{macro.group(1)} is used but never defined; add "
                            f"'{macro.group(1)} = ...' to the config or a --gin_param")
