@@ -24,6 +24,7 @@ import os
 import tensorflow as tf
 
 from acvae import registry
+from acvae.errors import ConfigError, first_line
 
 
 @registry.register("strategies")
@@ -59,14 +60,14 @@ def multi_worker(communication: str = "auto") -> tf.distribute.Strategy:
         "nccl": tf.distribute.experimental.CommunicationImplementation.NCCL,
     }
     if communication not in implementations:
-        raise ValueError(
+        raise ConfigError(
             f"strategies.multi_worker: communication must be one of {', '.join(implementations)}, "
             f"got {communication!r}"
         )
     try:
         json.loads(os.environ.get("TF_CONFIG") or "{}")
     except json.JSONDecodeError as error:
-        raise ValueError(
+        raise ConfigError(
             f"strategies.multi_worker: TF_CONFIG is not valid JSON ({error})"
         ) from None
     options = tf.distribute.experimental.CommunicationOptions(
@@ -83,15 +84,15 @@ def tpu(tpu: str = "") -> tf.distribute.Strategy:
       tpu: the TPU name or grpc address; empty on a TPU VM or when ``TPU_NAME`` is set.
 
     Raises:
-      ValueError: one line, when no TPU can be found or reached.
+      ConfigError: one line, when no TPU can be found or reached.
     """
     try:
         resolver = tf.distribute.cluster_resolver.TPUClusterResolver(tpu=tpu)
         tf.config.experimental_connect_to_cluster(resolver)
         tf.tpu.experimental.initialize_tpu_system(resolver)
     except (ValueError, RuntimeError, tf.errors.OpError) as error:
-        reason = (str(error).strip().splitlines() or [type(error).__name__])[0]
-        raise ValueError(
+        reason = first_line(error)
+        raise ConfigError(
             f"strategies.tpu: no TPU found ({reason}); use @strategies.default() or "
             "@strategies.mirrored() on this machine"
         ) from None

@@ -1,4 +1,4 @@
-"""A trained model as a SavedModel: ``python -m acvae.export --run_dir=RUN --out DIR``.
+"""A trained model as a SavedModel: ``python -m acvae.export --run_dir=RUN --out=DIR``.
 
 The export needs plain TensorFlow only (no acvae, no gin, no Keras code)::
 
@@ -12,26 +12,38 @@ Functions of the SavedModel (also its serving signatures, for TF Serving and ``s
   the posterior q(z|x).
 - ``decode(z)``: float32 [B, L] -> {"images": [B, H, W, C]}, mean images in [0, 1].
 - ``sample(n)``: int32 scalar -> {"z": [n, L], "images": [n, H, W, C]}, prior samples.
-- label-conditional models (``configs/conditional.gin``) add ``encode_species(images,
-  species_id)`` and ``decode_species(z, species_id)`` with int32 [B] ids into ``species``;
-  the plain ``encode`` and ``decode`` use the mean species embedding.
+- label-conditional models (``configs/conditional.gin``) add ``encode_conditioned(images,
+  label_id)`` and ``decode_conditioned(z, label_id)`` with int32 [B] ids into the values of
+  the label the model conditions on (``signature.json``: ``condition.label`` and
+  ``condition.values``); the plain ``encode`` and ``decode`` condition on no value (a
+  conditional model's average condition).
 
-Channels: 4 = RGBA (straight alpha), 3 = RGB composited on white, 1 = grey. ``DIR`` also holds
-``signature.json`` (shapes, ranges, species names, the run) and ``README.txt``. The folder is
-written beside ``DIR`` and renamed into place, so ``DIR`` is never half-written.
+The run's best checkpoint is exported (``--checkpoint=latest`` for the latest). Channels:
+4 = RGBA (straight alpha), 3 = RGB composited on white, 1 = grey. ``DIR`` also holds
+``signature.json`` (shapes, ranges, the condition's label and values, the run) and
+``README.txt``. The folder is written beside ``DIR`` and renamed into place, so ``DIR`` is
+never half-written.
 """
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import pathlib
 import shutil
-import sys
 import tempfile
 
 import tensorflow as tf
+from absl import flags
+
+from acvae import cli, run_folder
+from acvae.errors import UserError
+
+RUN_DIR = cli.define(flags.DEFINE_string, "run_dir", None, "A run folder written by acvae.main.")
+CHECKPOINT = cli.define(flags.DEFINE_enum, "checkpoint", "best",
+                        list(run_folder.CHECKPOINTS),
+                        "Which checkpoint: the best validation epoch or the latest.")
+OUT = cli.define(flags.DEFINE_string, "out", None, "The export folder (a SavedModel).")
 
 SIGNATURE_FILE = "signature.json"
 README_FILE = "README.txt"
@@ -52,13 +64,16 @@ class ExportedVAE(tf.Module):
         images = tf.TensorSpec([None, height, width, channels], tf.float32, name="images")
         z = tf.TensorSpec([None, latent_dim], tf.float32, name="z")
         n = tf.TensorSpec([], tf.int32, name="n")
-        ids = tf.TensorSpec([None], tf.int32, name="species_id")
+        ids = tf.TensorSpec([None], tf.int32, name="label_id")
         self.encode = tf.function(self._encode, input_signature=[images])
         self.decode = tf.function(self._decode, input_signature=[z])
         self.sample = tf.function(self._sample, input_signature=[n])
-        if callable(getattr(model, "decode_mean_for", None)):
-            self.encode_species = tf.function(self._encode_species, input_signature=[images, ids])
-            self.decode_species = tf.function(self._decode_species, input_signature=[z, ids])
+        if model.conditions is not None:
+            self.encode_conditioned = tf.function(self._encode_conditioned,
+                                                  input_signature=[images, ids])
+            self.decode_conditioned = tf.function(self._decode_conditioned,
+                                                  input_signature=[z, ids])
+
 
     def _encode(self, images):
         mean, logvar = self.model.encode(images)
@@ -71,18 +86,20 @@ class ExportedVAE(tf.Module):
         z = tf.cast(self.model.prior.sample(n), tf.float32)
         return {"z": z, "images": self.model.likelihood.mean(self.model.decode(z))}
 
-    def _encode_species(self, images, species_id):
-        mean, logvar = self.model.encode(images, species_ids=species_id)
+    def _encode_conditioned(self, images, label_id):
+        mean, logvar = self.model.encode(images, label_id)
         return {"mean": mean, "logvar": logvar}
 
-    def _decode_species(self, z, species_id):
-        params = self.model.decode(z, species_ids=species_id)
-        return {"images": self.model.likelihood.mean(params)}
+    def _decode_conditioned(self, z, label_id):
+        return {"images": self.model.likelihood.mean(self.model.decode(z, label_id))}
 
     def signatures(self) -> dict:
         """The serving signatures: every exported function."""
-        names = ["encode", "decode", "sample", "encode_species", "decode_species"]
-        return {name: getattr(self, name) for name in names if hasattr(self, name)}
+        functions = {"encode": self.encode, "decode": self.decode, "sample": self.sample}
+        if self.model.conditions is not None:
+            functions.update(encode_conditioned=self.encode_conditioned,
+                             decode_conditioned=self.decode_conditioned)
+        return functions
 
 
 def describe(model, run_dir) -> dict:
@@ -106,14 +123,15 @@ def describe(model, run_dir) -> dict:
         "functions": functions,
         "run_dir": str(pathlib.Path(run_dir).resolve()),
     }
-    species = getattr(model, "species", None)
-    if species is not None and callable(getattr(model, "decode_mean_for", None)):
-        ids = "int32 [B], index into species"
-        functions["encode_species"] = {"inputs": {"images": image, "species_id": ids},
-                                       "outputs": functions["encode"]["outputs"]}
-        functions["decode_species"] = {"inputs": {"z": f"float32 [B, {dim}]", "species_id": ids},
-                                       "outputs": {"images": image}}
-        info["species"] = list(species)
+    label = model.conditions
+    if label is not None:
+        ids = "int32 [B], index into condition.values"
+        functions["encode_conditioned"] = {"inputs": {"images": image, "label_id": ids},
+                                           "outputs": functions["encode"]["outputs"]}
+        functions["decode_conditioned"] = {"inputs": {"z": f"float32 [B, {dim}]",
+                                                      "label_id": ids},
+                                           "outputs": {"images": image}}
+        info["condition"] = {"label": label.name, "values": list(label.values)}
     return info
 
 
@@ -136,9 +154,9 @@ def readme(info: dict) -> str:
         inputs = ", ".join(f"{k}: {v}" for k, v in spec["inputs"].items())
         outputs = ", ".join(f"{k}: {v}" for k, v in spec["outputs"].items())
         lines.append(f"  {name}({inputs}) -> {{{outputs}}}")
-    if "species" in info:
-        lines += ["", "Species ids (index: name):"]
-        lines += [f"  {i}: {name}" for i, name in enumerate(info["species"])]
+    if "condition" in info:
+        lines += ["", f"label_id: the {info['condition']['label']} (index: value):"]
+        lines += [f"  {i}: {value}" for i, value in enumerate(info["condition"]["values"])]
     lines += ["", f"Trained in {info['run_dir']}; details in {SIGNATURE_FILE}."]
     return "\n".join(lines) + "\n"
 
@@ -147,11 +165,11 @@ def export(model, out: str | os.PathLike, run_dir: str | os.PathLike = "") -> pa
     """Writes ``model`` as a SavedModel with ``signature.json`` and ``README.txt`` to ``out``.
 
     Raises:
-      FileExistsError: ``out`` exists and is not an earlier export (one line).
+      UserError: ``out`` exists and is not an earlier export (one line).
     """
     out = pathlib.Path(out)
     if out.exists() and not (out / SIGNATURE_FILE).exists():
-        raise FileExistsError(f"{out} exists and is not an acvae export; choose another --out")
+        raise UserError(f"{out} exists and is not an acvae export; choose another --out")
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = pathlib.Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
     try:
@@ -174,31 +192,24 @@ def export(model, out: str | os.PathLike, run_dir: str | os.PathLike = "") -> pa
     return out
 
 
-def main(argv=None) -> pathlib.Path:
-    """Runs the command on ``argv`` (default: the command line) and returns what it wrote;
-    user mistakes end with a one-line ``error: ...``."""
-    parser = argparse.ArgumentParser(prog="python -m acvae.export",
-                                     description=__doc__.split("\n")[0])
-    parser.add_argument("--run_dir", required=True, help="a run folder made by acvae.main")
-    parser.add_argument("--out", required=True, help="the export folder (a SavedModel)")
-    args = parser.parse_args(sys.argv[1:] if argv is None else argv)
-    if not pathlib.Path(args.run_dir).is_dir():
-        raise SystemExit(f"error: no run folder {args.run_dir}")
-    import acvae.components  # noqa: F401  (registers everything an operative config names)
-    from acvae import config, runs
+def main(argv: list[str]) -> pathlib.Path:
+    """Exports the run's model and returns the export folder."""
+    if len(argv) > 1:
+        raise UserError(f"unexpected arguments: {' '.join(argv[1:])}")
+    if not RUN_DIR.value or not OUT.value:
+        raise UserError("--run_dir and --out are required, e.g. python -m acvae.export "
+                        "--run_dir=runs/demo --out=exports/demo")
+    from acvae import components, experiment  # noqa: F401  (registers what the config names)
 
-    try:
-        loaded = runs.load_run(args.run_dir)
-        path = export(loaded.model, args.out, args.run_dir)
-    except (*config.USER_ERRORS, FileExistsError) as error:
-        raise SystemExit(f"error: {config.explain(error)}") from None
+    loaded = experiment.load_run(RUN_DIR.value, CHECKPOINT.value)
+    path = export(loaded.model, OUT.value, RUN_DIR.value)
     print(f"wrote {path} (load it with tf.saved_model.load; see {path / README_FILE})", flush=True)
     return path
 
 
 def run() -> None:
     """Console entry point (``acvae-export``)."""
-    main()
+    cli.run(main)
 
 
 if __name__ == "__main__":

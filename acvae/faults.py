@@ -1,9 +1,10 @@
 """What training does when things go wrong: the errors it raises and the signals it handles.
 
-``TrainingError`` and its subclasses carry one-line messages a user can act on (``acvae.main``
-prints them without a traceback); ``StopSignals`` turns SIGINT/SIGTERM into a flag the loop
-checks between steps calls; ``writing`` and ``prepare_run_folder`` turn failed writes (full
-disk, permissions) into ``RunFolderError``.
+``TrainingError`` and its subclasses are ``UserError``s with one-line messages a user can act
+on (commands print them without a traceback); ``StopSignals`` turns SIGINT/SIGTERM into a flag
+the loop checks between steps calls, and ``TrainingInterrupted`` carries the signal so the
+command exits 130 or 143; ``writing`` turns failed writes (full disk, permissions) into
+``RunFolderError``.
 """
 
 from __future__ import annotations
@@ -11,15 +12,15 @@ from __future__ import annotations
 import contextlib
 import pathlib
 import signal
-import tempfile
 import threading
 
 import tensorflow as tf
 
 from acvae import fileio
+from acvae.errors import Interrupted, UserError
 
 
-class TrainingError(RuntimeError):
+class TrainingError(UserError, RuntimeError):
     """Training stopped for a reason the user can fix; the message is one line."""
 
 
@@ -31,7 +32,7 @@ class RunFolderError(TrainingError):
     """The run folder cannot be written (permissions, full disk, ...)."""
 
 
-class TrainingInterrupted(KeyboardInterrupt):
+class TrainingInterrupted(Interrupted):
     """SIGINT or SIGTERM stopped training; its progress is saved and the run resumes."""
 
 
@@ -43,6 +44,7 @@ class StopSignals:
 
     def __init__(self):
         self.received: str | None = None
+        self.number: int | None = None
         self._previous = {}
 
     def __enter__(self):
@@ -54,7 +56,7 @@ class StopSignals:
     def _handle(self, number, frame):
         if self.received is not None:
             raise KeyboardInterrupt
-        self.received = signal.Signals(number).name
+        self.received, self.number = signal.Signals(number).name, int(number)
         print(f"{self.received} received: saving progress after the current steps "
               "(send it again to stop at once)", flush=True)
 
@@ -73,16 +75,3 @@ def writing(what: pathlib.Path | str, resume_hint: str):
         if reason is None:
             raise
         raise RunFolderError(f"{reason} while writing {what}; {resume_hint}") from None
-
-
-def prepare_run_folder(run_dir: pathlib.Path) -> None:
-    """Creates ``run_dir`` and checks that it takes files; one-line ``RunFolderError`` if not."""
-    try:
-        run_dir.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryFile(dir=run_dir) as probe:
-            probe.write(b"acvae")
-    except OSError as error:
-        reason = fileio.write_error(error) or str(error)
-        raise RunFolderError(
-            f"cannot write the run folder {run_dir} ({reason}); choose another --run_dir"
-        ) from None

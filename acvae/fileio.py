@@ -1,5 +1,8 @@
 """Atomic file output (a file appears complete at its final path or not at all) and write errors.
 
+Every file acvae writes goes through ``atomic_path`` (or ``write_with`` / ``write_text`` on top
+of it): the content is written to a hidden ``.<name>.<random>.tmp<suffix>`` beside the target
+and renamed onto it. ``TEMPORARY_GLOBS`` names what a killed process may leave behind.
 ``write_error`` turns a failed write (full disk, read-only folder, ...) into a short reason for
 a one-line message.
 """
@@ -11,6 +14,11 @@ import errno
 import os
 import pathlib
 import tempfile
+from collections.abc import Callable
+
+# leftovers of a killed writer: ours (``atomic_path``), TensorFlow's checkpoint files and
+# folders (``ckpt-3_temp``) and its atomic state-file writes (``checkpoint.tmp<hex>``)
+TEMPORARY_GLOBS = (".*.tmp*", "*_temp*", "*.tmp*")
 
 
 @contextlib.contextmanager
@@ -32,6 +40,16 @@ def atomic_path(path: str | os.PathLike):
     finally:
         if os.path.exists(tmp):
             os.remove(tmp)
+
+
+def write_with(path: str | os.PathLike, write: Callable[[pathlib.Path], None]) -> pathlib.Path:
+    """Calls ``write(tmp)`` on a temporary path beside ``path``, then renames it onto ``path``.
+
+    The temporary file keeps ``path``'s suffix, so writers that infer the format from it work.
+    """
+    with atomic_path(path) as tmp:
+        write(tmp)
+    return pathlib.Path(path)
 
 
 def write_text(path: str | os.PathLike, text: str) -> None:

@@ -1,29 +1,58 @@
-"""Villagers from a trained model: ``python -m acvae.generate --run_dir=RUN COMMAND ...``.
+"""Images from a trained model: ``python -m acvae.generate --run_dir=RUN COMMAND ... [flags]``.
 
 Commands:
 
-- ``sample --n 64 --out grid.png [--species Frog]``: decoded prior samples as a grid; with
-  ``--species``, from a label-conditional model (``configs/conditional.gin``) for that species.
-- ``interpolate "Agent S" "Peanut" --steps 12 --out walk.gif [--linear]``: a walk between the
-  posterior means of two dataset villagers, by name; spherical (slerp, White 2016, "Sampling
-  Generative Networks") by default, linear with ``--linear``. A conditional model also blends
-  the two species' embeddings.
-- ``reconstruct IMAGE.png --out rec.png``: any image file, fitted like the training data
-  (aspect kept, padded), beside its reconstruction.
+- ``sample --n=64 --out=grid.png [--label_value=Frog]``: decoded samples (of the model's
+  ``sampler``, the prior unless another is set) as a grid; with ``--label_value``, from a
+  label-conditional model (``configs/conditional.gin``) for that value of its label.
+  ``--species`` is the villagers' alias of ``--label_value``.
+- ``interpolate "Agent S" "Peanut" --steps=12 --out=walk.gif [--linear]``: a walk between the
+  posterior means of two dataset items, by identifier; spherical (slerp, White 2016,
+  "Sampling Generative Networks") by default, linear with ``--linear``. A conditional model
+  also blends the two items' label values.
+- ``reconstruct IMAGE.png --out=rec.png [--label_value=Frog]``: any image file, fitted like the
+  training data (aspect kept, padded), beside its reconstruction.
 
-The run is rebuilt with ``acvae.runs.load_run`` (config and latest checkpoint). Outputs are
-written atomically; mistakes end with one ``error:`` line (unknown names list the closest).
+The run is rebuilt with ``acvae.experiment.load_run`` (its best checkpoint; ``--checkpoint=
+latest`` for the latest). Outputs are written atomically; mistakes end with one ``error:``
+line (unknown names list the closest).
 """
 
 from __future__ import annotations
 
-import argparse
 import difflib
-import os
 import pathlib
-import sys
+import unicodedata
 
 import numpy as np
+from absl import flags
+
+from acvae import batches, cli, fileio, run_folder
+from acvae.errors import UserError
+
+RUN_DIR = cli.define(flags.DEFINE_string, "run_dir", None, "A run folder written by acvae.main.")
+CHECKPOINT = cli.define(flags.DEFINE_enum, "checkpoint", "best",
+                        list(run_folder.CHECKPOINTS),
+                        "Which checkpoint: the best validation epoch or the latest.")
+SEED = cli.define(flags.DEFINE_integer, "seed", 0, "Seed for samples.")
+OUT = cli.define(flags.DEFINE_string, "out", None, "Output file (default: samples.png, "
+                 "walk.gif or reconstruction.png).")
+N = cli.define(flags.DEFINE_integer, "n", 64, "sample: number of samples.")
+COLS = cli.define(flags.DEFINE_integer, "cols", None, "sample: grid columns (default: square).")
+BACKGROUND = cli.define(flags.DEFINE_string, "background", "white", "Colour under RGBA images.")
+SCALE = cli.define(flags.DEFINE_integer, "scale", 2, "Pixel upscaling of the output.")
+STEPS = cli.define(flags.DEFINE_integer, "steps", 12, "interpolate: frames, both ends included.")
+LINEAR = cli.define(flags.DEFINE_bool, "linear", False, "interpolate: linear, not spherical.")
+FPS = cli.define(flags.DEFINE_float, "fps", 6.0, "interpolate: GIF frames per second.")
+LABEL_VALUE = cli.define(flags.DEFINE_string, "label_value", None,
+                         "sample, reconstruct: a value of the label a conditional model "
+                         "conditions on (e.g. Frog).")
+SPECIES = cli.define(flags.DEFINE_string, "species", None,
+                     "Villager runs: alias of --label_value for a species-conditional model.")
+
+COMMANDS = {"sample": "samples.png", "interpolate": "walk.gif",
+            "reconstruct": "reconstruction.png"}
+MAX_SAMPLES = 1024  # one grid image; more would not fit in memory as a picture
 
 
 def slerp(a: np.ndarray, b: np.ndarray, t: np.ndarray) -> np.ndarray:
@@ -47,81 +76,98 @@ def slerp(a: np.ndarray, b: np.ndarray, t: np.ndarray) -> np.ndarray:
 
 
 def lerp(a: np.ndarray, b: np.ndarray, t: np.ndarray) -> np.ndarray:
-    """Linear interpolation [T, L] between ``a`` and ``b`` [L] at fractions ``t`` [T]."""
+    """Linear interpolation [T, ...] between ``a`` and ``b`` [...] at fractions ``t`` [T]."""
     a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
-    t = np.asarray(t, np.float64)[:, None]
+    t = np.asarray(t, np.float64).reshape(-1, *([1] * a.ndim))
     return ((1.0 - t) * a + t * b).astype(np.float32)
 
 
-def closest(what: str, name: str, valid) -> ValueError:
-    """A one-line ValueError for an unknown ``name``, listing the closest valid names."""
-    valid = sorted(set(valid))
+def _key(text: str) -> str:
+    """Text compared as a user means it: Unicode-normalised (NFC), case-folded."""
+    return unicodedata.normalize("NFC", str(text)).casefold()
+
+
+def closest(what: str, name: str, valid) -> UserError:
+    """A one-line error for an unknown ``name`` ("no {what} {name!r}"), listing the closest
+    valid names."""
+    valid = sorted(set(map(str, valid)))
     close = difflib.get_close_matches(name, valid, n=5, cutoff=0.4)
     if close:
-        return ValueError(f"no {what} named {name!r}; closest: {', '.join(close)}")
+        return UserError(f"no {what} {name!r}; closest: {', '.join(close)}")
     shown = ", ".join(valid[:20]) + (", ..." if len(valid) > 20 else "")
-    return ValueError(f"no {what} named {name!r}; valid: {shown}")
+    return UserError(f"no {what} {name!r}; valid: {shown}")
 
 
-def is_conditional(model) -> bool:
-    """Whether ``model`` is label-conditional (has ``decode_mean_for`` and species names)."""
-    return callable(getattr(model, "decode_mean_for", None)) and hasattr(model, "species")
-
-
-def _check_species(model, species: str | None) -> None:
-    if species is not None and not is_conditional(model):
-        raise ValueError("--species needs a label-conditional model (configs/conditional.gin); "
-                         "this run's model is not")
-
-
-def sample(run, n: int, seed: int, species: str | None = None) -> np.ndarray:
-    """n decoded prior samples, float32 [n, H, W, C] in [0, 1]."""
-    _check_species(run.model, species)
-    if species is None:
-        return np.asarray(run.model.sample(n, seed=seed))
-    return np.asarray(run.model.sample(n, seed=seed, species=species))
-
-
-def find_villager(run, name: str) -> dict:
-    """The image, species id and split of the villager called ``name`` (case-insensitive).
+def label_id(model, value: str, flag: str = "--label_value") -> int:
+    """The id of ``value`` in the values of the label ``model`` conditions on.
 
     Raises:
-      ValueError: no such villager; lists the closest names.
+      UserError: the model conditions on nothing, or ``value`` is not one of the label's
+        values (listing the closest).
     """
-    from acvae.visualise import base
+    label = model.conditions
+    if label is None:
+        raise UserError(f"{flag} needs a label-conditional model (configs/conditional.gin); "
+                        "this run's model is not")
+    ids = {_key(v): i for i, v in enumerate(label.values)}
+    if _key(value) in ids:
+        return ids[_key(value)]
+    close = difflib.get_close_matches(str(value), label.values, n=5, cutoff=0.5)
+    raise UserError(f"unknown {label.name} {value!r}; "
+                    f"{'closest' if close else 'valid'}: {', '.join(close or label.values)}")
 
-    names = []
-    for split in base.SPLITS:
-        for batch in getattr(run.data, split):
-            batch_names = [v.decode("utf-8") for v in batch["name"].numpy()]
-            names += batch_names
-            for i, found in enumerate(batch_names):
-                if found.lower() == name.lower():
-                    return {"name": found, "split": split, "image": batch["image"][i].numpy(),
-                            "species_id": int(batch["species_id"][i]) if "species_id" in batch
-                            else -1}
-    raise closest("villager", name, names)
+
+def requested_value(model) -> str | None:
+    """``--label_value``, or ``--species`` for a model conditioned on species (villagers)."""
+    if SPECIES.value is None:
+        return LABEL_VALUE.value
+    label = model.conditions
+    if label is not None and label.name != "species":
+        raise UserError(f"this model conditions on {label.name!r}, not species: use "
+                        "--label_value")
+    return SPECIES.value
+
+
+def sample(run, n: int, seed: int, value: str | None = None) -> np.ndarray:
+    """n decoded samples, float32 [n, H, W, C] in [0, 1] (of the label value ``value``)."""
+    condition = None if value is None else np.full(n, label_id(run.model, value), np.int32)
+    return np.asarray(run.model.sample(n, seed=seed, condition=condition))
+
+
+def find_item(run, name: str) -> dict:
+    """The dataset row (from either split) whose identifier is ``name`` (case and Unicode
+    normalisation ignored): its image, label ids and strings.
+
+    Raises:
+      UserError: no such item; lists the closest identifiers.
+    """
+    id_column, names = run.data.schema.id, []
+    for split in ("train_eval", "validation"):
+        rows = batches.collect(getattr(run.data, split))
+        names += list(rows[id_column])
+        for i, found in enumerate(rows[id_column]):
+            if _key(found) == _key(name):
+                return {key: values[i] for key, values in rows.items()}
+    raise closest(f"item with {id_column}", name, names)
 
 
 def interpolate(run, first: str, second: str, steps: int, linear: bool = False) -> np.ndarray:
-    """Decoded walk between two villagers' posterior means, float32 [steps, H, W, C]."""
+    """Decoded walk between two items' posterior means, float32 [steps, H, W, C]; a
+    conditional model walks from the first item's label value to the second's too."""
     if steps < 2:
-        raise ValueError(f"--steps must be at least 2, got {steps}")
+        raise UserError(f"--steps must be at least 2, got {steps}")
     model = run.model
-    ends = [find_villager(run, name) for name in (first, second)]
-    images = np.stack([end["image"] for end in ends])
-    t = np.linspace(0.0, 1.0, steps)
-    if not is_conditional(model):
-        mean, _ = model.encode(images)
-        mean = np.asarray(mean)
-        path = (lerp if linear else slerp)(mean[0], mean[1], t)
-        return np.asarray(model.decode_mean(path))
-    ids = np.asarray([end["species_id"] for end in ends], np.int32)
-    mean, _ = model.encode(images, species_ids=ids)
+    rows = [find_item(run, name) for name in (first, second)]
+    ends = {key: np.stack([row[key] for row in rows]) for key in rows[0]}
+    condition = model.condition_of(ends)
+    mean, _ = model.encode(ends["image"], condition)
     mean = np.asarray(mean)
+    t = np.linspace(0.0, 1.0, steps)
     path = (lerp if linear else slerp)(mean[0], mean[1], t)
-    conditions = np.asarray(model.condition(ids))
-    return np.asarray(model.decode_mean_conditioned(path, lerp(conditions[0], conditions[1], t)))
+    if condition is not None:  # blend the two values' one-hot weights
+        weights = np.eye(len(model.conditions.values), dtype=np.float32)[np.asarray(condition)]
+        condition = lerp(weights[0], weights[1], t)
+    return np.asarray(model.decode_mean(path, condition))
 
 
 def load_image(path: str, image_shape, n_channels: int) -> np.ndarray:
@@ -132,107 +178,91 @@ def load_image(path: str, image_shape, n_channels: int) -> np.ndarray:
     from acvae.data.pipeline import fit_image
 
     if not pathlib.Path(path).is_file():
-        raise FileNotFoundError(f"no image file at {path}")
+        raise UserError(f"no image file at {path}")
     try:
         png = normalise_png(path)
     except ImageError as error:
-        raise ValueError(f"cannot read {path}: {error}") from None
+        raise UserError(f"cannot read {path}: {error}") from None
     rgba = tf.image.convert_image_dtype(tf.io.decode_png(png, channels=4), tf.float32)
     return fit_image(rgba, image_shape, n_channels).numpy()
 
 
-def reconstruct(run, path: str, species: str | None = None) -> np.ndarray:
+def reconstruct(run, path: str, value: str | None = None) -> np.ndarray:
     """The fitted image and its reconstruction, float32 [2, H, W, C]."""
-    _check_species(run.model, species)
-    image = load_image(path, run.model.image_shape, run.model.n_channels)[None]
-    if species is None:
-        rebuilt = run.model.reconstruct(image)
-    else:
-        rebuilt = run.model.reconstruct(image, species_ids=run.model.species_ids(species, 1))
-    return np.concatenate([image, np.asarray(rebuilt)])
+    model = run.model
+    condition = None if value is None else np.asarray([label_id(model, value)], np.int32)
+    image = load_image(path, model.image_shape, model.n_channels)[None]
+    return np.concatenate([image, np.asarray(model.reconstruct(image, condition))])
 
 
-def _grid(images: np.ndarray, cols: int, background: str, scale: int) -> np.ndarray:
-    from acvae.visualise import base
+def _grid(decoded: np.ndarray, cols: int, background: str, scale: int) -> np.ndarray:
+    from acvae.visualise import images
 
-    rgb = base.to_rgb(images, background)
-    rgb = np.repeat(np.repeat(rgb, scale, axis=1), scale, axis=2)
-    return base.tile(rgb, cols, fill=base.fill_colour(background))
+    rgb = images.enlarge(images.to_rgb(decoded, background), scale)
+    return images.tile(rgb, cols, fill=images.fill_colour(background))
 
 
 def _frame(image: np.ndarray, i: int, n: int, background: str, scale: int) -> np.ndarray:
     """One GIF frame: the image above a progress bar (which keeps every frame distinct)."""
-    from acvae.visualise import base
+    from acvae.visualise import images
 
     picture = _grid(image[None], 1, background, scale)
-    strip = base.caption_strip(f"{i + 1}/{n}", picture.shape[1], background=background,
-                               progress=i / max(1, n - 1))
+    strip = images.caption_strip(f"{i + 1}/{n}", picture.shape[1], background=background,
+                                 progress=i / max(1, n - 1))
     return np.concatenate([picture, strip])
 
 
-def parse_args(argv):
-    parser = argparse.ArgumentParser(prog="python -m acvae.generate",
-                                     description=__doc__.split("\n")[0])
-    parser.add_argument("--run_dir", required=True, help="a run folder made by acvae.main")
-    parser.add_argument("--seed", type=int, default=0, help="seed for prior samples")
-    parser.add_argument("--background", default="white", help="colour under RGBA images")
-    parser.add_argument("--scale", type=int, default=2, help="pixel upscaling of the output")
-    commands = parser.add_subparsers(dest="command", required=True)
-    p = commands.add_parser("sample", help="decoded prior samples as a grid")
-    p.add_argument("--n", type=int, default=64, help="number of samples")
-    p.add_argument("--cols", type=int, default=None, help="grid columns (default: square)")
-    p.add_argument("--species", help="a species, for a label-conditional model")
-    p.add_argument("--out", default="samples.png", help="output PNG")
-    p = commands.add_parser("interpolate", help="a walk between two villagers, as a GIF")
-    p.add_argument("first", help="name of a villager in the dataset")
-    p.add_argument("second", help="name of another villager")
-    p.add_argument("--steps", type=int, default=12, help="frames, both ends included")
-    p.add_argument("--linear", action="store_true", help="linear instead of spherical")
-    p.add_argument("--fps", type=float, default=6.0, help="GIF frames per second")
-    p.add_argument("--out", default="walk.gif", help="output GIF")
-    p = commands.add_parser("reconstruct", help="an image file beside its reconstruction")
-    p.add_argument("image", help="any image file Pillow reads")
-    p.add_argument("--species", help="its species, for a label-conditional model")
-    p.add_argument("--out", default="reconstruction.png", help="output PNG")
-    return parser.parse_args(argv)
+def _check(argv: list[str]) -> tuple[str, list[str], pathlib.Path]:
+    """(command, its arguments, output path) from the command line; one line if wrong."""
+    if len(argv) < 2 or argv[1] not in COMMANDS:
+        raise UserError(f"give a command: {', '.join(COMMANDS)} (e.g. python -m acvae.generate "
+                        "--run_dir=runs/demo sample --n=16)")
+    command, args = argv[1], argv[2:]
+    expected = {"sample": 0, "interpolate": 2, "reconstruct": 1}[command]
+    if len(args) != expected:
+        raise UserError(f"{command} takes {expected} argument(s), got {len(args)}: "
+                        f"{' '.join(args) or 'none'}")
+    if not RUN_DIR.value:
+        raise UserError("--run_dir is required (a folder made by python -m acvae.main)")
+    if not 1 <= N.value <= MAX_SAMPLES or SCALE.value < 1:
+        raise UserError(f"--n must be between 1 and {MAX_SAMPLES} and --scale at least 1")
+    out = pathlib.Path(OUT.value or COMMANDS[command])
+    if out.is_dir():
+        raise UserError(f"--out {out} is a folder; name a file, e.g. {out / COMMANDS[command]}")
+    return command, args, out
 
 
-def main(argv=None) -> pathlib.Path:
-    """Runs the command on ``argv`` (default: the command line) and returns what it wrote;
-    user mistakes end with a one-line ``error: ...``."""
-    args = parse_args(sys.argv[1:] if argv is None else argv)
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    if not pathlib.Path(args.run_dir).is_dir():
-        raise SystemExit(f"error: no run folder {args.run_dir}")
-    if getattr(args, "n", 1) < 1 or args.scale < 1:
-        raise SystemExit("error: --n and --scale must be at least 1")
-    import acvae.components  # noqa: F401  (registers everything an operative config names)
-    from acvae import config, runs
-    from acvae.visualise import base
+def main(argv: list[str]) -> pathlib.Path:
+    """Runs the command and returns the file it wrote."""
+    from acvae.visualise import files
 
+    command, args, out = _check(argv)
+    from acvae import components, experiment  # noqa: F401  (registers what the config names)
+
+    loaded = experiment.load_run(RUN_DIR.value, CHECKPOINT.value)
+    background, scale = BACKGROUND.value, SCALE.value
+    if command == "sample":
+        decoded = sample(loaded, N.value, SEED.value, requested_value(loaded.model))
+        cols = COLS.value or int(np.ceil(np.sqrt(N.value)))
+        write = files.png(_grid(decoded, cols, background, scale))
+    elif command == "interpolate":
+        decoded = interpolate(loaded, args[0], args[1], STEPS.value, LINEAR.value)
+        write = files.gif([_frame(image, i, len(decoded), background, scale)
+                           for i, image in enumerate(decoded)], FPS.value)
+    else:
+        decoded = reconstruct(loaded, args[0], requested_value(loaded.model))
+        write = files.png(_grid(decoded, 2, background, scale))
     try:
-        loaded = runs.load_run(args.run_dir)
-        if args.command == "sample":
-            images = sample(loaded, args.n, args.seed, args.species)
-            cols = args.cols or int(np.ceil(np.sqrt(args.n)))
-            path = base.save_png(_grid(images, cols, args.background, args.scale), args.out)
-        elif args.command == "interpolate":
-            images = interpolate(loaded, args.first, args.second, args.steps, args.linear)
-            frames = [_frame(image, i, len(images), args.background, args.scale)
-                      for i, image in enumerate(images)]
-            path = base.save_gif(frames, args.out, args.fps)
-        else:
-            images = reconstruct(loaded, args.image, args.species)
-            path = base.save_png(_grid(images, 2, args.background, args.scale), args.out)
-    except config.USER_ERRORS as error:
-        raise SystemExit(f"error: {config.explain(error)}") from None
+        path = fileio.write_with(out, write)
+    except OSError as error:
+        raise UserError(f"cannot write {out}: {fileio.write_error(error)}") from None
     print(f"wrote {path}", flush=True)
-    return pathlib.Path(path)
+    return path
 
 
 def run() -> None:
     """Console entry point (``acvae-generate``)."""
-    main()
+    cli.run(main)
 
 
 if __name__ == "__main__":

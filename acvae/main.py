@@ -2,24 +2,26 @@
 
 Parses flags, loads gin files and bindings, finalizes the config and calls ``train``; no
 training logic lives here. ``--list`` prints every registered component.
-``--plugin=path/to/file.py`` (repeatable) imports a plugin file first; it is recorded in
+``--plugin=path/to/file.py`` (repeatable) imports a plugin file first; training records it in
 ``RUN/plugins.txt`` so that tools working on the run load it again.
 """
 
 from __future__ import annotations
 
 import pathlib
-import sys
 
-from absl import app, flags, logging
+from absl import flags
 
-FLAGS = flags.FLAGS
-flags.DEFINE_multi_string("gin_file", [], "Gin config file(s), applied in order.")
-flags.DEFINE_multi_string("gin_param", [], "Gin bindings, e.g. LATENT_DIM=2; applied last.")
-flags.DEFINE_string("run_dir", None, "Run folder (default: runs/<name of the last gin file>).")
-flags.DEFINE_multi_string("plugin", [], "A plugin .py file to import first; repeatable.")
-flags.DEFINE_bool("list", False, "Print every registered component and exit.")
-flags.DEFINE_bool("traceback", False, "Show the full traceback of an error.")
+from acvae import cli
+from acvae.errors import UserError
+
+GIN_FILE = flags.DEFINE_multi_string("gin_file", [], "Gin config file(s), applied in order.")
+GIN_PARAM = cli.define(flags.DEFINE_multi_string, "gin_param", [],
+                       "Gin bindings, e.g. LATENT_DIM=2; applied last.")
+RUN_DIR = cli.define(flags.DEFINE_string, "run_dir", None,
+                     "Run folder (default: runs/<name of the last gin file>).")
+PLUGIN = flags.DEFINE_multi_string("plugin", [], "A plugin .py file to import first; repeatable.")
+LIST = cli.define(flags.DEFINE_bool, "list", False, "Print every registered component and exit.")
 
 
 def default_run_dir(gin_files: list[str]) -> pathlib.Path:
@@ -29,33 +31,29 @@ def default_run_dir(gin_files: list[str]) -> pathlib.Path:
 
 def main(argv: list[str]) -> None:
     if len(argv) > 1:
-        raise app.UsageError(f"unexpected arguments: {' '.join(argv[1:])}")
-    if not FLAGS["verbosity"].present:
-        logging.set_verbosity(logging.WARNING)  # TensorFlow logs an INFO line per checkpoint
-    from acvae import components, config, faults, plugins, registry, train  # noqa: F401
+        raise UserError(f"unexpected arguments: {' '.join(argv[1:])}")
+    from acvae import components, config, plugins, registry, train  # noqa: F401
 
-    run_dir = pathlib.Path(FLAGS.run_dir) if FLAGS.run_dir else default_run_dir(FLAGS.gin_file)
+    plugins.load(PLUGIN.value)
+    if LIST.value:
+        print(registry.listing())
+        return
+    if not GIN_FILE.value:
+        raise UserError("give at least one --gin_file, e.g. --gin_file=configs/demo.gin")
+    run_dir = pathlib.Path(RUN_DIR.value) if RUN_DIR.value else default_run_dir(GIN_FILE.value)
+    config.load(GIN_FILE.value, GIN_PARAM.value)
     try:
-        plugins.load(FLAGS.plugin)
-        if FLAGS.list:
-            print(registry.listing())
-            return
-        if not FLAGS.gin_file:
-            raise app.UsageError("give at least one --gin_file, e.g. --gin_file=configs/demo.gin")
-        config.load(FLAGS.gin_file, FLAGS.gin_param)
-        plugins.record(run_dir)
         train.train(run_dir)
-    except (*config.USER_ERRORS, faults.TrainingError) as error:
-        if FLAGS.traceback:
+    except (RuntimeError, TypeError) as error:  # gin's call-time config mistakes
+        mistake = config.call_error(error)
+        if mistake is None:
             raise
-        sys.exit(f"error: {config.explain(error)}")
-    except KeyboardInterrupt:
-        sys.exit(f"interrupted; run the same command again to resume from {run_dir}")
+        raise mistake from error
 
 
 def run() -> None:
     """Console-script entry point (``acvae-train``)."""
-    app.run(main)
+    cli.run(main)
 
 
 if __name__ == "__main__":

@@ -21,7 +21,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import keras  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
-from acvae.models.vae import build_vae  # noqa: E402
+from acvae.models import build_vae  # noqa: E402
 from acvae.steps import Steps  # noqa: E402
 
 
@@ -38,15 +38,15 @@ def images_per_second(policy: str, steps: int, repeats: int, batch: int, size: i
         images = tf.random.uniform([batch * 8, size, size, 4], seed=0)
         data = tf.data.Dataset.from_tensor_slices({"image": images}).batch(batch).repeat()
         train_steps, beta = Steps(model, optimizer, jit_compile=False), tf.constant(1.0)
-        iterator = iter(data)
+        iterator = iter(train_steps.distribute(data))
         per_call = tf.constant(8)
-        float(train_steps.train_steps(iterator, per_call, beta)[0])  # trace and warm up
+        float(train_steps.train_steps(iterator, per_call, beta)["loss"])  # trace and warm up
         best = float("inf")
         for _ in range(repeats):
             start = time.perf_counter()
             for _ in range(steps // 8):
                 totals = train_steps.train_steps(iterator, per_call, beta)
-            float(totals[0])
+            float(totals["loss"])
             best = min(best, time.perf_counter() - start)
         return (steps // 8) * 8 * batch / best
     finally:

@@ -56,7 +56,7 @@ def measure(n: int, image: int, batch: int, steps: int, warmup: int) -> dict:
     optimizer.build(model.trainable_variables)
     loop = Steps(model, optimizer, jit_compile=False)
     beta = tf.constant(1.0)
-    iterator = iter(data.train.repeat())
+    iterator = iter(loop.distribute(data.train.repeat()))
     steps_per_epoch = math.ceil(data.n_train / batch)
 
     def run(n_steps: int) -> float:
@@ -64,7 +64,7 @@ def measure(n: int, image: int, batch: int, steps: int, warmup: int) -> dict:
         for done in range(0, n_steps, STEPS_PER_CALL):
             totals = loop.train_steps(iterator, tf.constant(min(STEPS_PER_CALL, n_steps - done)),
                                       beta)
-        float(totals[0])
+        float(totals["loss"])
         return time.perf_counter() - begin
 
     first = min(steps_per_epoch if cache else warmup, steps_per_epoch)

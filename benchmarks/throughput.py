@@ -26,10 +26,10 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import keras  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
-from acvae import runs  # noqa: E402
+from acvae import experiment  # noqa: E402
 from acvae.data import synthetic  # noqa: E402
 from acvae.data.pipeline import input_pipeline  # noqa: E402
-from acvae.models.vae import build_vae  # noqa: E402
+from acvae.models import build_vae  # noqa: E402
 from acvae.steps import Steps  # noqa: E402
 from acvae.visualise.training_movie import TrainingMovie  # noqa: E402
 
@@ -86,11 +86,11 @@ def acvae_loop(data, epochs: int, jit_compile: bool, steps_per_call: int) -> tup
     times = []
     for _ in range(epochs + 1):
         start = time.perf_counter()
-        iterator = iter(data.train)
+        iterator = iter(steps.distribute(data.train))
         for done in range(0, steps_per_epoch, steps_per_call):
             n = tf.constant(min(steps_per_call, steps_per_epoch - done))
             totals = steps.train_steps(iterator, n, beta)
-        float(totals[0])
+        float(totals["loss"])
         times.append(time.perf_counter() - start)
     seconds = sum(times[1:]) / epochs
     return data.n_train / seconds, seconds, (model, steps)
@@ -99,12 +99,14 @@ def acvae_loop(data, epochs: int, jit_compile: bool, steps_per_call: int) -> tup
 def epoch_overhead(data, model_and_steps, train_seconds: float) -> dict[str, float]:
     """Seconds of the validation pass and of one training-movie frame."""
     model, steps = model_and_steps
-    float(steps.evaluate(data.validation)[0])  # trace
+    validation_data, beta = steps.distribute(data.validation), tf.constant(1.0)
+    float(steps.evaluate(validation_data, beta)["loss"])  # trace
     start = time.perf_counter()
-    float(steps.evaluate(data.validation)[0])
+    float(steps.evaluate(validation_data, beta)["loss"])
     validation = time.perf_counter() - start
     with tempfile.TemporaryDirectory() as tmp:
-        run = runs.Run(run_dir=pathlib.Path(tmp), model=model, data=data, history=[], epoch=0)
+        run = experiment.Run(run_dir=pathlib.Path(tmp), model=model, data=data, history=[],
+                             epoch=0)
         movie = TrainingMovie()
         movie.on_epoch_end(run, 1)
         start = time.perf_counter()

@@ -20,6 +20,15 @@ def without_tf_log(stderr: str) -> str:
     return "\n".join(line for line in stderr.splitlines() if not TF_LOG.match(line))
 
 
+def read_events(path) -> list:
+    """The ``tf.compat.v1.Event`` records of an event file; a truncated last record is dropped."""
+    import tensorflow as tf
+
+    from acvae import summaries
+
+    return [tf.compat.v1.Event.FromString(record) for record in summaries.event_records(path)[0]]
+
+
 @pytest.fixture(autouse=True)
 def clean_gin_config():
     """Every test starts and ends with an empty, unlocked gin config."""

@@ -4,7 +4,8 @@ import pathlib
 
 import pytest
 
-from acvae import components, config, summaries  # noqa: F401
+from acvae import components, config  # noqa: F401
+from acvae.run_folder import RunFolder
 from acvae.train import train
 from tests.conftest import REPO
 
@@ -30,4 +31,4 @@ def test_config_trains_a_few_steps(name, tmp_path, villagers_tfrecord):
     )
     run = train(pathlib.Path(tmp_path))
     assert run.epoch == 1
-    assert len(summaries.read_history(tmp_path)) == 1
+    assert len(RunFolder(tmp_path).read_history()) == 1

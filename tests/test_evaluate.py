@@ -6,9 +6,10 @@ import math
 import gin
 import pytest
 
-from acvae import components, config, evaluate, registry, runs  # noqa: F401
+from acvae import cli, components, config, evaluate, experiment, registry  # noqa: F401
 from acvae.data.pipeline import input_pipeline
-from acvae.models.vae import build_vae
+from acvae.errors import UserError
+from acvae.models import build_vae
 from acvae.train import train
 from tests.conftest import REPO
 
@@ -59,35 +60,35 @@ def _check_keys(result, latent_dim):
 
 
 def test_command_writes_every_key_tensorboard_and_index_html(tiny_run, capsys):
-    result = evaluate.main(["--run_dir", str(tiny_run), "--k", "8", "--samples", "4",
-                            "--elbo_samples", "2"])
+    result = cli.invoke(evaluate.main, ["--run_dir", str(tiny_run), "--k", "8", "--samples",
+                                        "4", "--elbo_samples", "2"])
     _check_keys(result, latent_dim=2)
     assert result["epoch"] == 1 and result["k"] == 8
     assert result["memorisation"]["n_samples"] == 4
-    assert json.loads((tiny_run / evaluate.METRICS_FILE).read_text()) == result
+    assert json.loads((tiny_run / "metrics.json").read_text()) == result
     out = capsys.readouterr().out
     for name in ("validation.iwae", "elbo_gap", "knn_accuracy.species", "memorisation.ratio"):
         assert name in out
-    assert list((tiny_run / "logs" / evaluate.EVALUATION_LOGS).glob("events.out.tfevents.*"))
+    assert list((tiny_run / "logs" / "evaluation").glob("events.out.tfevents.*"))
     assert "validation.iwae" in (tiny_run / "figures" / "index.html").read_text()
 
 
 def test_the_same_seed_gives_the_same_numbers(tiny_run):
-    run = runs.load_run(tiny_run)
+    run = experiment.load_run(tiny_run)
     first, second = (evaluate.evaluate(run, k=4, n_samples=3, elbo_samples=2) for _ in range(2))
     assert first == second
 
 
 @pytest.mark.parametrize("argv, message", [
-    (["--run_dir", "{tmp}/missing"], "is not a run folder"),
+    (["--run_dir", "{tmp}/missing"], "no run folder"),
     (["--run_dir", "{tmp}"], "is not a run folder"),
     (["--run_dir", "{tmp}", "--k", "0"], "k, samples and elbo_samples must be >= 1"),
 ])
 def test_mistakes_are_one_line_errors(tmp_path, argv, message):
-    with pytest.raises(SystemExit) as exit_info:
-        evaluate.main([a.format(tmp=tmp_path) for a in argv])
-    text = str(exit_info.value.code)
-    assert text.startswith("error: ") and message in text and "\n" not in text
+    with pytest.raises(UserError) as raised:
+        cli.invoke(evaluate.main, [a.format(tmp=tmp_path) for a in argv])
+    text = str(raised.value)
+    assert message in text and "\n" not in text
 
 
 @pytest.mark.parametrize("likelihood", registry.names("likelihoods"))
@@ -98,5 +99,5 @@ def test_every_prior_and_likelihood_evaluates(villagers_tfrecord, tmp_path, prio
                       "encoders.conv.filters = (4, 8)", "decoders.conv.filters = (4, 8)"])
     data = input_pipeline([str(villagers_tfrecord)], image_shape=(8, 8), batch_size=8)
     model = build_vae(image_shape=data.image_shape, n_channels=data.n_channels, latent_dim=2)
-    run = runs.Run(run_dir=tmp_path, model=model, data=data, history=[], epoch=0)
+    run = experiment.Run(run_dir=tmp_path, model=model, data=data, history=[], epoch=0)
     _check_keys(evaluate.evaluate(run, k=3, n_samples=2, elbo_samples=1), latent_dim=2)

@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from acvae import export, runs
+from acvae import cli, experiment, export
+from acvae.errors import UserError
 from tests.plugins.tiny_trained import trained_run
 from tests.conftest import without_tf_log
 
@@ -38,7 +39,7 @@ LOAD_AND_DECODE = textwrap.dedent("""
 def test_export_loads_and_decodes_in_a_fresh_process_without_acvae(tmp_path_factory, tmp_path):
     run_dir = trained_run(tmp_path_factory, "demo")
     out = tmp_path / "export"
-    assert export.main(["--run_dir", str(run_dir), "--out", str(out)]) == out
+    assert cli.invoke(export.main, ["--run_dir", str(run_dir), "--out", str(out)]) == out
     info = json.loads((out / export.SIGNATURE_FILE).read_text())
     assert info["image_shape"] == [16, 16, 4] and info["latent_dim"] == 2
     assert set(info["functions"]) == {"encode", "decode", "sample"}
@@ -57,22 +58,25 @@ def test_export_loads_and_decodes_in_a_fresh_process_without_acvae(tmp_path_fact
     assert result.returncode == 0, stderr
     assert result.stdout.strip() == "ok [16, 16, 4]"
     decoded = np.load(tmp_path / "images.npy")
-    model = runs.load_run(run_dir).model
+    model = experiment.load_run(run_dir).model
     np.testing.assert_allclose(decoded, model.decode_mean(z), atol=1e-5)
     assert decoded.min() >= 0.0 and decoded.max() <= 1.0
 
 
-def test_conditional_export_has_species_functions(tmp_path_factory, tmp_path):
+def test_conditional_export_has_conditioned_functions(tmp_path_factory, tmp_path):
     run_dir = trained_run(tmp_path_factory, "conditional")
-    out = export.main(["--run_dir", str(run_dir), "--out", str(tmp_path / "export")])
+    out = cli.invoke(export.main, ["--run_dir", str(run_dir), "--out", str(tmp_path / "export")])
     info = json.loads((out / export.SIGNATURE_FILE).read_text())
-    frog = info["species"].index("Frog")
+    assert info["condition"]["label"] == "species"
+    frog = info["condition"]["values"].index("Frog")
+    assert set(info["functions"]) >= {"encode_conditioned", "decode_conditioned"}
     loaded = tf.saved_model.load(str(out))
     z = tf.zeros([2, 2])
-    images = loaded.decode_species(z, tf.constant([frog, frog]))["images"]
-    expected = runs.load_run(run_dir).model.decode_mean_for(z, tf.constant([frog, frog]))
+    images = loaded.decode_conditioned(z, tf.constant([frog, frog]))["images"]
+    expected = experiment.load_run(run_dir).model.decode_mean(z, tf.constant([frog, frog]))
     np.testing.assert_allclose(images, expected, atol=1e-5)
-    again = export.main(["--run_dir", str(run_dir), "--out", str(out)])  # replaces the export
+    assert "label_id: the species" in (out / export.README_FILE).read_text()
+    again = cli.invoke(export.main, ["--run_dir", str(run_dir), "--out", str(out)])  # replaces
     assert again == out and (out / export.SIGNATURE_FILE).exists()
 
 
@@ -80,8 +84,8 @@ def test_export_refuses_to_overwrite_another_folder(tmp_path_factory, tmp_path):
     run_dir = trained_run(tmp_path_factory, "demo")
     (tmp_path / "precious").mkdir()
     (tmp_path / "precious" / "thesis.txt").write_text("keep")
-    with pytest.raises(SystemExit, match="error: .*precious exists and is not an acvae export"):
-        export.main(["--run_dir", str(run_dir), "--out", str(tmp_path / "precious")])
+    with pytest.raises(UserError, match="precious exists and is not an acvae export"):
+        cli.invoke(export.main, ["--run_dir", str(run_dir), "--out", str(tmp_path / "precious")])
     assert (tmp_path / "precious" / "thesis.txt").read_text() == "keep"
 
 
@@ -93,4 +97,5 @@ def test_installed_console_script_exits_zero(tmp_path_factory, tmp_path):
     result = subprocess.run([str(script), f"--run_dir={run_dir}", f"--out={tmp_path / 'e'}"],
                             capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr[-2000:]
+    assert "unrestored" not in result.stderr  # the optimizer is skipped without warnings
     assert (tmp_path / "e" / export.SIGNATURE_FILE).exists()

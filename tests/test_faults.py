@@ -13,10 +13,11 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from acvae import components, config, runs, summaries  # noqa: F401
+from acvae import components, config, experiment, run_folder  # noqa: F401
 from acvae import faults, steps
+from acvae.run_folder import RunFolder
 from acvae.train import train
-from tests.conftest import REPO
+from tests.conftest import REPO, read_events
 
 
 def _configure(villagers_tfrecord, *params):
@@ -28,15 +29,15 @@ def _configure(villagers_tfrecord, *params):
 
 
 def _latest(run_dir):
-    return tf.train.latest_checkpoint(str(run_dir / runs.CHECKPOINT_DIR))
+    return tf.train.latest_checkpoint(str(run_dir / run_folder.CHECKPOINT_DIR))
 
 
 def _event_steps(run_dir):
     """{(split, tag): [steps]} of every scalar in the run's TensorBoard event files."""
     found = {}
-    for split in summaries.SPLITS:
+    for split in ("train", "validation"):
         for path in sorted((run_dir / "logs" / split).glob("events.out.tfevents.*")):
-            for event in summaries.read_events(path):
+            for event in read_events(path):
                 for value in event.summary.value:
                     found.setdefault((split, value.tag), []).append(event.step)
     return found
@@ -51,20 +52,20 @@ def test_sigkill_at_any_moment_then_the_same_command_resumes(tmp_path):
                                stderr=subprocess.DEVNULL)
     try:
         deadline = time.monotonic() + 300
-        while len(summaries.read_history(run_dir)) < 2 and process.poll() is None:
+        while len(RunFolder(run_dir).read_history()) < 2 and process.poll() is None:
             assert time.monotonic() < deadline, "no epoch finished in time"
             time.sleep(0.02)
         time.sleep(0.05)  # somewhere inside epoch 3 or its writes
         process.send_signal(signal.SIGKILL)
     finally:
         process.wait()
-    killed_at = [row["epoch"] for row in summaries.read_history(run_dir)]
+    killed_at = [row["epoch"] for row in RunFolder(run_dir).read_history()]
     assert killed_at and killed_at[-1] < 6, "the run finished before the kill"
     result = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stderr[-2000:]
     resumed = result.stdout.partition("resuming after epoch ")[2].split()
     assert resumed and int(resumed[0]) >= killed_at[-1] - 1  # at most one epoch lost
-    assert [row["epoch"] for row in summaries.read_history(run_dir)] == [1, 2, 3, 4, 5, 6]
+    assert [row["epoch"] for row in RunFolder(run_dir).read_history()] == [1, 2, 3, 4, 5, 6]
     scalars = _event_steps(run_dir)
     assert ("train", "loss") in scalars and ("validation", "elbo") in scalars
     for key, epochs in scalars.items():
@@ -91,15 +92,15 @@ def test_sigterm_saves_the_unfinished_epoch_and_the_run_completes_it(
     with pytest.raises(faults.TrainingInterrupted, match="stopped in epoch 2 after 2 steps"):
         train(tmp_path)
     assert signal.getsignal(signal.SIGTERM) is handler_before
-    assert [row["epoch"] for row in summaries.read_history(tmp_path)] == [1]
+    assert [row["epoch"] for row in RunFolder(tmp_path).read_history()] == [1]
     assert _latest(tmp_path).endswith("ckpt-2")  # the unfinished epoch 2
     monkeypatch.setattr(steps.Steps, "train_steps", original)
     gin.clear_config()
     _configure(villagers_tfrecord, "N_EPOCHS = 3")
     run = train(tmp_path)
-    assert [row["epoch"] for row in summaries.read_history(tmp_path)] == [1, 2, 3]
+    assert [row["epoch"] for row in RunFolder(tmp_path).read_history()] == [1, 2, 3]
     steps_per_epoch = -(-run.data.n_train // run.data.batch_size)
-    state = runs.checkpoint(run.model, tf.keras.optimizers.Adam())
+    state = run_folder.checkpoint_state(run.model, tf.keras.optimizers.Adam())
     state.restore(_latest(tmp_path)).expect_partial()
     assert int(state.optimizer.iterations.numpy()) == 3 * steps_per_epoch  # no step lost or redone
     assert int(state.step.numpy()) == 0
@@ -129,7 +130,7 @@ def test_nan_loss_stops_with_one_line_and_keeps_the_last_good_checkpoint(
     message = config.explain(raised.value)  # without gin's "In call to configurable" line
     assert "\n" not in message and "epoch 2" in message and "learning rate" in message
     assert "checkpoint of epoch 1 is kept" in message
-    assert [row["epoch"] for row in summaries.read_history(tmp_path)] == [1]
+    assert [row["epoch"] for row in RunFolder(tmp_path).read_history()] == [1]
     assert _latest(tmp_path).endswith("ckpt-1")
     reader = tf.train.load_checkpoint(_latest(tmp_path))
     for name in reader.get_variable_to_shape_map():
@@ -144,7 +145,7 @@ def test_a_corrupt_latest_checkpoint_falls_back_to_the_previous_one(
 ):
     _configure(villagers_tfrecord, "N_EPOCHS = 2")
     train(tmp_path)
-    (data_file,) = (tmp_path / runs.CHECKPOINT_DIR).glob("ckpt-2.data-*")
+    (data_file,) = (tmp_path / run_folder.CHECKPOINT_DIR).glob("ckpt-2.data-*")
     content = data_file.read_bytes()
     if damage == "truncate":
         data_file.write_bytes(content[: len(content) // 2])
@@ -158,9 +159,9 @@ def test_a_corrupt_latest_checkpoint_falls_back_to_the_previous_one(
     output = capsys.readouterr().out
     assert "warning: checkpoint" in output and "falling back to ckpt-1" in output
     assert "resuming after epoch 1" in output and run.epoch == 2
-    assert [row["epoch"] for row in summaries.read_history(tmp_path)] == [1, 2]
+    assert [row["epoch"] for row in RunFolder(tmp_path).read_history()] == [1, 2]
     gin.clear_config()
-    assert runs.load_run(tmp_path).epoch == 2  # epoch 2 was trained and saved again
+    assert experiment.load_run(tmp_path, "latest").epoch == 2  # trained and saved again
 
 
 def test_an_unwritable_run_folder_gives_one_line(tmp_path, villagers_tfrecord):
@@ -183,7 +184,7 @@ def _full_disk_checkpoint(*args, **kwargs):
 @pytest.mark.parametrize(
     "target, fake, written",
     [
-        ("acvae.summaries.write_history", _full_disk_history, "history.csv"),
+        ("acvae.run_folder.RunFolder.append_history", _full_disk_history, "history.csv"),
         ("tensorflow.train.CheckpointManager.save", _full_disk_checkpoint, "checkpoints"),
     ],
 )

@@ -8,8 +8,6 @@ import pytest
 from tests.conftest import REPO, without_tf_log
 
 
-
-
 def _main(*args, cwd=REPO):
     """Runs acvae.main; returns the result with TensorFlow's C++ start-up log lines removed."""
     result = subprocess.run(
@@ -63,4 +61,5 @@ def test_demo_config_trains_and_resumes(tmp_path):
     second = _main(*args, "--gin_param=N_EPOCHS = 2")
     assert second.returncode == 0, second.stderr
     assert "resuming after epoch 1" in second.stdout and "epoch 2/2" in second.stdout
+    assert "unrestored" not in second.stderr  # TensorFlow's warnings for expected leftovers
     assert (tmp_path / "figures" / "loss.png").exists()

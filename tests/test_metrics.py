@@ -28,14 +28,14 @@ class LinearGaussian:
         self.scale = posterior_scale
         self.likelihood, self.prior = self, _StandardNormal()
 
-    def encode(self, images):
+    def encode(self, images, condition=None):
         x = images.numpy().reshape(len(images), -1)
         mean = (x - self.b) @ self.post_gain.T
         # a diagonal posterior: exact when the posterior covariance is diagonal (see below)
         logvar = np.log(np.diag(self.post_cov) * self.scale**2)[None].repeat(len(x), 0)
         return tf.constant(mean, tf.float32), tf.constant(logvar, tf.float32)
 
-    def decode(self, z):
+    def decode(self, z, condition=None):
         return tf.matmul(z, tf.constant(self.w.T, tf.float32)) + tf.constant(self.b, tf.float32)
 
     def log_prob(self, images, params):  # the likelihood's
@@ -147,7 +147,7 @@ def test_probes_are_at_chance_on_label_free_latents():
     assert metrics.majority_accuracy([0, 0, 1], [0, 1, 0, 0]) == 0.75
 
 
-def test_knn_vote_ties_go_to_the_nearest_neighbour():
+def test_knn_vote_ties_go_to_the_class_whose_voters_are_nearer():
     train_z = np.array([[0.0], [1.0], [-1.5], [2.0]])
     train_y = np.array([0, 1, 1, 0])
     assert metrics.knn_accuracy(train_z, train_y, np.array([[0.1]]), np.array([0]), k=4) == 1.0
@@ -156,11 +156,24 @@ def test_knn_vote_ties_go_to_the_nearest_neighbour():
 def test_nearest_distance_is_per_pixel_rms():
     rng = np.random.default_rng(0)
     images = rng.uniform(size=[300, 4, 4, 3])
-    np.testing.assert_array_equal(metrics.nearest_distance(images, images, batch=64), 0.0)
+    index, distance = metrics.nearest(images, images, batch=64)
+    np.testing.assert_array_equal(distance, 0.0)
+    np.testing.assert_array_equal(index, np.arange(300))
     shifted = images[:5] + 0.1
-    np.testing.assert_allclose(metrics.nearest_distance(shifted, images[:5]), 0.1)
+    np.testing.assert_allclose(metrics.nearest(shifted, images[:5])[1], 0.1)
     with pytest.raises(ValueError, match="same shape"):
-        metrics.nearest_distance(images, images[:, :2])
+        metrics.nearest(images, images[:, :2])
+
+
+def test_memorisation_uses_medians_of_equal_reference_sets():
+    rng = np.random.default_rng(0)
+    train, val = rng.uniform(size=[10, 4, 4, 1]), rng.uniform(size=[30, 4, 4, 1])
+    far = np.full([2, 4, 4, 1], 5.0)  # two off-manifold samples, far from both sets
+    result = metrics.memorisation(np.concatenate([train[:9], far]), train, val, seed=0)
+    assert result["reference_images"] == 10 and result["n_samples"] == 11
+    # nine of eleven samples copy training images: the median sees it, whatever the far ones
+    assert result["samples_to_train"] == 0.0 and result["ratio"] == 0.0
+    assert result["samples_to_validation"] > 0.1 and result["validation_to_train"] > 0.1
 
 
 def test_reconstruction_mse():

@@ -9,8 +9,9 @@ import traceback
 import gin
 import pytest
 
-from acvae import components, config, plugins, registry, runs, summaries  # noqa: F401
-from acvae.models.vae import build_vae
+from acvae import components, config, experiment, plugins, registry, run_folder  # noqa: F401
+from acvae.models import build_vae
+from acvae.run_folder import RunFolder
 from acvae.train import train
 from tests.conftest import REPO, without_tf_log
 
@@ -73,7 +74,7 @@ def test_a_module_on_sys_path_is_switched_on_by_a_gin_import_line(tmp_path, monk
                      "encoders.syspath_mlp.units = 8\n")
     config.load([str(REPO / "configs/demo.gin"), str(REPO / "configs/test.gin"), str(extra)],
                 [], finalize=False)
-    _, model = runs.experiment()
+    _, model = experiment.experiment()
     assert model.encoder.layers[2].units == 8
     operative = gin.operative_config_str()
     assert "import syspath_mlp" in operative and "syspath_mlp.units = 8" in operative
@@ -134,10 +135,10 @@ def test_main_trains_with_a_plugin_file_and_records_it(tmp_path):
                    "--gin_param=build_vae.encoder = @encoders.main_mlp",
                    "--gin_param=N_EPOCHS = 1", "--gin_param=train.visualisers = []", cwd=REPO)
     assert result.returncode == 0, result.stderr
-    assert plugins.recorded(run_dir) == [path.resolve()]
+    assert RunFolder(run_dir).recorded_plugins() == [path.resolve()]
     gin.clear_config()
-    loaded = runs.load_run(run_dir)  # imports the recorded file again
-    assert "encoders.main_mlp" in (run_dir / summaries.CONFIG_FILE).read_text()
+    loaded = experiment.load_run(run_dir)  # imports the recorded file again
+    assert "encoders.main_mlp" in (run_dir / run_folder.CONFIG_FILE).read_text()
     assert loaded.epoch == 1
 
 

@@ -6,7 +6,8 @@ import gin
 import pytest
 import tensorflow as tf
 
-from acvae import components, config, runs, summaries  # noqa: F401
+from acvae import components, config, experiment, run_folder  # noqa: F401
+from acvae.run_folder import RunFolder
 from acvae.train import train
 from tests.conftest import REPO
 
@@ -23,16 +24,16 @@ def test_train_writes_a_complete_run_folder(tmp_path, villagers_tfrecord):
     _configure(villagers_tfrecord)
     run = train(tmp_path)
     assert run.epoch == 2
-    history = summaries.read_history(tmp_path)
+    history = RunFolder(tmp_path).read_history()
     assert [row["epoch"] for row in history] == [1, 2]
-    assert set(history[0]) == set(summaries.HISTORY_FIELDS)
+    assert set(history[0]) == set(run_folder.HISTORY_FIELDS)
     for row in history:
         assert row["train_reconstruction"] > 0 and row["train_kl"] >= 0
         assert row["train_loss"] == pytest.approx(row["train_reconstruction"] + row["train_kl"])
         assert row["val_elbo"] == pytest.approx(-(row["val_reconstruction"] + row["val_kl"]))
-    operative = (tmp_path / summaries.CONFIG_FILE).read_text()
+    operative = (tmp_path / run_folder.CONFIG_FILE).read_text()
     assert "build_vae.latent_dim = %LATENT_DIM" in operative and "LATENT_DIM = 1" in operative
-    assert tf.train.latest_checkpoint(str(tmp_path / runs.CHECKPOINT_DIR)).endswith("ckpt-2")
+    assert tf.train.latest_checkpoint(str(tmp_path / run_folder.CHECKPOINT_DIR)).endswith("ckpt-2")
     assert list((tmp_path / "logs" / "train").iterdir())
     assert list((tmp_path / "logs" / "validation").iterdir())
 
@@ -44,10 +45,11 @@ def test_resume_continues_epochs_and_optimizer_state(tmp_path, villagers_tfrecor
     gin.clear_config()
     _configure(villagers_tfrecord, "N_EPOCHS = 3")
     run = train(tmp_path)
-    assert [row["epoch"] for row in summaries.read_history(tmp_path)] == [1, 2, 3]
-    assert "N_EPOCHS = 3" in (tmp_path / summaries.CONFIG_FILE).read_text()
-    state = runs.checkpoint(run.model, tf.keras.optimizers.Adam())
-    state.restore(tf.train.latest_checkpoint(str(tmp_path / runs.CHECKPOINT_DIR))).expect_partial()
+    assert [row["epoch"] for row in RunFolder(tmp_path).read_history()] == [1, 2, 3]
+    assert "N_EPOCHS = 3" in (tmp_path / run_folder.CONFIG_FILE).read_text()
+    state = run_folder.checkpoint_state(run.model, tf.keras.optimizers.Adam())
+    latest = tf.train.latest_checkpoint(str(tmp_path / run_folder.CHECKPOINT_DIR))
+    state.restore(latest).expect_partial()
     assert int(state.epoch.numpy()) == 3
     assert int(state.optimizer.iterations.numpy()) == 3 * steps_per_epoch
 
@@ -55,11 +57,11 @@ def test_resume_continues_epochs_and_optimizer_state(tmp_path, villagers_tfrecor
 def test_finished_run_does_not_train_again(tmp_path, villagers_tfrecord):
     _configure(villagers_tfrecord, "N_EPOCHS = 1")
     train(tmp_path)
-    before = summaries.read_history(tmp_path)
+    before = RunFolder(tmp_path).read_history()
     gin.clear_config()
     _configure(villagers_tfrecord, "N_EPOCHS = 1")
     assert train(tmp_path).epoch == 1
-    assert summaries.read_history(tmp_path) == before
+    assert RunFolder(tmp_path).read_history() == before
 
 
 def test_same_seed_gives_same_losses(tmp_path, villagers_tfrecord):
@@ -68,7 +70,7 @@ def test_same_seed_gives_same_losses(tmp_path, villagers_tfrecord):
         gin.clear_config()
         _configure(villagers_tfrecord, "N_EPOCHS = 1")
         train(tmp_path / name)
-        histories.append(summaries.read_history(tmp_path / name))
+        histories.append(RunFolder(tmp_path / name).read_history())
     for key in ("train_loss", "val_loss", "val_kl"):
         assert histories[0][0][key] == pytest.approx(histories[1][0][key], rel=1e-5)
 
@@ -76,7 +78,7 @@ def test_same_seed_gives_same_losses(tmp_path, villagers_tfrecord):
 def test_kl_warmup_raises_beta_each_epoch(tmp_path, villagers_tfrecord):
     _configure(villagers_tfrecord, "N_EPOCHS = 3", "train.kl_warmup_epochs = 2", "train.beta = 0.5")
     train(tmp_path)
-    betas = [row["beta"] for row in summaries.read_history(tmp_path)]
+    betas = [row["beta"] for row in RunFolder(tmp_path).read_history()]
     assert betas == pytest.approx([0.0, 0.25, 0.5])
 
 
@@ -93,7 +95,7 @@ def test_xla_compiled_training_matches_the_interface(tmp_path, villagers_tfrecor
     _configure(villagers_tfrecord, "N_EPOCHS = 1", "train.jit_compile = True")
     run = train(tmp_path)
     assert run.epoch == 1
-    assert summaries.read_history(tmp_path)[0]["train_reconstruction"] > 0
+    assert RunFolder(tmp_path).read_history()[0]["train_reconstruction"] > 0
 
 
 @pytest.mark.parametrize("precision", ["mixed_bfloat16", "mixed_float16"])
@@ -107,7 +109,7 @@ def test_mixed_precision_trains_in_float32_losses_and_restores_the_policy(
     assert keras.mixed_precision.global_policy().name == "float32"  # nothing leaks
     assert run.model.encoder.compute_dtype == precision.split("_")[1]
     assert run.model.encoder.weights[0].dtype == "float32"  # float32 master weights
-    row = summaries.read_history(tmp_path)[0]
+    row = RunFolder(tmp_path).read_history()[0]
     assert 0 < row["train_reconstruction"] < 1e6 and row["val_loss"] > 0
 
 
@@ -126,7 +128,7 @@ def test_a_relative_run_folder_resumes(tmp_path, villagers_tfrecord, monkeypatch
         with monkeypatch.context() as patch:
             patch.chdir(tmp_path)
             assert train(relative).epoch == n_epochs
-    assert [row["epoch"] for row in summaries.read_history(tmp_path / relative)] == [1, 2]
+    assert [row["epoch"] for row in RunFolder(tmp_path / relative).read_history()] == [1, 2]
     gin.clear_config()
     monkeypatch.chdir(tmp_path)
-    assert runs.load_run(relative).epoch == 2
+    assert experiment.load_run(relative, "latest").epoch == 2

@@ -1,21 +1,23 @@
 """Small building blocks shared by the registered encoders and decoders.
 
 Argument validation (normalisation names, shapes the strides must divide) lives here so that
-every architecture fails the same way: a one-line ``ValueError`` naming the component, the
-value it got and what it expected.
+every architecture fails the same way: a one-line ``ConfigError`` (a ``ValueError``) naming the
+component, the value it got and what it expected.
 """
 
 from __future__ import annotations
 
 import keras
 
+from acvae.errors import ConfigError
+
 NORMALIZATIONS = ("batch", "layer")
 
 
 def check_normalization(component: str, normalization: str | None) -> None:
-    """Raises ValueError unless ``normalization`` is None or one of ``NORMALIZATIONS``."""
+    """Raises ConfigError unless ``normalization`` is None or one of ``NORMALIZATIONS``."""
     if normalization is not None and normalization not in NORMALIZATIONS:
-        raise ValueError(
+        raise ConfigError(
             f"{component}: unknown normalization {normalization!r}; valid values: None, "
             + ", ".join(repr(n) for n in NORMALIZATIONS)
         )
@@ -34,11 +36,11 @@ def check_image_shape(component: str, shape, n_strides: int) -> tuple[int, int, 
     """
     shape = tuple(int(s) for s in shape)
     if len(shape) != 3 or min(shape) < 1:
-        raise ValueError(f"{component}: expected an image shape (H, W, C), got {shape}")
+        raise ConfigError(f"{component}: expected an image shape (H, W, C), got {shape}")
     divisor = 2**n_strides
     height, width, _ = shape
     if height % divisor or width % divisor:
-        raise ValueError(
+        raise ConfigError(
             f"{component}: image shape {shape[:2]} is not divisible by {divisor} "
             f"(2**{n_strides} for {n_strides} stride-2 layers); use an IMAGE_SHAPE that is a "
             f"multiple of {divisor} or fewer filters"
@@ -47,9 +49,9 @@ def check_image_shape(component: str, shape, n_strides: int) -> tuple[int, int, 
 
 
 def check_latent_dim(component: str, latent_dim) -> int:
-    """Raises ValueError unless ``latent_dim`` is a positive integer; returns it as int."""
+    """Raises ConfigError unless ``latent_dim`` is a positive integer; returns it as int."""
     if int(latent_dim) != latent_dim or latent_dim < 1:
-        raise ValueError(f"{component}: latent_dim must be a positive integer, got {latent_dim!r}")
+        raise ConfigError(f"{component}: latent_dim must be a positive integer, got {latent_dim!r}")
     return int(latent_dim)
 
 

@@ -21,6 +21,7 @@ import keras
 import tensorflow as tf
 
 from acvae import losses, registry
+from acvae.errors import ConfigError
 
 
 class Likelihood(keras.layers.Layer):
@@ -40,12 +41,12 @@ class Likelihood(keras.layers.Layer):
         name = f"likelihoods.{registry_name(type(self))}"
         if alpha_weighting is not None:
             if n_channels != 4:
-                raise ValueError(
+                raise ConfigError(
                     f"{name}: alpha_weighting needs 4-channel (RGBA) images, got "
                     f"n_channels={n_channels}; set alpha_weighting = None"
                 )
             if not 0.0 <= alpha_weighting <= 1.0:
-                raise ValueError(f"{name}: alpha_weighting must be in [0, 1], got {alpha_weighting}")
+                raise ConfigError(f"{name}: alpha_weighting must be in [0, 1], got {alpha_weighting}")
         self.n_channels = int(n_channels)
         self.alpha_weighting = None if alpha_weighting is None else float(alpha_weighting)
         self.built = True
@@ -104,7 +105,7 @@ class Gaussian(Likelihood):
     def __init__(self, n_channels: int, sigma: float = 0.1, alpha_weighting=None, **kwargs):
         super().__init__(n_channels, alpha_weighting, **kwargs)
         if not sigma > 0:
-            raise ValueError(f"likelihoods.gaussian: sigma must be > 0, got {sigma}")
+            raise ConfigError(f"likelihoods.gaussian: sigma must be > 0, got {sigma}")
         self.sigma = float(sigma)
 
     def log_prob(self, images, params):
@@ -137,7 +138,7 @@ class LearnedGaussian(Likelihood):
     ):
         super().__init__(n_channels, alpha_weighting, **kwargs)
         if not initial_sigma > 0 or not min_sigma > 0:
-            raise ValueError(
+            raise ConfigError(
                 "likelihoods.learned_gaussian: initial_sigma and min_sigma must be > 0, got "
                 f"{initial_sigma} and {min_sigma}"
             )

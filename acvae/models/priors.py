@@ -15,6 +15,7 @@ import keras
 import tensorflow as tf
 
 from acvae import losses, registry
+from acvae.errors import ConfigError
 
 
 def _seed_pair(seed: int, stream: int) -> tuple[int, int]:
@@ -116,7 +117,7 @@ class Mixture(Prior):
     ):
         super().__init__(latent_dim, encoder, input_shape, **kwargs)
         if int(n_components) < 1:
-            raise ValueError(f"priors.mixture: n_components must be >= 1, got {n_components}")
+            raise ConfigError(f"priors.mixture: n_components must be >= 1, got {n_components}")
         self.n_components = int(n_components)
         k, dim = self.n_components, self.latent_dim
         self.logits = self.add_weight(shape=(k,), initializer="zeros", name="logits")
@@ -171,9 +172,9 @@ class Vamp(Prior):
     ):
         super().__init__(latent_dim, encoder, input_shape, **kwargs)
         if encoder is None or input_shape is None:
-            raise ValueError("priors.vamp needs the VAE's encoder and input_shape")
+            raise ConfigError("priors.vamp needs the VAE's encoder and input_shape")
         if int(n_pseudo_inputs) < 1:
-            raise ValueError(f"priors.vamp: n_pseudo_inputs must be >= 1, got {n_pseudo_inputs}")
+            raise ConfigError(f"priors.vamp: n_pseudo_inputs must be >= 1, got {n_pseudo_inputs}")
         self.n_pseudo_inputs = int(n_pseudo_inputs)
         self.encoder = encoder
         self.pseudo_logits = self.add_weight(

@@ -11,6 +11,7 @@ from __future__ import annotations
 import gin
 
 from acvae import registry
+from acvae.errors import ConfigError
 from acvae.visualise import (  # noqa: F401  (registers the visualisers)
     base,
     embedding,
@@ -39,12 +40,12 @@ def create(names=None) -> list[Visualiser]:
     """Instantiates visualisers by registered name (all of them by default), applying gin bindings.
 
     Raises:
-      ValueError: for unknown names, listing the valid ones.
+      ConfigError: for unknown names, listing the valid ones.
     """
     names = available() if names is None else list(names)
     unknown = [name for name in names if name not in registry.names("visualisers")]
     if unknown:
-        raise ValueError(
+        raise ConfigError(
             f"unknown visualiser(s) {', '.join(unknown)}; valid names: {', '.join(available())}"
         )
     return [gin.get_configurable(f"visualisers.{name}")() for name in names]

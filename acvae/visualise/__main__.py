@@ -1,60 +1,55 @@
-"""Post-hoc figures: ``python -m acvae.visualise --run_dir=RUN [--only NAME ...]``.
+"""Post-hoc figures: ``python -m acvae.visualise --run_dir=RUN [--only=NAME,NAME]``.
 
-Rebuilds the run's data and model from its operative config and latest checkpoint
-(``acvae.runs.load_run``), then runs the selected visualisers (all by default) and writes their
-figures into ``RUN/figures/``. ``--gin_param`` configures them (``visualisers.latent_grid.n=15``).
+Rebuilds the run's data and model from its operative config and restores its best checkpoint
+(``--checkpoint=latest`` for the latest; ``acvae.experiment.load_run``), then runs the
+selected visualisers (all by default) and writes their figures into ``RUN/figures/``.
+``--gin_param`` configures them (``--gin_param=visualisers.latent_grid.n=15``); ``--list``
+prints the visualisers.
 """
 
 from __future__ import annotations
 
-import argparse
-import os
 import pathlib
-import sys
+
+from absl import flags
+
+from acvae import cli, run_folder
+from acvae.errors import UserError
+
+RUN_DIR = cli.define(flags.DEFINE_string, "run_dir", None, "A run folder written by acvae.main.")
+CHECKPOINT = cli.define(flags.DEFINE_enum, "checkpoint", "best",
+                        list(run_folder.CHECKPOINTS),
+                        "Which checkpoint: the best validation epoch or the latest.")
+GIN_PARAM = cli.define(flags.DEFINE_multi_string, "gin_param", [],
+                       "A gin binding applied after the run's config; repeatable.")
+LIST = cli.define(flags.DEFINE_bool, "list", False, "List what there is to choose and exit.")
+ONLY = flags.DEFINE_list("only", None, "Visualisers to run, comma-separated (default: all).")
 
 
-def parse_args(argv):
-    parser = argparse.ArgumentParser(prog="python -m acvae.visualise",
-                                     description=__doc__.split("\n")[0])
-    parser.add_argument("--run_dir", help="a run folder made by acvae.main")
-    parser.add_argument("--only", nargs="+", metavar="NAME",
-                        help="visualisers to run (default: all)")
-    parser.add_argument("--gin_param", action="append", default=[],
-                        help="a gin binding applied after the run's config; repeatable")
-    parser.add_argument("--list", action="store_true", help="list the visualisers and exit")
-    return parser.parse_args(argv)
-
-
-def main(argv=None) -> list[pathlib.Path]:
-    """Runs the command on ``argv`` (default: the command line) and returns what it wrote;
-    user mistakes end with a one-line ``error: ...``."""
-    args = parse_args(sys.argv[1:] if argv is None else argv)
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+def main(argv: list[str]) -> list[pathlib.Path]:
+    """Runs the selected visualisers on a run; returns what they wrote."""
+    if len(argv) > 1:
+        raise UserError(f"unexpected arguments: {' '.join(argv[1:])}")
     import gin
 
-    import acvae.components  # noqa: F401  (registers everything an operative config names)
-    from acvae import config, registry, runs, visualise
+    from acvae import components, config, experiment, registry, visualise  # noqa: F401
 
-    if args.list:
+    if LIST.value:
         for name in visualise.available():
             print(f"{name:<18} {registry.describe(registry.get('visualisers', name))}")
         return []
-    if not args.run_dir:
-        raise SystemExit("error: --run_dir is required (a folder made by python -m acvae.main)")
-    unknown = [n for n in args.only or () if n not in registry.names("visualisers")]
+    if not RUN_DIR.value:
+        raise UserError("--run_dir is required (a folder made by python -m acvae.main)")
+    unknown = [n for n in ONLY.value or () if n not in registry.names("visualisers")]
     if unknown:
-        raise SystemExit(f"error: unknown visualiser(s) {', '.join(unknown)}; "
-                         f"valid names: {', '.join(visualise.available())}")
-    if not pathlib.Path(args.run_dir).is_dir():
-        raise SystemExit(f"error: no run folder {args.run_dir}")
-    try:
-        loaded = runs.load_run(args.run_dir)
-        with gin.unlock_config():
-            gin.parse_config(args.gin_param)
-        visualisers = visualise.create(args.only)
-    except config.USER_ERRORS as error:
-        raise SystemExit(f"error: {config.explain(error)}") from None
-    paths = visualise.train_end(visualisers, loaded)
+        raise UserError(f"unknown visualiser(s) {', '.join(unknown)}; "
+                        f"valid names: {', '.join(visualise.available())}")
+    loaded = experiment.load_run(RUN_DIR.value, CHECKPOINT.value)
+    with gin.unlock_config():
+        config.parse(lambda: gin.parse_config(GIN_PARAM.value))
+    visualisers = visualise.create(ONLY.value)
+    with loaded.folder.open("acvae.visualise"):
+        paths = visualise.train_end(visualisers, loaded)
     for path in paths:
         print(f"wrote {path}", flush=True)
     return paths
@@ -62,7 +57,7 @@ def main(argv=None) -> list[pathlib.Path]:
 
 def run() -> None:
     """Console entry point (``acvae-visualise``)."""
-    main()
+    cli.run(main)
 
 
 if __name__ == "__main__":

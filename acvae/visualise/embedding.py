@@ -1,41 +1,28 @@
-"""``embedding.png``: where the validation villagers land in latent space, by label.
+"""``embedding.png``: where the validation items land in latent space, one figure per label.
 
-2D: a scatter of posterior means, every category (~35 species) with its own colour and marker
-and a legend. More than 2D: the same scatter on the first two principal components. 1D: one box
-plot per category sorted by mean, the villager nearest each category mean shown above its box,
-and decodes along the latent axis at the side. ``species`` writes ``embedding.png``; other
-labels (``gender``, ``personality``) write ``embedding_<label>.png``.
+One figure per categorical label of the dataset, ``embedding_<label>.png`` (the first
+categorical label's also as ``embedding.png``). 2D: a scatter of posterior means, every value
+with its own colour and marker and a legend; a label with more than 40 values keeps its 39
+most frequent and draws the rest as one grey "other" group. More than 2D: the same scatter on
+the first two principal components. 1D: one box plot per value sorted by mean, the item
+nearest each value's mean shown above its box, and decodes along the latent axis at the side.
 """
 
 from __future__ import annotations
 
 import pathlib
+import shutil
 
 import numpy as np
 
-from acvae import registry
-from acvae.visualise import base
-
-LABELS = ("species", "gender", "personality", "name")
-MARKERS = ("o", "s", "^", "D", "v", "P", "X")  # 7 is coprime with the 40 colours
-
-
-def category_styles(categories) -> dict[str, tuple[tuple, str]]:
-    """A distinct ``(colour, marker)`` per category (unique for up to 280 categories)."""
-    from matplotlib import colormaps
-
-    tab20, tab20b = colormaps["tab20"], colormaps["tab20b"]
-    colours = [tab20(i) for i in range(0, 20, 2)] + [tab20(i) for i in range(1, 20, 2)]
-    colours += [tab20b(i) for i in range(20)]
-    return {
-        c: (colours[i % len(colours)], MARKERS[i % len(MARKERS)])
-        for i, c in enumerate(sorted(set(categories)))
-    }
+from acvae import batches, registry
+from acvae.errors import ConfigError
+from acvae.visualise import base, files, images, latents, plots
 
 
 def file_name(label: str) -> str:
-    """``embedding.png`` for species, ``embedding_<label>.png`` otherwise."""
-    return "embedding.png" if label == "species" else f"embedding_{label}.png"
+    """``embedding_<label>.png``."""
+    return f"embedding_{label}.png"
 
 
 def project_2d(z: np.ndarray) -> tuple[np.ndarray, tuple[str, str]]:
@@ -49,72 +36,86 @@ def project_2d(z: np.ndarray) -> tuple[np.ndarray, tuple[str, str]]:
 
 @registry.register("visualisers", "embedding")
 class Embedding(base.Visualiser):
-    """Validation embeddings by species (and gender, personality): scatter, or box plots in 1D."""
+    """Validation embeddings by each categorical label: scatter, or box plots in 1D."""
 
     filename = "embedding.png"
+    outputs = ("embedding_*.png",)
 
-    def __init__(self, labels=("species", "gender", "personality"), split: str = "validation",
-                 n_decodes: int = 8, background="white", dpi: float = 100):
+    def __init__(self, labels=None, split: str = "validation", n_decodes: int = 8,
+                 background="white", dpi: float = 100):
         """
         Args:
-          labels: one figure per label, coloured or grouped by it.
+          labels: names of categorical labels, one figure each; None: every categorical label.
           split: ``"validation"`` or ``"train_eval"``.
           n_decodes: decodes along the latent axis of the 1D figure.
           background: colour RGBA images are composited onto.
           dpi: figure resolution.
         """
-        unknown = [label for label in labels if label not in LABELS]
-        if unknown:
-            raise ValueError(f"unknown label(s) {unknown}; valid labels: {', '.join(LABELS)}")
         base.check_choice("split", split, base.SPLITS)
-        self.labels, self.split, self.n_decodes = tuple(labels), split, n_decodes
+        self.labels, self.split, self.n_decodes = labels, split, n_decodes
         self.background, self.dpi = background, dpi
 
+    def _label_names(self, schema) -> list[str]:
+        if self.labels is None:
+            return [label.name for label in schema.categorical]
+        try:
+            return [schema.categorical_label(name).name for name in self.labels]
+        except ValueError as error:  # the schema's SchemaError lists the valid labels
+            raise ConfigError(f"visualisers.embedding: {error}") from None
+
     def on_train_end(self, run) -> list[pathlib.Path]:
-        data = base.collect(getattr(run.data, self.split), model=run.model)
+        data = batches.collect(getattr(run.data, self.split), add=batches.posterior(run.model))
         paths = []
-        for label in self.labels:
+        for label in self._label_names(run.data.schema):
             if run.model.latent_dim == 1:
                 fig = self._boxes(run, data, label)
             else:
-                fig = self._scatter(run, data, label)
-            paths.append(base.save_figure(fig, run.figures_dir / file_name(label)))
+                fig = self._scatter(data, label)
+            paths.append(run.folder.write_figure(file_name(label), files.figure(fig)))
+        if paths:  # the first label's figure is also the run's embedding.png
+            main = run.folder.write_figure(self.filename,
+                                           lambda tmp: shutil.copyfile(paths[0], tmp))
+            paths.insert(0, main)
         return paths
 
-    def _scatter(self, run, data, label):
-        z, labels = data["z"], data[label]
+    def _scatter(self, data, label):
+        z = data["z"]
+        labels, other = plots.grouped(data[label])
+        labels = np.asarray(labels, object)
         if z.shape[1] == 2:
             points, axis_labels = z, ("z1", "z2")
         else:
             points, axis_labels = project_2d(z)
-        styles = category_styles(labels)
+        styles = plots.category_styles(labels, other)
         ncol = 1 if len(styles) <= 18 else 2
-        fig = base.new_figure((7.0 + 2.2 * ncol, 7.0), self.dpi)
+        fig = plots.new_figure((7.0 + 2.2 * ncol, 7.0), self.dpi)
         ax = fig.add_subplot()
         for category, (colour, marker) in styles.items():
             mask = labels == category
             ax.scatter(points[mask, 0], points[mask, 1], color=colour, marker=marker, s=36,
-                       edgecolors="black", linewidths=0.3, label=f"{category} ({mask.sum()})")
+                       edgecolors="black", linewidths=0.3,
+                       label=plots.literal(f"{category} ({mask.sum()})"))
         ax.set_xlabel(axis_labels[0])
         ax.set_ylabel(axis_labels[1])
         ax.grid(alpha=0.3)
         where = "" if z.shape[1] == 2 else f", {z.shape[1]}D projected"
-        ax.set_title(f"{self.split} embeddings (posterior means) by {label}{where}")
-        fig.legend(loc="outside right upper", fontsize=7, ncol=ncol, title=label, frameon=False)
+        ax.set_title(plots.literal(f"{self.split} embeddings (posterior means) by {label}{where}"))
+        fig.legend(loc="outside right upper", fontsize=7, ncol=ncol, title=plots.literal(label),
+                   frameon=False)
         return fig
 
     def _boxes(self, run, data, label):
-        z, labels = data["z"][:, 0], data[label]
+        z, labels = data["z"][:, 0], np.asarray(plots.grouped(data[label])[0], object)
         categories = sorted(set(labels), key=lambda c: float(np.mean(z[labels == c])))
         groups = [z[labels == c] for c in categories]
         nearest = [np.flatnonzero(labels == c)[np.argmin(np.abs(g - g.mean()))]
                    for c, g in zip(categories, groups)]
-        images = base.to_rgb(data["image"][nearest], self.background)
-        fill = base.fill_colour(self.background)
+        nearest_images = images.to_rgb(data["image"][nearest], self.background)
+        fill = images.fill_colour(self.background)
         count = len(categories)
 
         width = max(6.0, 0.5 * count + 2.0)
-        fig = base.new_figure((width, 7.5), self.dpi)
+        fig = plots.new_figure((width, 7.5), self.dpi)
         grid = fig.add_gridspec(2, 2, height_ratios=(0.55, 4.5), width_ratios=(0.7, 0.5 * count))
         ax = fig.add_subplot(grid[1, 1])
         ax.boxplot(groups, positions=np.arange(1, count + 1), widths=0.6)
@@ -122,24 +123,25 @@ class Embedding(base.Visualiser):
         margin = max(0.05 * (high - low), 1e-3)
         low, high = low - margin, high + margin
         ax.set_xticks(np.arange(1, count + 1))
-        names = data.get("name")
-        ticks = [c if names is None else f"{c} · {names[i]}" for c, i in zip(categories, nearest)]
+        names = data[run.data.schema.id]
+        ticks = [plots.literal(f"{c} · {names[i]}") for c, i in zip(categories, nearest)]
         ax.set_xticklabels(ticks, rotation=90, fontsize=7)
         ax.set_xlim(0.5, count + 0.5)
         ax.grid(axis="y", alpha=0.3)
         ax.tick_params(axis="y", labelleft=False)
 
         above = fig.add_subplot(grid[0, 1], sharex=ax)
-        above.imshow(base.tile(images, count, pad=2, fill=fill), extent=(0.5, count + 0.5, 0, 1),
-                     aspect="auto", interpolation="nearest")
+        above.imshow(images.tile(nearest_images, count, pad=2, fill=fill),
+                     extent=(0.5, count + 0.5, 0, 1), aspect="auto", interpolation="nearest")
         above.set_axis_off()
-        fig.suptitle(f"{self.split} embeddings by {label}, sorted by mean\nabove: the villager "
-                     "nearest each mean; left: decodes along z", fontsize=9)
+        fig.suptitle(plots.literal(f"{self.split} embeddings by {label}, sorted by mean\nabove: "
+                                   "the item nearest each mean; left: decodes along z"),
+                     fontsize=9)
 
         side = fig.add_subplot(grid[1, 0], sharey=ax)
         values = low + (np.arange(self.n_decodes) + 0.5) * (high - low) / self.n_decodes
-        decodes = base.to_rgb(base.decode(run.model, values[::-1, None]), self.background)
-        side.imshow(base.tile(decodes, 1, pad=2, fill=fill), extent=(0, 1, low, high),
+        decodes = images.to_rgb(latents.decode(run.model, values[::-1, None]), self.background)
+        side.imshow(images.tile(decodes, 1, pad=2, fill=fill), extent=(0, 1, low, high),
                     aspect="auto", interpolation="nearest")
         side.set_xticks([])
         side.set_ylabel("z (decodes along the axis)")

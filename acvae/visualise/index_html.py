@@ -1,22 +1,23 @@
 """``index.html``: one self-contained page per run that opens in any browser.
 
-It embeds every figure in ``RUN/figures/`` (PNG and GIF as base64 data URIs), an inline SVG of
-the loss history, the final metrics (the last history row and ``RUN/metrics.json`` if present)
-and the operative gin config. A small script marks ``<body data-all-images-loaded="true">`` once
-every image has decoded, which the tests check in headless Chromium. It runs after the other
-visualisers (``order = 100``) so their figures are on the page.
+It embeds every figure in ``RUN/figures/`` (PNG and GIF as base64 data URIs; a file with the
+same bytes as one already shown, such as ``embedding.png`` beside ``embedding_<label>.png``,
+once), a chart of the loss history (``loss.loss_figure``, drawn by matplotlib), the final
+metrics (the last history row and ``RUN/metrics.json`` if present) and the operative gin
+config. A small script marks ``<body data-all-images-loaded="true">`` once every image has
+decoded, which the tests check in headless Chromium. It runs after the other visualisers
+(``order = 100``) so their figures are on the page.
 """
 
 from __future__ import annotations
 
 import base64
+import hashlib
 import html
-import json
-import math
 import pathlib
 
-from acvae import registry
-from acvae.visualise import base
+from acvae import metrics, registry
+from acvae.visualise import base, files, loss
 
 FIGURE_ORDER = ("samples", "loss", "latent_grid", "embedding", "latent_walk", "training",
                 "reconstructions", "nearest_train")
@@ -39,72 +40,31 @@ pre { background: #f6f6f6; padding: 1em; overflow-x: auto; font-size: 12px; }
 """
 
 
-def history_svg(history: list[dict], width: int = 640, height: int = 240) -> str:
-    """An inline SVG of train and validation loss by epoch (empty note without history)."""
-    series = [(key, colour) for key, colour in (("train_loss", "#1f77b4"), ("val_loss", "#ff7f0e"))
-              if history and all(math.isfinite(float(row.get(key, math.nan))) for row in history)]
-    if not series:
+def loss_chart(history: list[dict]) -> str:
+    """An inline PNG chart of train and validation loss by epoch (a note without history)."""
+    if not history:
         return "<p>No training history yet.</p>"
-    left, right, top, bottom = 60, 110, 10, 30
-    epochs = [float(row["epoch"]) for row in history]
-    values = [float(row[key]) for key, _ in series for row in history]
-    x0, x1 = min(epochs), max(epochs) if max(epochs) > min(epochs) else min(epochs) + 1
-    y0, y1 = min(values), max(values) if max(values) > min(values) else min(values) + 1
-
-    def label(x, y, text, anchor="start"):
-        return f'<text x="{x}" y="{y}" text-anchor="{anchor}" font-size="11">{text}</text>'
-
-    def point(epoch, value):
-        x = left + (epoch - x0) / (x1 - x0) * (width - left - right)
-        y = top + (y1 - value) / (y1 - y0) * (height - top - bottom)
-        return f"{x:.1f},{y:.1f}"
-
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
-             f'role="img" aria-label="loss by epoch">',
-             f'<rect x="{left}" y="{top}" width="{width - left - right}" '
-             f'height="{height - top - bottom}" fill="none" stroke="#999"/>',
-             label(left - 4, top + 10, f"{y1:.4g}", "end"),
-             label(left - 4, height - bottom, f"{y0:.4g}", "end"),
-             label(left, height - 10, f"epoch {x0:g}"),
-             label(width - right, height - 10, f"{x1:g}", "end")]
-    for i, (key, colour) in enumerate(series):
-        points = " ".join(point(float(row["epoch"]), float(row[key])) for row in history)
-        parts.append(
-            f'<polyline fill="none" stroke="{colour}" stroke-width="2" points="{points}"/>')
-        if len(history) == 1:
-            x, y = point(epochs[0], float(history[0][key])).split(",")
-            parts.append(f'<circle cx="{x}" cy="{y}" r="3" fill="{colour}"/>')
-        parts.append(f'<text x="{width - right + 8}" y="{top + 14 + 16 * i}" font-size="12" '
-                     f'fill="{colour}">{html.escape(key)}</text>')
-    parts.append("</svg>")
-    return "\n".join(parts)
+    fig = loss.loss_figure(history, 6.4, 2.6, 100, panels=(("loss", "loss (nats / image)"),))
+    data = base64.b64encode(files.figure_bytes(fig)).decode("ascii")
+    return f'<img src="data:image/png;base64,{data}" alt="loss history">'
 
 
-def flatten(metrics, prefix: str = "") -> dict[str, object]:
-    """Nested dicts -> ``{"a.b": value}``."""
-    if not isinstance(metrics, dict):
-        return {prefix: metrics}
-    flat = {}
-    for key, value in metrics.items():
-        flat.update(flatten(value, f"{prefix}.{key}" if prefix else str(key)))
-    return flat
-
-
-def metrics_table(metrics: dict[str, object]) -> str:
+def metrics_table(values: dict[str, object]) -> str:
     """An HTML table of ``name -> value`` rows."""
     def show(value):
         return f"{value:.6g}" if isinstance(value, float) else str(value)
 
     rows = "".join(f"<tr><td>{html.escape(str(k))}</td>"
                    f"<td class='value'>{html.escape(show(v))}</td></tr>"
-                   for k, v in metrics.items())
+                   for k, v in values.items())
     return f"<table>{rows}</table>" if rows else "<p>None.</p>"
 
 
 def figure_files(figures_dir: pathlib.Path) -> list[pathlib.Path]:
-    """The images in ``figures_dir``: built-in figures in reading order, then the rest by name."""
-    files = [p for p in figures_dir.iterdir()
-             if p.suffix.lower() in MIME and not p.name.startswith(".")]
+    """The images in ``figures_dir``: built-in figures in reading order, then the rest by name;
+    a file with the bytes of an earlier one is left out."""
+    images = [p for p in figures_dir.iterdir()
+              if p.suffix.lower() in MIME and not p.name.startswith(".")]
 
     def rank(path):
         for i, prefix in enumerate(FIGURE_ORDER):
@@ -112,7 +72,10 @@ def figure_files(figures_dir: pathlib.Path) -> list[pathlib.Path]:
                 return (i, path.name)
         return (len(FIGURE_ORDER), path.name)
 
-    return sorted(files, key=rank)
+    unique = {}
+    for path in sorted(images, key=rank):
+        unique.setdefault(hashlib.sha1(path.read_bytes()).hexdigest(), path)
+    return list(unique.values())
 
 
 @registry.register("visualisers", "index_html")
@@ -123,15 +86,13 @@ class IndexHtml(base.Visualiser):
     order = 100
 
     def on_train_end(self, run) -> list[pathlib.Path]:
-        run_dir = pathlib.Path(run.run_dir)
+        run_dir = run.folder.path
         title = html.escape(f"acvae run {run_dir.resolve().name} — epoch {run.epoch}")
         final = dict(run.history[-1]) if run.history else {}
-        metrics_file = run_dir / "metrics.json"
-        evaluation = flatten(json.loads(metrics_file.read_text())) if metrics_file.exists() else {}
-        config_file = run_dir / "operative_config.gin"
-        config = config_file.read_text() if config_file.exists() else "(no operative_config.gin)"
+        evaluation = metrics.flatten(run.folder.read_metrics() or {})
+        config = run.folder.read_config() or "(no operative_config.gin)"
         figures = []
-        for path in figure_files(run.figures_dir):
+        for path in figure_files(run.figures_dir) if run.figures_dir.is_dir() else []:
             data = base64.b64encode(path.read_bytes()).decode("ascii")
             name = html.escape(path.name)
             figures.append(f'<figure><img src="data:{MIME[path.suffix.lower()]};base64,{data}" '
@@ -143,7 +104,7 @@ class IndexHtml(base.Visualiser):
             f"<script>{CHECK_IMAGES}</script></head><body>",
             f"<h1>{title}</h1>",
             f"<p>Run folder: <code>{html.escape(str(run_dir.resolve()))}</code></p>",
-            "<h2>Loss history</h2>", history_svg(run.history),
+            "<h2>Loss history</h2>", loss_chart(run.history),
             "<h2>Final metrics</h2><h3>Last epoch</h3>", metrics_table(final),
             "<h3>Evaluation (metrics.json)</h3>",
             metrics_table(evaluation) if evaluation else
@@ -154,6 +115,4 @@ class IndexHtml(base.Visualiser):
             "<h2>Operative gin config</h2>", f"<pre>{html.escape(config)}</pre>",
             "</body></html>",
         ])
-        path = run.figures_dir / self.filename
-        base.atomic_write(path, lambda tmp: pathlib.Path(tmp).write_text(page, encoding="utf-8"))
-        return [path]
+        return [run.folder.write_figure(self.filename, files.text(page))]

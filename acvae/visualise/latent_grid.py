@@ -11,8 +11,8 @@ import pathlib
 
 import numpy as np
 
-from acvae import registry
-from acvae.visualise import base
+from acvae import batches, registry
+from acvae.visualise import base, files, images, latents, plots
 
 CENTERS = ("data", "prior")
 
@@ -67,20 +67,20 @@ class LatentGrid(base.Visualiser):
 
     def on_train_end(self, run) -> list[pathlib.Path]:
         latent_dim = run.model.latent_dim
-        axis = base.axis_values(self.n, self.value_range, self.quantiles)
+        axis = latents.axis_values(self.n, self.value_range, self.quantiles)
         center = None
         if latent_dim > 2 and self.center == "data":
-            center = base.collect(run.data.validation, model=run.model)["z"].mean(axis=0)
-        z, (rows, cols) = base.latent_grid(latent_dim, axis, center)
-        images = base.to_rgb(base.decode(run.model, z), self.background)
-        grid = base.tile(images, cols, self.pad, base.fill_colour(self.background))
-        fig = base.new_figure(
-            (cols * self.cell_inches + 1.0, rows * self.cell_inches + 1.0), self.dpi
-        )
+            encoded = batches.collect(run.data.validation, add=batches.posterior(run.model))
+            center = encoded["z"].mean(axis=0)
+        z, (rows, cols) = latents.latent_grid(latent_dim, axis, center)
+        decoded = images.to_rgb(latents.decode(run.model, z), self.background)
+        grid = images.tile(decoded, cols, self.pad, images.fill_colour(self.background))
+        fig = plots.new_figure(
+            (cols * self.cell_inches + 1.0, rows * self.cell_inches + 1.0), self.dpi)
         ax = fig.add_subplot()
-        draw_grid(ax, grid, (rows, cols), images.shape[1:3], self.pad, axis, latent_dim)
+        draw_grid(ax, grid, (rows, cols), decoded.shape[1:3], self.pad, axis, latent_dim)
         title = f"decoded latent space (epoch {run.epoch})"
         if center is not None:
             title += "\nmean embedding " + ", ".join(f"{v:.2g}" for v in center)
         ax.set_title(title, fontsize=9)
-        return [base.save_figure(fig, run.figures_dir / self.filename)]
+        return [run.folder.write_figure(self.filename, files.figure(fig))]

@@ -1,10 +1,11 @@
 """``latent_walk.gif``: a smooth walk across the latent space, as in the reference README.
 
-1D: end to end along the latent axis, from the lowest to the highest species mean (or over
-``value_range``). 2D and more: through the mean embedding of every species (or another label),
-visiting them in nearest-neighbour order from the one lowest on z1. The walk goes at constant
-speed. All frames are decoded in one batched call; each carries a caption (the latent
-value, or the nearest species) and a progress bar.
+1D: end to end along the latent axis, from the lowest to the highest mean of a label's values
+(or over ``value_range``). 2D and more: through the mean embedding of every value of the label
+(the dataset's first categorical label unless ``label`` names another), visiting them in
+nearest-neighbour order from the one lowest on z1. The walk goes at constant speed. All frames
+are decoded in one batched call; each carries a caption (the latent value, or the nearest
+label value) and a progress bar.
 """
 
 from __future__ import annotations
@@ -13,8 +14,9 @@ import pathlib
 
 import numpy as np
 
-from acvae import registry
-from acvae.visualise import base
+from acvae import batches, registry
+from acvae.errors import ConfigError
+from acvae.visualise import base, files, images, latents
 
 
 def tour(points: np.ndarray) -> np.ndarray:
@@ -42,29 +44,29 @@ def along_path(waypoints: np.ndarray, n: int) -> np.ndarray:
 
 @registry.register("visualisers", "latent_walk")
 class LatentWalk(base.Visualiser):
-    """A GIF walking the latent axis (1D) or through the species means (2D+), at constant speed."""
+    """A GIF walking the latent axis (1D) or through a label's means (2D+), at constant speed."""
 
     filename = "latent_walk.gif"
 
     def __init__(self, n_frames: int = 120, fps: float = 20, value_range=None,
-                 quantiles=(0.01, 0.99), label: str = "species", split: str = "validation",
+                 quantiles=(0.01, 0.99), label: str | None = None, split: str = "validation",
                  min_size: int = 128, background="white"):
         """
         Args:
           n_frames: frames in the GIF.
           fps: frames per second.
-          value_range: ``(low, high)`` ends of a 1D walk; ``None`` spans the species means.
+          value_range: ``(low, high)`` ends of a 1D walk; ``None`` spans the label's means.
           quantiles: Normal probabilities of the ends of the walk when the data has a single
             category (a 1D walk, or the diagonal in 2D+) and ``value_range`` is ``None``.
-          label: 2D+ walks visit the mean embedding of every value of this label.
+          label: a categorical label; the walk visits the mean embedding of each of its values.
+            None: the dataset's first categorical label.
           split: the embeddings whose means are visited.
           min_size: frames are upscaled (nearest neighbour) to at least this many pixels.
           background: colour RGBA images are composited onto.
         """
         if n_frames < 2:
-            raise ValueError(f"a walk needs at least 2 frames, got n_frames={n_frames}")
+            raise ConfigError(f"a walk needs at least 2 frames, got n_frames={n_frames}")
         base.check_choice("split", split, base.SPLITS)
-        base.check_choice("label", label, ("species", "gender", "personality"))
         self.n_frames, self.fps = n_frames, fps
         self.value_range, self.quantiles = value_range, quantiles
         self.label, self.split, self.min_size, self.background = label, split, min_size, background
@@ -75,14 +77,18 @@ class LatentWalk(base.Visualiser):
         if self.value_range is not None and latent_dim == 1:
             z = np.linspace(*self.value_range, self.n_frames, dtype=np.float32)[:, None]
             return z, [f"z = {v:+.2f}" for v in z[:, 0]]
-        data = base.collect(getattr(run.data, self.split), model=run.model)
-        categories = sorted(set(data[self.label]))
+        try:
+            label = run.data.schema.categorical_label(self.label).name
+        except ValueError as error:  # the schema's SchemaError
+            raise ConfigError(f"visualisers.latent_walk: {error}") from None
+        data = batches.collect(getattr(run.data, self.split), add=batches.posterior(run.model))
+        categories = sorted(set(data[label]))
         if len(categories) < 2:  # nothing to walk through: along the diagonal of the prior
-            low, high = base.axis_values(2, self.value_range, self.quantiles)
+            low, high = latents.axis_values(2, self.value_range, self.quantiles)
             ends = np.stack([np.full(latent_dim, low), np.full(latent_dim, high)])
             z = along_path(ends, self.n_frames)
             return z, [f"z = ({', '.join(f'{v:+.1f}' for v in point)})" for point in z]
-        means = np.stack([data["z"][data[self.label] == c].mean(axis=0) for c in categories])
+        means = np.stack([data["z"][data[label] == c].mean(axis=0) for c in categories])
         order = np.argsort(means[:, 0]) if latent_dim == 1 else tour(means)
         z = along_path(means[order], self.n_frames)
         nearest = np.argmin(np.linalg.norm(z[:, None, :] - means[None], axis=2), axis=1)
@@ -92,12 +98,12 @@ class LatentWalk(base.Visualiser):
 
     def on_train_end(self, run) -> list[pathlib.Path]:
         z, captions = self.path(run)
-        images = base.to_rgb(base.decode(run.model, z), self.background)
-        images = base.upscale(images, self.min_size)
-        width = images.shape[2]
+        decoded = images.to_rgb(latents.decode(run.model, z), self.background)
+        decoded = images.upscale(decoded, self.min_size)
+        width = decoded.shape[2]
         frames = [
-            np.concatenate([base.caption_strip(text, width, background=self.background,
-                                               progress=(i + 1) / len(images)), image])
-            for i, (text, image) in enumerate(zip(captions, images))
+            np.concatenate([images.caption_strip(text, width, background=self.background,
+                                                 progress=(i + 1) / len(decoded)), image])
+            for i, (text, image) in enumerate(zip(captions, decoded))
         ]
-        return [base.save_gif(frames, run.figures_dir / self.filename, self.fps)]
+        return [run.folder.write_figure(self.filename, files.gif(frames, self.fps))]

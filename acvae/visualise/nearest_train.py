@@ -1,10 +1,11 @@
 """``nearest_train.png``: generated samples beside their nearest training image.
 
 The reference spotted overfitting by eye (a 2D model decoding near copies of Agent S and
-Peanut); this does it automatically. Samples from the prior are decoded; each is shown above the
-training villager closest in pixel space (RMS over the displayed RGB), with that distance. The
-title compares the median distance to the nearest training image with the median distance to
-the nearest validation image: a ratio well below 1 means the model reproduces its training set.
+Peanut); this does it automatically. Samples from the model's ``sampler`` are decoded; each is
+shown above the training item closest in pixel space (``metrics.nearest``: per-pixel RMS over
+the model's channels), with that distance. The title gives ``metrics.memorisation``: the
+median distance to equally many training and validation images, and their ratio (well below
+1: the model reproduces its training set).
 """
 
 from __future__ import annotations
@@ -13,18 +14,8 @@ import pathlib
 
 import numpy as np
 
-from acvae import registry
-from acvae.visualise import base
-
-
-def nearest(queries: np.ndarray, references: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Index and RMS distance of the nearest reference for each query (uint8 ``[N, H, W, 3]``)."""
-    q = queries.reshape(len(queries), -1).astype(np.float32) / 255.0
-    r = references.reshape(len(references), -1).astype(np.float32) / 255.0
-    squared = (q**2).sum(1)[:, None] - 2.0 * q @ r.T + (r**2).sum(1)[None, :]
-    index = np.argmin(squared, axis=1)
-    distance = np.sqrt(np.maximum(squared[np.arange(len(q)), index], 0.0) / q.shape[1])
-    return index, distance
+from acvae import batches, metrics, registry
+from acvae.visualise import base, files, images, plots
 
 
 @registry.register("visualisers", "nearest_train")
@@ -37,31 +28,31 @@ class NearestTrain(base.Visualiser):
                  dpi: float = 100):
         """
         Args:
-          n: samples drawn from the prior.
+          n: samples drawn.
           cols: samples per row pair.
           seed: sampling seed, so the figure is comparable across epochs and runs.
-          background: colour RGBA images are composited onto (distances are measured on it).
+          background: colour RGBA images are composited onto.
           dpi: figure resolution; each image takes 1.2 x 1.35 inches.
         """
         self.n, self.cols, self.seed, self.background, self.dpi = n, cols, seed, background, dpi
 
     def on_train_end(self, run) -> list[pathlib.Path]:
-        samples = base.to_rgb(np.asarray(run.model.sample(self.n, seed=self.seed)), self.background)
-        train = base.collect(run.data.train_eval)
-        train_images = base.to_rgb(train["image"], self.background)
-        index, distance = nearest(samples, train_images)
-        _, val_distance = nearest(samples, base.to_rgb(base.collect(run.data.validation)["image"],
-                                                       self.background))
-        fig, axes = base.image_pairs(samples, train_images[index], self.cols, self.dpi,
-                                     ("sample", "nearest train"), extra_height=0.5)
+        samples = np.asarray(run.model.sample(self.n, seed=self.seed))
+        train = batches.collect(run.data.train_eval)
+        validation = batches.collect(run.data.validation)
+        index, distance = metrics.nearest(samples, train["image"])
+        summary = metrics.memorisation(samples, train["image"], validation["image"], self.seed)
+        fig, axes = plots.image_pairs(images.to_rgb(samples, self.background),
+                                      images.to_rgb(train["image"][index], self.background),
+                                      self.cols, self.dpi, ("sample", "nearest train"),
+                                      extra_height=0.5)
+        names = train[run.data.schema.id]
         for i, (_, bottom) in enumerate(axes):
-            name = str(train["name"][index[i]]) if "name" in train else f"#{index[i]}"
-            bottom.set_title(f"{name}\nd={distance[i]:.3f}", fontsize=7)
-        train_median, val_median = float(np.median(distance)), float(np.median(val_distance))
-        ratio = train_median / max(val_median, 1e-12)
+            bottom.set_title(plots.literal(f"{names[index[i]]}\nd={distance[i]:.3f}"),
+                             fontsize=7)
         fig.suptitle(
             f"samples vs nearest training image (epoch {run.epoch}): median RMS distance "
-            f"{train_median:.3f} to train, {val_median:.3f} to validation (ratio {ratio:.2f})",
-            fontsize=8,
-        )
-        return [base.save_figure(fig, run.figures_dir / self.filename)]
+            f"{summary['samples_to_train']:.3f} to train, "
+            f"{summary['samples_to_validation']:.3f} to validation "
+            f"(ratio {summary['ratio']:.2f})", fontsize=8)
+        return [run.folder.write_figure(self.filename, files.figure(fig))]

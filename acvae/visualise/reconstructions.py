@@ -1,6 +1,7 @@
-"""``reconstructions.png``: validation villagers beside their reconstructions.
+"""``reconstructions.png``: validation items beside their reconstructions.
 
-Each original (titled with its name) sits above its reconstruction: the decoded posterior mean.
+Each original (titled with its identifier) sits above its reconstruction: the decoded
+posterior mean, under the condition the item feeds the model (if it conditions on a label).
 """
 
 from __future__ import annotations
@@ -9,8 +10,8 @@ import pathlib
 
 import numpy as np
 
-from acvae import registry
-from acvae.visualise import base
+from acvae import batches, registry
+from acvae.visualise import base, files, images, plots
 
 
 @registry.register("visualisers", "reconstructions")
@@ -23,8 +24,8 @@ class Reconstructions(base.Visualiser):
                  background="white", dpi: float = 100):
         """
         Args:
-          n: villagers shown.
-          cols: villagers per row pair.
+          n: items shown.
+          cols: items per row pair.
           split: ``"validation"`` or ``"train_eval"``.
           background: colour RGBA images are composited onto.
           dpi: figure resolution; each image takes 1.2 x 1.35 inches.
@@ -33,13 +34,14 @@ class Reconstructions(base.Visualiser):
         self.n, self.cols, self.split, self.background, self.dpi = n, cols, split, background, dpi
 
     def on_train_end(self, run) -> list[pathlib.Path]:
-        data = base.collect(getattr(run.data, self.split), limit=self.n)
-        originals = base.to_rgb(data["image"], self.background)
-        rebuilt = base.to_rgb(np.asarray(run.model.reconstruct(data["image"])), self.background)
-        fig, axes = base.image_pairs(originals, rebuilt, self.cols, self.dpi,
-                                     ("original", "reconstruction"))
-        if "name" in data:
-            for i, (top, _) in enumerate(axes):
-                top.set_title(str(data["name"][i]), fontsize=7)
+        model, schema = run.model, run.data.schema
+        data = batches.collect(getattr(run.data, self.split), limit=self.n)
+        originals = images.to_rgb(data["image"], self.background)
+        rebuilt = model.reconstruct(data["image"], model.condition_of(data))
+        fig, axes = plots.image_pairs(originals, images.to_rgb(np.asarray(rebuilt),
+                                                               self.background),
+                                      self.cols, self.dpi, ("original", "reconstruction"))
+        for i, (top, _) in enumerate(axes):
+            top.set_title(plots.literal(data[schema.id][i]), fontsize=7)
         fig.suptitle(f"{self.split} reconstructions (epoch {run.epoch})", fontsize=9)
-        return [base.save_figure(fig, run.figures_dir / self.filename)]
+        return [run.folder.write_figure(self.filename, files.figure(fig))]

@@ -1,7 +1,8 @@
 """``samples.png``: a first look at the data, as in the reference README.
 
-Eight dataset villagers (the first of the fixed-order training split), each titled with the
-villager's name and, below it, gender, personality and species.
+Eight dataset items (the first of the fixed-order training split), each titled with its
+identifier and, below it, its categorical labels (for villagers: name, then gender,
+personality and species).
 """
 
 from __future__ import annotations
@@ -9,13 +10,13 @@ from __future__ import annotations
 import math
 import pathlib
 
-from acvae import registry
-from acvae.visualise import base
+from acvae import batches, registry
+from acvae.visualise import base, files, images, plots
 
 
 @registry.register("visualisers", "samples")
 class Samples(base.Visualiser):
-    """Eight dataset villagers titled with name, gender, personality and species."""
+    """Eight dataset items titled with their identifier and categorical labels."""
 
     filename = "samples.png"
 
@@ -23,28 +24,30 @@ class Samples(base.Visualiser):
                  background="white", dpi: float = 100):
         """
         Args:
-          n: villagers shown.
-          cols: villagers per row.
-          split: ``"train_eval"`` (training villagers, fixed order) or ``"validation"``.
+          n: items shown.
+          cols: items per row.
+          split: ``"train_eval"`` (training items, fixed order) or ``"validation"``.
           background: colour RGBA images are composited onto.
-          dpi: figure resolution; each villager takes 2 x 2.4 inches.
+          dpi: figure resolution; each item takes 2 x 2.4 inches.
         """
         base.check_choice("split", split, base.SPLITS)
         self.n, self.cols, self.split = n, cols, split
         self.background, self.dpi = background, dpi
 
     def on_train_end(self, run) -> list[pathlib.Path]:
-        data = base.collect(getattr(run.data, self.split), limit=self.n)
-        images = base.to_rgb(data["image"], self.background)
-        n = len(images)
+        schema = run.data.schema
+        data = batches.collect(getattr(run.data, self.split), limit=self.n)
+        shown = images.to_rgb(data["image"], self.background)
+        n = len(shown)
         cols = min(self.cols, n)
         rows = math.ceil(n / cols)
-        fig = base.new_figure((2.0 * cols, 2.4 * rows), self.dpi)
+        # the first categorical label (the default one) ends the line: "Female, Peppy, Frog"
+        labels = [label.name for label in reversed(schema.categorical)]
+        fig = plots.new_figure((2.0 * cols, 2.4 * rows), self.dpi)
         for i in range(n):
             ax = fig.add_subplot(rows, cols, i + 1)
-            ax.imshow(images[i], interpolation="nearest")
+            ax.imshow(shown[i], interpolation="nearest")
             ax.set_axis_off()
-            details = ", ".join(
-                str(data[k][i]) for k in ("gender", "personality", "species") if k in data)
-            ax.set_title(f"{data.get('name', ['?'] * n)[i]}\n{details}", fontsize=8)
-        return [base.save_figure(fig, run.figures_dir / self.filename)]
+            details = ", ".join(str(data[label][i]) for label in labels)
+            ax.set_title(plots.literal(f"{data[schema.id][i]}\n{details}"), fontsize=8)
+        return [run.folder.write_figure(self.filename, files.figure(fig))]

@@ -7,7 +7,8 @@ import pkgutil
 import gin
 import pytest
 
-from acvae import components, config, registry, runs, summaries  # noqa: F401
+from acvae import components, config, experiment, registry, run_folder  # noqa: F401
+from acvae.run_folder import RunFolder
 from acvae.train import train
 from tests.conftest import REPO
 
@@ -25,8 +26,8 @@ def registered_by(module_name: str) -> dict[str, list[str]]:
     return found
 
 
-def test_the_three_shipped_plugins_are_there():
-    assert {"residual", "conditional", "latent_usage"} <= set(MODULES)
+def test_the_shipped_plugins_are_there():
+    assert {"residual", "conditional", "latent_usage", "beta_tcvae"} <= set(MODULES)
 
 
 @pytest.mark.parametrize("name", MODULES)
@@ -53,9 +54,9 @@ def test_plugin_trains_two_steps_and_reloads(name, tmp_path):
     )
     run = train(tmp_path)
     assert math.ceil(run.data.n_train / run.data.batch_size) == 2  # two train steps
-    (row,) = summaries.read_history(tmp_path)
+    (row,) = RunFolder(tmp_path).read_history()
     assert math.isfinite(row["train_loss"]) and math.isfinite(row["val_loss"])
-    operative = (tmp_path / summaries.CONFIG_FILE).read_text()
+    operative = (tmp_path / run_folder.CONFIG_FILE).read_text()
     assert f"import plugins.{name}" in operative
     for kind, names in components_of.items():
         assert any(f"{kind}.{n}" in operative for n in names), (kind, names)
@@ -63,7 +64,7 @@ def test_plugin_trains_two_steps_and_reloads(name, tmp_path):
         assert list(run.figures_dir.iterdir()), visualiser
 
     gin.clear_config()
-    loaded = runs.load_run(tmp_path)
+    loaded = experiment.load_run(tmp_path)
     assert type(loaded.model) is type(run.model)
     images = next(iter(loaded.data.validation))["image"][:2]
     assert tuple(loaded.model.reconstruct(images).shape) == tuple(images.shape)

@@ -6,7 +6,7 @@ import pytest
 import tensorflow as tf
 
 from acvae import registry
-from acvae.models.vae import build_vae
+from acvae.models import build_vae
 from plugins import residual
 
 

@@ -1,7 +1,6 @@
 """index.html: self-contained, shows metrics and the escaped config, and every image loads in
 headless Chromium (skipped only when Chromium is not installed)."""
 
-import json
 import pathlib
 import re
 import shutil
@@ -24,8 +23,8 @@ def page_run(tmp_path_factory, villagers_tfrecord):
     run_dir = tmp_path_factory.mktemp("page_run")
     run = make_run(run_dir, villagers_tfrecord, latent_dim=2, n_channels=4)
     config = "build_vae.latent_dim = 2  # <b>not bold</b> & co\n"
-    (run_dir / "operative_config.gin").write_text(config)
-    (run_dir / "metrics.json").write_text(json.dumps({"test": {"elbo": -123.5, "kl": 4.25}}))
+    run.folder.write_config(config)
+    run.folder.write_metrics({"test": {"elbo": -123.5, "kl": 4.25}})
     small = dict(samples={"dpi": DPI}, loss={"dpi": DPI}, latent_grid={"n": 3, "dpi": DPI},
                  embedding={"dpi": DPI}, latent_walk={"n_frames": 4}, training_movie={"n": 3},
                  reconstructions={"n": 4, "dpi": DPI}, nearest_train={"n": 4, "dpi": DPI})
@@ -39,17 +38,19 @@ def page_run(tmp_path_factory, villagers_tfrecord):
 def test_page_is_self_contained_with_metrics_and_escaped_config(page_run):
     page = (page_run.figures_dir / "index.html").read_text()
     figures = sorted(p.name for p in page_run.figures_dir.iterdir() if p.suffix in (".png", ".gif"))
-    assert len(figures) == 10
-    assert re.findall(r'<img src="data:image/(?:png|gif);base64,', page).__len__() == len(figures)
+    assert len(figures) == 11  # embedding.png is embedding_species.png: shown once
+    shown = re.findall(r'<img src="data:image/(?:png|gif);base64,[^"]*" alt="([^"]+)"', page)
+    assert sorted(shown) == sorted(set(figures) - {"embedding_species.png"} | {"loss history"})
     assert not re.search(r'src="(?!data:)', page)  # nothing loaded from files or the network
     assert "&lt;b&gt;not bold&lt;/b&gt; &amp; co" in page and "<b>not bold</b>" not in page
     assert "test.elbo" in page and "-123.5" in page
-    assert "val_loss" in page and "<svg" in page
+    assert "val_loss" in page
 
 
-def test_history_svg_handles_short_histories():
-    assert "No training history" in index_html.history_svg([])
-    assert "<circle" in index_html.history_svg([{"epoch": 1, "train_loss": 3.0, "val_loss": 4.0}])
+def test_loss_chart_handles_short_histories():
+    assert "No training history" in index_html.loss_chart([])
+    chart = index_html.loss_chart([{"epoch": 1, "train_loss": 3.0, "val_loss": 4.0}])
+    assert chart.startswith('<img src="data:image/png;base64,') and 'alt="loss history"' in chart
 
 
 def dump_dom(html_path: pathlib.Path, tmp_path: pathlib.Path) -> str:
@@ -63,7 +64,7 @@ def test_every_image_loads_in_headless_chromium(page_run, tmp_path):
     dom = dump_dom(page_run.figures_dir / "index.html", tmp_path)
     body = re.search(r"<body[^>]*>", dom).group(0)
     assert 'data-all-images-loaded="true"' in body
-    assert 'data-images="10"' in body
+    assert 'data-images="11"' in body  # ten figures and the loss chart
     # The check itself catches a broken image.
     broken = tmp_path / "broken.html"
     broken.write_text((page_run.figures_dir / "index.html").read_text().replace(

@@ -5,30 +5,30 @@ import os
 import numpy as np
 import pytest
 
-from acvae import registry
-from acvae.visualise import base
+from acvae import fileio, registry
+from acvae.visualise import files, images, latents
 
 
 def test_rgba_is_composited_onto_the_background_and_grey_becomes_rgb():
     rgba = np.zeros((1, 2, 2, 4), np.float32)
     rgba[0, 0, 0] = (1.0, 0.0, 0.0, 1.0)  # opaque red
     rgba[0, 0, 1] = (1.0, 0.0, 0.0, 0.5)  # half-transparent red
-    white = base.to_rgb(rgba)
+    white = images.to_rgb(rgba)
     assert tuple(white[0, 0, 0]) == (255, 0, 0)
     assert tuple(white[0, 0, 1]) == (255, 128, 128)
     assert tuple(white[0, 1, 1]) == (255, 255, 255)  # transparent -> background
-    assert tuple(base.to_rgb(rgba, background="black")[0, 1, 1]) == (0, 0, 0)
-    grey = base.to_rgb(np.full((2, 2, 1), 0.5, np.float32))
+    assert tuple(images.to_rgb(rgba, background="black")[0, 1, 1]) == (0, 0, 0)
+    grey = images.to_rgb(np.full((2, 2, 1), 0.5, np.float32))
     assert grey.shape == (2, 2, 3) and (grey == 128).all()
     with pytest.raises(ValueError, match="1, 3 or 4 channels"):
-        base.to_rgb(np.zeros((1, 2, 2, 2)))
+        images.to_rgb(np.zeros((1, 2, 2, 2)))
     with pytest.raises(ValueError, match="unknown colour"):
-        base.parse_colour("not-a-colour")
+        images.parse_colour("not-a-colour")
 
 
 def test_tile_lays_images_out_row_major_with_padding():
-    images = np.stack([np.full((3, 4, 3), i, np.uint8) for i in range(5)])
-    grid = base.tile(images, cols=2, pad=1, fill=(9, 9, 9))
+    cells = np.stack([np.full((3, 4, 3), i, np.uint8) for i in range(5)])
+    grid = images.tile(cells, cols=2, pad=1, fill=(9, 9, 9))
     assert grid.shape == (3 * 4 - 1, 2 * 5 - 1, 3)
     assert grid[0, 0, 0] == 0 and grid[0, 5, 0] == 1 and grid[4, 0, 0] == 2
     assert grid[3, 0, 0] == 9 and grid[8, 5, 0] == 9  # a gap and the empty sixth cell
@@ -36,9 +36,9 @@ def test_tile_lays_images_out_row_major_with_padding():
 
 @pytest.mark.parametrize("latent_dim, shape", [(1, (1, 5)), (2, (5, 5)), (3, (3, 5))])
 def test_latent_grid_layouts(latent_dim, shape):
-    axis = base.axis_values(5)
+    axis = latents.axis_values(5)
     center = np.full(latent_dim, 0.5) if latent_dim > 2 else None
-    z, layout = base.latent_grid(latent_dim, axis, center)
+    z, layout = latents.latent_grid(latent_dim, axis, center)
     assert layout == shape and z.shape == (shape[0] * shape[1], latent_dim)
     if latent_dim == 2:  # z1 left to right, z2 bottom to top
         assert z[0, 0] < z[1, 0] and z[0, 1] > z[5, 1]
@@ -47,14 +47,14 @@ def test_latent_grid_layouts(latent_dim, shape):
 
 
 def test_axis_values_are_normal_quantiles_or_a_range():
-    quantiles = base.axis_values(3, quantiles=(0.05, 0.95))
+    quantiles = latents.axis_values(3, quantiles=(0.05, 0.95))
     assert np.allclose(quantiles, [-1.6449, 0.0, 1.6449], atol=1e-3)
-    assert np.allclose(base.axis_values(3, value_range=(-3, 3)), [-3, 0, 3])
-    assert base.axis_values(1).tolist() == [0.0]
+    assert np.allclose(latents.axis_values(3, value_range=(-3, 3)), [-3, 0, 3])
+    assert latents.axis_values(1).tolist() == [0.0]
 
 
 def test_atomic_writes_leave_only_the_readable_file(tmp_path):
-    path = base.save_png(np.zeros((4, 4, 3), np.uint8), tmp_path / "a.png")
+    path = fileio.write_with(tmp_path / "a.png", files.png(np.zeros((4, 4, 3), np.uint8)))
     assert [p.name for p in tmp_path.iterdir()] == ["a.png"]
     assert os.stat(path).st_mode & 0o044  # readable by others, unlike mkstemp's 0600
 
@@ -62,23 +62,22 @@ def test_atomic_writes_leave_only_the_readable_file(tmp_path):
         raise RuntimeError("disk full")
 
     with pytest.raises(RuntimeError):
-        base.atomic_write(tmp_path / "a.png", fail)
+        fileio.write_with(tmp_path / "a.png", fail)
     assert [p.name for p in tmp_path.iterdir()] == ["a.png"]
 
 
 def test_gif_keeps_every_distinct_frame(tmp_path):
     from PIL import Image
 
-    frames = [np.concatenate([base.caption_strip(f"{i}", 40, progress=(i + 1) / 5),
+    frames = [np.concatenate([images.caption_strip(f"{i}", 40, progress=(i + 1) / 5),
                               np.zeros((8, 40, 3), np.uint8)]) for i in range(5)]
-    path = base.save_gif(frames, tmp_path / "a.gif", fps=10)
+    path = fileio.write_with(tmp_path / "a.gif", files.gif(frames, fps=10))
     with Image.open(path) as gif:
         assert gif.n_frames == 5 and gif.size == (40, 22) and gif.info["loop"] == 0
 
 
 @pytest.mark.parametrize("name, kwargs, message", [
     ("samples", {"split": "test"}, "unknown split 'test'; valid: train_eval, validation"),
-    ("embedding", {"labels": ("colour",)}, "valid labels: species"),
     ("latent_grid", {"center": "origin"}, "valid: data, prior"),
     ("latent_walk", {"n_frames": 1}, "at least 2 frames"),
     ("training_movie", {"max_frames": 1}, "at least 2"),

@@ -9,12 +9,18 @@ import gin
 import pytest
 from PIL import Image
 
-from acvae import components  # noqa: F401  (registers every component)
+from acvae import cli, components  # noqa: F401  (registers every component)
 from acvae import registry, visualise
-from acvae.visualise import base
+from acvae.errors import UserError
 from acvae.train import train
-from acvae.visualise import __main__ as cli
+from acvae.visualise import __main__ as command
+from acvae.visualise import base, files
 from tests.conftest import REPO
+
+
+def visualise_main(*argv):
+    return cli.invoke(command.main, list(argv))
+
 
 VISUALISERS = """train.visualisers = [@visualisers.training_movie(), @visualisers.loss(),
                                       @visualisers.index_html()]"""
@@ -46,8 +52,8 @@ def test_training_writes_the_movie_across_a_resume(finished_run):
 
 
 def test_post_hoc_command_runs_selected_visualisers(finished_run, capsys):
-    paths = cli.main(["--run_dir", str(finished_run), "--only", "latent_grid", "training_movie",
-                     "--gin_param", "visualisers.latent_grid.dpi = 30"])
+    paths = visualise_main("--run_dir", str(finished_run), "--only", "latent_grid,training_movie",
+                           "--gin_param", "visualisers.latent_grid.dpi = 30")
     assert [p.name for p in paths] == ["latent_grid.png", "training.gif"]
     assert "wrote" in capsys.readouterr().out
     with Image.open(finished_run / "figures" / "latent_grid.png") as image:
@@ -60,7 +66,7 @@ def test_post_hoc_command_runs_everything_by_default(finished_run):
     params = ["--gin_param", "visualisers.latent_walk.n_frames = 4"]
     for name in ("samples", "latent_grid", "embedding", "reconstructions", "nearest_train"):
         params += ["--gin_param", f"visualisers.{name}.dpi = 30"]
-    paths = cli.main(["--run_dir", str(finished_run), *params])
+    paths = visualise_main("--run_dir", str(finished_run), *params)
     names = [p.name for p in paths]
     assert names[-1] == "index.html"
     for expected in ("samples.png", "loss.png", "latent_grid.png", "embedding.png",
@@ -69,34 +75,34 @@ def test_post_hoc_command_runs_everything_by_default(finished_run):
 
 
 @pytest.mark.parametrize("argv, message", [
-    (["--run_dir", "RUN", "--only", "loss", "nope"],
-     "error: unknown visualiser(s) nope; valid names: samples, loss"),
-    (["--run_dir", "/nonexistent/run"], "error: no run folder /nonexistent/run"),
-    ([], "error: --run_dir is required"),
+    (["--run_dir", "RUN", "--only", "loss,nope"],
+     "unknown visualiser(s) nope; valid names: samples, loss"),
+    (["--run_dir", "/nonexistent/run"], "no run folder /nonexistent/run"),
+    ([], "--run_dir is required"),
 ])
 def test_post_hoc_command_mistakes_are_one_line(argv, message, finished_run):
     argv = [str(finished_run) if a == "RUN" else a for a in argv]
-    with pytest.raises(SystemExit) as exit_info:
-        cli.main(argv)
-    assert str(exit_info.value).startswith(message)
-    assert "\n" not in str(exit_info.value)
+    with pytest.raises(UserError) as raised:
+        visualise_main(*argv)
+    assert str(raised.value).startswith(message)
+    assert "\n" not in str(raised.value)
 
 
 def test_post_hoc_command_explains_a_bad_gin_param(finished_run):
-    with pytest.raises(SystemExit) as exit_info:
-        cli.main(["--run_dir", str(finished_run), "--gin_param", "visualisers.nope.n = 1"])
-    message = str(exit_info.value)
-    assert message.startswith("error: No configurable matching 'visualisers.nope'")
+    with pytest.raises(UserError) as raised:
+        visualise_main("--run_dir", str(finished_run), "--gin_param", "visualisers.nope.n = 1")
+    message = str(raised.value)
+    assert message.startswith("No configurable matching 'visualisers.nope'")
     assert "valid visualisers: embedding, index_html" in message
 
 
 def test_post_hoc_command_on_a_folder_that_is_not_a_run(tmp_path):
-    with pytest.raises(SystemExit, match="^error: .*not a run folder"):
-        cli.main(["--run_dir", str(tmp_path)])
+    with pytest.raises(UserError, match="not a run folder"):
+        visualise_main("--run_dir", str(tmp_path))
 
 
 def test_list_shows_every_visualiser(capsys):
-    cli.main(["--list"])
+    visualise_main("--list")
     out = capsys.readouterr().out
     assert all(name in out for name in visualise.ALL)
 
@@ -118,15 +124,13 @@ class PluginNote(base.Visualiser):
         self.text = text
 
     def on_train_end(self, run):
-        path = run.figures_dir / self.filename
-        base.atomic_write(path, lambda tmp: open(tmp, "w").write(f"{self.text} {run.epoch}"))
-        return [path]
+        return [run.folder.write_figure(self.filename, files.text(f"{self.text} {run.epoch}"))]
 
 
 def test_a_plugin_visualiser_is_switched_on_and_configured_by_gin(finished_run):
     registry.register("visualisers", "test_plugin_note")(PluginNote)
     assert "test_plugin_note" in visualise.available()
-    paths = cli.main(["--run_dir", str(finished_run), "--only", "test_plugin_note",
-                     "--gin_param", "visualisers.test_plugin_note.text = 'from gin'"])
+    paths = visualise_main("--run_dir", str(finished_run), "--only", "test_plugin_note",
+                           "--gin_param", "visualisers.test_plugin_note.text = 'from gin'")
     assert paths == [finished_run / "figures" / "note.txt"]
     assert paths[0].read_text() == "from gin 2"

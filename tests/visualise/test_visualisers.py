@@ -8,9 +8,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from acvae import registry
+from acvae import batches, registry
 from acvae import visualise
-from acvae.visualise import embedding, training_movie
+from acvae.errors import ConfigError
+from acvae.visualise import plots, training_movie
 from tests.visualise.tiny_runs import DPI, IMAGE, make_run
 
 
@@ -54,10 +55,11 @@ def check_latent_grid(run):
 
 def check_embedding(run):
     paths = visualise.embedding.Embedding(dpi=DPI).on_train_end(run)
-    assert [p.name for p in paths] == ["embedding.png", "embedding_gender.png",
-                                       "embedding_personality.png"]
-    labels = visualise.base.collect(run.data.validation)
-    for label, path in zip(("species", "gender", "personality"), paths):
+    assert [p.name for p in paths] == ["embedding.png", "embedding_species.png",
+                                       "embedding_personality.png", "embedding_gender.png"]
+    assert paths[0].read_bytes() == paths[1].read_bytes()  # the first categorical label's
+    labels = batches.collect(run.data.validation)
+    for label, path in zip(("species", "species", "personality", "gender"), paths):
         if run.model.latent_dim == 1:
             count = len(set(labels[label]))
             check_image(path, inches(max(6.0, 0.5 * count + 2.0), 7.5))
@@ -92,9 +94,11 @@ def check_nearest_train(run):
 def check_index_html(run):
     (path,) = visualise.index_html.IndexHtml().on_train_end(run)
     page = path.read_text()
-    images = [p for p in run.figures_dir.iterdir() if p.suffix in (".png", ".gif")]
-    assert page.count('<img src="data:image/') == len(images)
-    assert "<svg" in page and "val_loss" in page
+    shown = visualise.index_html.figure_files(run.figures_dir)
+    assert {p.name for p in shown} | {"embedding_species.png"} >= {
+        p.name for p in run.figures_dir.iterdir() if p.suffix in (".png", ".gif")}
+    assert page.count('<img src="data:image/') == len(shown) + 1  # and the loss chart
+    assert 'alt="loss history"' in page and "val_loss" in page
 
 
 CHECKS = {
@@ -145,6 +149,24 @@ def test_training_movie_post_hoc_without_frames_writes_one(tmp_path, villagers_t
 
 def test_category_styles_tell_35_species_apart():
     species = [f"species{i}" for i in range(35)]
-    styles = embedding.category_styles(species)
+    styles = plots.category_styles(species)
     assert len(set(styles.values())) == 35
     assert len({colour for colour, _ in styles.values()}) == 35
+
+
+def test_98_values_keep_the_39_most_frequent_and_one_other_group():
+    values = [f"sub{i:02d}" for i in range(98) for _ in range(1 + (i < 39))]  # 39 twice as often
+    grouped, other = plots.grouped(values)
+    assert other == "other (59 values)"
+    assert len(set(grouped)) == 40 and grouped.count(other) == 59
+    styles = plots.category_styles(grouped, other)
+    assert styles[other] == plots.OTHER_STYLE
+    assert len({colour for colour, _ in styles.values()}) == 40
+
+
+def test_a_label_that_is_not_categorical_lists_the_categorical_ones(tmp_path, villagers_tfrecord):
+    run = make_run(tmp_path, villagers_tfrecord, latent_dim=2, n_channels=4)
+    with pytest.raises(ConfigError, match="no label 'colour'; its labels: species"):
+        visualise.embedding.Embedding(labels=("colour",), dpi=DPI).on_train_end(run)
+    with pytest.raises(ConfigError, match="no label 'colour'"):
+        visualise.latent_walk.LatentWalk(label="colour").on_train_end(run)

@@ -10,10 +10,9 @@ import functools
 
 import keras
 
-from acvae import runs
+from acvae import experiment
 from acvae.data.pipeline import input_pipeline
-from acvae.models import decoders, encoders
-from acvae.models.vae import build_vae
+from acvae.models import build_vae, decoders, encoders
 
 COMBINATIONS = ((1, 4), (2, 3), (3, 1))  # (latent_dim, n_channels)
 IMAGE = 16
@@ -31,7 +30,8 @@ def fake_history(n_epochs: int) -> list[dict[str, float]]:
     ]
 
 
-def make_run(run_dir, tfrecord, latent_dim: int, n_channels: int, n_epochs: int = 3) -> runs.Run:
+def make_run(run_dir, tfrecord, latent_dim: int, n_channels: int,
+             n_epochs: int = 3) -> experiment.Run:
     """An untrained tiny ``Run`` in ``run_dir`` with a fake ``n_epochs``-epoch history."""
     keras.utils.set_random_seed(0)
     data = input_pipeline([str(tfrecord)], image_shape=(IMAGE, IMAGE), n_channels=n_channels,
@@ -41,5 +41,5 @@ def make_run(run_dir, tfrecord, latent_dim: int, n_channels: int, n_epochs: int 
         encoder=functools.partial(encoders.conv, filters=(4, 8)),
         decoder=functools.partial(decoders.conv, filters=(4, 8)),
     )
-    return runs.Run(run_dir=run_dir, model=model, data=data, history=fake_history(n_epochs),
+    return experiment.Run(run_dir=run_dir, model=model, data=data, history=fake_history(n_epochs),
                     epoch=n_epochs)
