@@ -13,15 +13,12 @@ from __future__ import annotations
 import dataclasses
 import os
 import pathlib
-import traceback
 
 import gin
 
 from acvae import config, plugins, run_folder
 from acvae.errors import ConfigError, UserError, first_line
 from acvae.models import VAE, build_vae
-
-DATA_LAYER = pathlib.Path(__file__).resolve().parent / "data"
 
 
 @gin.configurable(module="acvae")
@@ -42,28 +39,17 @@ def experiment(dataset=gin.REQUIRED, model=build_vae):
     return dataset, vae
 
 
-def _raised_by_data_layer(error: BaseException) -> bool:
-    """Whether a ``raise`` statement in ``acvae/data`` raised ``error`` (its innermost frame)."""
-    frames = traceback.extract_tb(error.__traceback__)
-    return bool(frames) and pathlib.Path(frames[-1].filename).resolve().is_relative_to(DATA_LAYER)
-
-
 def build() -> tuple:
     """``experiment()``, with config mistakes found while building reported as one line.
 
-    A ``ValueError`` or ``OSError`` raised deliberately by the data layer (a missing TFRecord,
-    ``n_channels = 2``, an empty split: its documented input errors) becomes a
-    ``ConfigError``, as do gin's call-time config mistakes (``config.call_error``). Anything
-    else keeps its traceback.
+    The data layer reports its input mistakes (a missing TFRecord, ``n_channels = 2``, an empty
+    split) as ``UserError``s; gin's call-time config mistakes (``config.call_error``) become a
+    ``ConfigError``. Anything else keeps its traceback.
     """
     try:
         return experiment()
     except UserError:
         raise
-    except (ValueError, OSError) as error:
-        if not _raised_by_data_layer(error):
-            raise
-        raise ConfigError(config.explain(error)) from error
     except (RuntimeError, TypeError) as error:
         mistake = config.call_error(error)
         if mistake is None:

@@ -19,27 +19,24 @@ from absl import flags
 from acvae import cli
 from acvae.errors import UserError
 
-FLAGS = flags.FLAGS
 LAYOUTS = ("kaggle", "table", "folders")
 
 
-def define_flags() -> None:
-    """Defines the command's flags (only when it runs, so importing it defines none)."""
-    flags.adopt_module_key_flags(cli)  # --traceback, shown by --help
-    flags.DEFINE_string(
-        "out", None, "TFRecord to write (default: data/villagers.tfrecord for the villager JSON, "
-        "else data/<folder name>.tfrecord).")
-    flags.DEFINE_integer("shards", 1, "Number of TFRecord files.")
-    flags.DEFINE_enum("layout", None, LAYOUTS, "The layout, when not recognised: kaggle "
-                      "(villager JSON + images), table (label table + images), folders (one "
-                      "folder per class).")
-    flags.DEFINE_string("image_column", None, "Table: the column naming each image file "
-                        "(default: file, filename, image or path).")
-    flags.DEFINE_string("id", None, "Table: the identifier column (default: name, else the "
-                        "image file name without its extension).")
-    flags.DEFINE_list("labels", None, "Table: the label columns to keep (default: all others).")
-    flags.DEFINE_string("class_column", None, "Class folders: the label holding the folder "
-                        "name (default: class).")
+OUT = cli.define(
+    flags.DEFINE_string, "out", None, "TFRecord to write (default: data/villagers.tfrecord for "
+    "the villager JSON, else data/<folder name>.tfrecord).")
+SHARDS = cli.define(flags.DEFINE_integer, "shards", 1, "Number of TFRecord files.")
+LAYOUT = cli.define(
+    flags.DEFINE_enum, "layout", None, LAYOUTS, "The layout, when not recognised: kaggle "
+    "(villager JSON + images), table (label table + images), folders (one folder per class).")
+IMAGE_COLUMN = cli.define(flags.DEFINE_string, "image_column", None, "Table: the column naming "
+                          "each image file (default: file, filename, image or path).")
+ID_COLUMN = cli.define(flags.DEFINE_string, "id", None, "Table: the identifier column "
+                       "(default: name, else the image file name without its extension).")
+LABELS = cli.define(flags.DEFINE_list, "labels", None,
+                    "Table: the label columns to keep (default: all others).")
+CLASS_COLUMN = cli.define(flags.DEFINE_string, "class_column", None, "Class folders: the label "
+                          "holding the folder name (default: class).")
 
 
 def main(argv: list[str]) -> None:
@@ -48,28 +45,26 @@ def main(argv: list[str]) -> None:
         raise UserError(
             "give SOURCE [IMAGES_DIR]: python -m acvae.prepare villagers.json images/, "
             "labels.csv images/, or classes/ (one folder per class)")
-    if FLAGS.shards < 1:
+    if SHARDS.value < 1:
         raise UserError("--shards must be at least 1")
     from acvae.data import importers
 
     report = importers.prepare(
         arguments[0],
         arguments[1] if len(arguments) == 2 else None,
-        out=FLAGS.out,
-        layout=FLAGS.layout,
-        shards=FLAGS.shards,
-        image_column=FLAGS.image_column,
-        id_column=FLAGS.id,
-        labels=FLAGS.labels,
-        class_column=FLAGS.class_column,
+        out=OUT.value,
+        layout=LAYOUT.value,
+        shards=SHARDS.value,
+        image_column=IMAGE_COLUMN.value,
+        id_column=ID_COLUMN.value,
+        labels=LABELS.value,
+        class_column=CLASS_COLUMN.value,
     )
     print("\n".join(report.lines()))
 
 
 def run(argv: list[str] | None = None) -> None:
-    """Entry point (``acvae-prepare``): defines the flags and runs ``main`` under the
-    command-line convention (``acvae.cli``)."""
-    define_flags()
+    """Entry point (``acvae-prepare``): ``main`` under the command-line convention."""
     cli.run(main, argv)
 
 

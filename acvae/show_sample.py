@@ -23,7 +23,6 @@ from PIL import Image
 from acvae import cli, fileio
 from acvae.errors import UserError
 
-FLAGS = flags.FLAGS
 TITLE_WIDTH = 26  # characters per title line in a tile
 
 
@@ -101,31 +100,27 @@ def save_grid(sample: list[dict], schema, out: str | os.PathLike) -> pathlib.Pat
     return out
 
 
-def define_flags() -> None:
-    """Defines the command's flags (only when it runs, so importing it defines none)."""
-    flags.adopt_module_key_flags(cli)  # --traceback, shown by --help
-    flags.DEFINE_string("out", None, "PNG file to write.")
-    flags.DEFINE_integer("n", 8, "Number of images to show.")
-    flags.DEFINE_integer("shuffle", 0, "Shuffle buffer size (0: the first --n records).")
-    flags.DEFINE_integer("seed", 0, "Shuffle seed.")
+OUT = cli.define(flags.DEFINE_string, "out", None, "PNG file to write.")
+N = cli.define(flags.DEFINE_integer, "n", 8, "Number of images to show.")
+SHUFFLE = cli.define(flags.DEFINE_integer, "shuffle", 0,
+                     "Shuffle buffer size (0: the first --n records).")
+SEED = cli.define(flags.DEFINE_integer, "seed", 0, "Shuffle seed.")
 
 
 def main(argv: list[str]) -> None:
     if len(argv) != 2:
         raise UserError("give one TFRecord: python -m acvae.show_sample DATA.tfrecord --out X.png")
-    if not FLAGS.out:
+    if not OUT.value:
         raise UserError("give --out, the PNG file to write")
-    if FLAGS.n < 1:
+    if N.value < 1:
         raise UserError("--n must be at least 1")
-    schema, sample = read_sample(argv[1], FLAGS.n, FLAGS.shuffle, FLAGS.seed)
-    out = save_grid(sample, schema, FLAGS.out)
+    schema, sample = read_sample(argv[1], N.value, SHUFFLE.value, SEED.value)
+    out = save_grid(sample, schema, OUT.value)
     print(f"wrote {len(sample)} image{'s' * (len(sample) != 1)} to {out}")
 
 
 def run(argv: list[str] | None = None) -> None:
-    """Entry point (``acvae-show-sample``): defines the flags and runs ``main`` under the
-    command-line convention (``acvae.cli``)."""
-    define_flags()
+    """Entry point (``acvae-show-sample``): ``main`` under the command-line convention."""
     cli.run(main, argv)
 
 

@@ -6,7 +6,8 @@ import gin
 import numpy as np
 import pytest
 
-from acvae import components, config, registry, summaries  # noqa: F401
+from acvae import components, config, registry  # noqa: F401
+from acvae.run_folder import RunFolder
 from acvae.data.errors import SettingError
 from acvae.train import train
 from plugins import shapes
@@ -65,7 +66,8 @@ def test_a_gin_file_switches_it_on_and_it_trains(tmp_path):
     )
     run = train(tmp_path / "run")
     assert run.data.schema.label("shape").categorical
-    (row,) = summaries.read_history(tmp_path / "run")
+    folder = RunFolder(tmp_path / "run")
+    (row,) = folder.read_history()
     assert math.isfinite(row["train_loss"]) and math.isfinite(row["val_loss"])
-    assert "datasets.shapes" in (tmp_path / "run" / summaries.CONFIG_FILE).read_text()
+    assert "datasets.shapes" in folder.config_path.read_text()
     gin.clear_config()

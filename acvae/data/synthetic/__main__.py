@@ -16,14 +16,11 @@ from absl import app, flags
 from acvae import cli, fileio
 from acvae.errors import UserError
 
-FLAGS = flags.FLAGS
 
 
-def define_flags() -> None:
-    """Defines the command's flags (only when it runs, so importing it defines none)."""
-    flags.adopt_module_key_flags(cli)  # --traceback, shown by --help
-    flags.DEFINE_integer("n", 400, "Number of villagers.")
-    flags.DEFINE_integer("seed", 0, "Random seed: the same seed gives the same villagers.")
+N = cli.define(flags.DEFINE_integer, "n", 400, "Number of villagers.")
+SEED = cli.define(flags.DEFINE_integer, "seed", 0,
+                  "Random seed: the same seed gives the same villagers.")
 
 
 def main(argv: list[str]) -> None:
@@ -32,23 +29,22 @@ def main(argv: list[str]) -> None:
     from acvae.data import synthetic
 
     out_dir = pathlib.Path(argv[1])
-    if FLAGS.n < 1:
-        raise UserError(f"--n must be at least 1, got {FLAGS.n}")
+    if N.value < 1:
+        raise UserError(f"--n must be at least 1, got {N.value}")
     images_dir = out_dir / "images"
     if images_dir.is_dir() and any(images_dir.iterdir()):
         raise UserError(f"{images_dir} is not empty; choose a new folder for synthetic villagers")
     try:
-        json_path = synthetic.generate(out_dir, FLAGS.n, FLAGS.seed)
+        json_path = synthetic.generate(out_dir, N.value, SEED.value)
     except OSError as error:
         raise UserError(f"cannot write {out_dir}: {fileio.write_error(error)}") from None
-    print(f"wrote {FLAGS.n} villagers: {json_path} and {images_dir}/\n"
+    print(f"wrote {N.value} villagers: {json_path} and {images_dir}/\n"
           f"next: python -m acvae.prepare {json_path} {images_dir} "
           f"--out {out_dir / 'villagers.tfrecord'}")
 
 
 def run(argv: list[str] | None = None) -> None:
     """Entry point: defines the flags and runs ``main`` under the command-line convention."""
-    define_flags()
     cli.run(main, argv)
 
 
