@@ -125,3 +125,54 @@ def test_kl_warmup_beta(epoch, warmup, expected):
 def test_kl_warmup_beta_rejects_negative():
     with pytest.raises(ValueError, match="warmup_epochs >= 0"):
         losses.kl_warmup_beta(1, 1.0, -1)
+
+
+def test_optimal_sigma_gaussian_is_the_gaussian_at_the_mse():
+    rng = np.random.default_rng(0)
+    x = rng.uniform(size=(2, 4, 3, 2)).astype(np.float32)
+    mean = rng.uniform(size=x.shape).astype(np.float32)
+    got = losses.optimal_sigma_gaussian_log_prob(tf.constant(x), tf.constant(mean)).numpy()
+    for b in range(2):
+        expected = 0.0
+        for c in range(2):
+            sigma2 = np.mean((x[b, ..., c] - mean[b, ..., c]) ** 2)
+            expected += np.sum(-0.5 * np.log(2 * np.pi * sigma2)
+                               - (x[b, ..., c] - mean[b, ..., c]) ** 2 / (2 * sigma2))
+        assert got[b] == pytest.approx(expected, rel=1e-5)
+    # sigma* maximises the Gaussian likelihood: any fixed sigma gives less
+    for sigma in (0.05, 0.2, 0.5):
+        fixed = losses.gaussian_log_prob(tf.constant(x), tf.constant(mean), np.log(sigma)).numpy()
+        assert np.all(fixed <= got + 1e-4)
+
+
+def test_optimal_sigma_respects_weights_and_its_lower_bound():
+    x = tf.zeros([1, 2, 2, 1])
+    exact = losses.optimal_sigma_gaussian_log_prob(x, x, min_sigma=0.01).numpy()[0]
+    assert exact == pytest.approx(-0.5 * 4 * (np.log(2 * np.pi * 1e-4)), rel=1e-5)
+    mean = tf.constant([[[[0.0], [1.0]], [[0.0], [0.0]]]])
+    weights = tf.constant([[[[1.0], [0.0]], [[1.0], [1.0]]]])  # the wrong pixel does not count
+    masked = losses.optimal_sigma_gaussian_log_prob(x, mean, weights, min_sigma=0.01).numpy()[0]
+    assert masked == pytest.approx(-0.5 * 3 * (np.log(2 * np.pi * 1e-4)), rel=1e-5)
+
+
+def test_discretized_logistic_sums_to_one_over_all_bins_and_matches_sigmoids():
+    values = np.arange(256, dtype=np.float32) / 255.0
+    x = tf.constant(values[:, None])
+    for mu, log_s in ((0.3, -3.0), (0.0, -1.0), (0.999, -5.0)):
+        mean = tf.fill(x.shape, mu)
+        log_scale = tf.fill(x.shape, log_s)
+        log_p = losses.discretized_logistic_log_prob(x, mean, log_scale).numpy()
+        assert np.exp(log_p).sum() == pytest.approx(1.0, abs=1e-4)
+    sigmoid = lambda v: 1.0 / (1.0 + np.exp(-v))  # noqa: E731
+    s, mu, value = np.exp(-2.0), 0.4, 100 / 255.0
+    expected = np.log(sigmoid((value + 0.5 / 255 - mu) / s) - sigmoid((value - 0.5 / 255 - mu) / s))
+    got = losses.discretized_logistic_log_prob(
+        tf.constant([[value]]), tf.constant([[mu]]), tf.constant([[-2.0]])).numpy()[0]
+    assert got == pytest.approx(expected, rel=1e-4)
+
+
+def test_colour_weights_count_colour_where_opaque_and_alpha_everywhere():
+    images = tf.constant([[[[0.2, 0.4, 0.6, 1.0], [0.0, 0.0, 0.0, 0.0]]]])
+    weights = losses.colour_weights(images, 0.1).numpy()
+    np.testing.assert_allclose(weights[0, 0, 0], [1, 1, 1, 1])
+    np.testing.assert_allclose(weights[0, 0, 1], [0.1, 0.1, 0.1, 1.0])
