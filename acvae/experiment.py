@@ -15,14 +15,15 @@ import os
 import pathlib
 
 import gin
+import numpy as np
 
 from acvae import config, plugins, run_folder
 from acvae.errors import ConfigError, UserError, first_line
-from acvae.models import VAE, build_vae
+from acvae.models import VAE, build_vae, samplers
 
 
 @gin.configurable(module="acvae")
-def experiment(dataset=gin.REQUIRED, model=build_vae):
+def experiment(dataset=gin.REQUIRED, model=build_vae, sampler=None):
     """Builds the data and the model of a run.
 
     Args:
@@ -30,12 +31,17 @@ def experiment(dataset=gin.REQUIRED, model=build_vae):
         by gin (``experiment.dataset = @datasets.synthetic()``).
       model: a factory ``(image_shape, n_channels, schema) -> VAE``, by default ``build_vae``
         (whose ``model`` binding selects a variant such as ``@models.conditional_vae``).
+      sampler: where generated images come from once trained, a registered sampler
+        (``@samplers.gaussian_mixture()``, fitted to the training codes by
+        ``samplers.fit_sampler``); None: the model's prior.
 
     Returns:
       ``(data, vae)``, the model sized for the data's image shape, channels and labels.
     """
     vae = model(image_shape=dataset.image_shape, n_channels=dataset.n_channels,
                 schema=dataset.schema)
+    if sampler is not None:
+        vae.sampler = sampler
     return dataset, vae
 
 
@@ -67,6 +73,8 @@ class Run:
       data: the ``InputData``.
       history: the ``history.csv`` rows of the run (of every epoch trained so far).
       epoch: the epoch the model's weights are from (the best one's, post hoc by default).
+      codes: the training posterior means [N, L] of these weights, once computed
+        (``training_codes``); the model's sampler was fitted to them.
     """
 
     run_dir: pathlib.Path
@@ -74,11 +82,22 @@ class Run:
     data: object
     history: list[dict[str, float]]
     epoch: int
+    codes: np.ndarray | None = dataclasses.field(default=None, repr=False)
     folder: run_folder.RunFolder = dataclasses.field(init=False, repr=False)
 
     def __post_init__(self):
         self.run_dir = pathlib.Path(self.run_dir)
         self.folder = run_folder.RunFolder(self.run_dir)
+
+    def training_codes(self) -> np.ndarray:
+        """The training posterior means [N, L] of the current weights (computed once)."""
+        if self.codes is None:
+            self.codes = samplers.training_codes(self.model, self.data)
+        return self.codes
+
+    def fit_sampler(self) -> None:
+        """Fits the model's sampler to the training codes of the current weights."""
+        samplers.fit_sampler(self.model, self.data, self.training_codes())
 
     @property
     def figures_dir(self) -> pathlib.Path:
@@ -124,5 +143,7 @@ def load_run(run_dir: str | os.PathLike, checkpoint: str = "best") -> Run:
     state = run_folder.checkpoint_state(model)
     which = checkpoint if checkpoint == "latest" or folder.best_epoch() is not None else "latest"
     folder.restore(state, which, strict=False)
-    return Run(run_dir=folder.path, model=model, data=data, history=folder.read_history(),
-               epoch=int(state.epoch.numpy()))
+    run = Run(run_dir=folder.path, model=model, data=data, history=folder.read_history(),
+              epoch=int(state.epoch.numpy()))
+    run.fit_sampler()
+    return run

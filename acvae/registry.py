@@ -1,6 +1,6 @@
 """Component registries: one gin module per kind of component, listed by ``--list``.
 
-Every encoder, decoder, prior, likelihood, dataset, visualiser, optimizer and distribution
+Every encoder, decoder, prior, likelihood, sampler, dataset, visualiser, optimizer and distribution
 strategy registers itself here, built-in or plugin alike::
 
     @registry.register("encoders")
@@ -22,6 +22,7 @@ KINDS = (
     "decoders",
     "priors",
     "likelihoods",
+    "samplers",
     "visualisers",
     "optimizers",
     "strategies",

@@ -269,7 +269,7 @@ class _Loop:
         row = {"epoch": self.epoch, "beta": beta_now, "seconds": seconds}
         row.update({f"train_{k}": v for k, v in train_metrics.items()})
         row.update({f"val_{k}": v for k, v in val_metrics.items()})
-        self.live.epoch = self.epoch
+        self.live.epoch, self.live.codes = self.epoch, None  # new weights, new codes
         hint = (f"run the same command again (after fixing it) to resume after epoch "
                 f"{self.epoch - 1}")
         if self.chief:
@@ -294,6 +294,17 @@ class _Loop:
                 self.folder.save_best(self.model, self.epoch)
                 self.best_elbo = val_metrics["elbo"]
 
+    def _use_best(self) -> None:
+        """Figures show the best validation epoch: its weights replace the latest ones (the
+        latest checkpoint stays on disk, so a longer run resumes from it)."""
+        best = self.folder.best_epoch()
+        if best is None or best == self.epoch:
+            return
+        state = run_folder.checkpoint_state(self.model)
+        self.folder.restore(state, "best", strict=False)
+        self.live.epoch, self.live.codes = best, None
+        print(f"figures show epoch {best}, the best validation ELBO", flush=True)
+
     def _finish(self, visualisers) -> experiment.Run:
         if self._scratch:
             shutil.rmtree(self._scratch, ignore_errors=True)
@@ -302,6 +313,8 @@ class _Loop:
         self.tensorboard.close()
         if not self.folder.is_run():
             self.folder.write_config(gin.operative_config_str())
+        self._use_best()
+        self.live.fit_sampler()
         for path in visualise.train_end(visualisers, self.live):
             print(f"wrote {path}", flush=True)
         return self.live

@@ -1,0 +1,165 @@
+"""Registered latent samplers: where generated images come from once a VAE is trained.
+
+A VAE trained on a few hundred images does not fill its prior: the posterior means of the
+training images (the *aggregate posterior*) occupy a few clumps, and prior draws land in the
+empty space between them, where the decoder draws nothing anyone has seen. Ghosh et al. (2020),
+"From Variational to Deterministic Autoencoders", Sec. 4 ("ex-post density estimation"), fit a
+simple density to the training codes after training and sample from it instead; pythae's
+``GaussianMixtureSampler`` is the same idea as a thin layer over scikit-learn.
+
+A sampler is built by gin (``experiment.sampler = @samplers.gaussian_mixture``, configured
+with ``samplers.gaussian_mixture.n_components = 10``), ``fit`` on the training posterior means
+of the trained model (``fit_sampler``), and then has ``sample(n, seed) -> [n, L]`` (TensorFlow,
+so it also runs inside an exported SavedModel) and ``log_prob(z) -> [n]``. ``@samplers.prior``
+samples the model's prior, as an untrained-for-generation VAE would.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import tensorflow as tf
+
+from acvae import batches, registry
+from acvae.errors import ConfigError
+
+MAX_FIT_ITEMS = 10_000  # training codes used for a fit: enough for any mixture, bounded time
+
+
+@registry.register("samplers", "prior")
+class PriorSampler:
+    """Draws from the model's prior p(z): the textbook VAE sampler."""
+
+    name = "prior"
+
+    def __init__(self, prior=None):
+        self.prior = prior
+
+    def fit(self, model, means: np.ndarray) -> "PriorSampler":
+        """Takes the model's prior; the codes are not needed."""
+        del means
+        self.prior = model.prior
+        return self
+
+    def sample(self, n: int, seed: int | None = None) -> tf.Tensor:
+        """[n, L] prior draws."""
+        return self.prior.sample(n, seed=seed)
+
+    def log_prob(self, z) -> tf.Tensor:
+        """log p(z) [n]."""
+        return self.prior.log_prob(z)
+
+
+@registry.register("samplers", "gaussian_mixture")
+class GaussianMixtureSampler:
+    """A Gaussian mixture fitted to the training posterior means (Ghosh et al. 2020, Sec. 4).
+
+    Fitted with scikit-learn's ``GaussianMixture`` (EM, k-means initialisation, ``seed``);
+    sampled in TensorFlow: a component k ~ Categorical(weights), then
+    ``z = mean_k + chol_k @ eps`` with ``eps ~ N(0, I)``.
+
+    Args:
+      n_components: K; reduced to a tenth of the training items when there are fewer than
+        ``10 K`` (a component per handful of points would only memorise them).
+      covariance_type: ``"full"`` or ``"diag"`` (scikit-learn's meaning).
+      seed: the fit's random state.
+    """
+
+    name = "gaussian_mixture"
+    COVARIANCES = ("full", "diag")
+
+    def __init__(self, n_components: int = 10, covariance_type: str = "full", seed: int = 0):
+        if not isinstance(n_components, int) or n_components < 1:
+            raise ConfigError(
+                f"samplers.gaussian_mixture: n_components must be an integer >= 1, got "
+                f"{n_components!r}")
+        if covariance_type not in self.COVARIANCES:
+            raise ConfigError(
+                f"samplers.gaussian_mixture: covariance_type must be one of "
+                f"{', '.join(self.COVARIANCES)}, got {covariance_type!r}")
+        self.n_components, self.covariance_type, self.seed = n_components, covariance_type, seed
+        self.weights = self.means = self.cholesky = None
+
+    def fit(self, model, means: np.ndarray) -> "GaussianMixtureSampler":
+        """Fits the mixture to ``means`` [N, L] (the model is not needed)."""
+        del model
+        return self.fit_codes(means)
+
+    def fit_codes(self, means: np.ndarray) -> "GaussianMixtureSampler":
+        """Fits the mixture to codes [N, L] (N >= 2)."""
+        from sklearn.mixture import GaussianMixture
+
+        means = np.asarray(means, np.float64)
+        if means.ndim != 2 or len(means) < 2:
+            raise ValueError(f"need at least 2 codes [N, L] to fit a mixture, got {means.shape}")
+        k = max(1, min(self.n_components, len(means) // 10))
+        mixture = GaussianMixture(k, covariance_type=self.covariance_type, reg_covar=1e-4,
+                                  random_state=self.seed).fit(means)
+        covariances = mixture.covariances_
+        if self.covariance_type == "diag":
+            covariances = np.stack([np.diag(c) for c in covariances])
+        self.weights = mixture.weights_.astype(np.float32)
+        self.means = mixture.means_.astype(np.float32)
+        self.cholesky = np.linalg.cholesky(covariances).astype(np.float32)
+        return self
+
+    @property
+    def fitted(self) -> bool:
+        """Whether ``fit`` has run."""
+        return self.weights is not None
+
+    def _check_fitted(self) -> None:
+        if not self.fitted:
+            raise RuntimeError("the mixture sampler is used before fit_sampler fitted it")
+
+    def sample(self, n: int, seed: int | None = None) -> tf.Tensor:
+        """[n, L] draws; reproducible when ``seed`` is given."""
+        self._check_fitted()
+        logits = tf.math.log(tf.constant(self.weights))[None]
+        latent_dim = self.means.shape[1]
+        if seed is None:
+            components = tf.random.categorical(logits, n, dtype=tf.int32)[0]
+            eps = tf.random.normal([n, latent_dim])
+        else:
+            components = tf.random.stateless_categorical(logits, n, seed=(int(seed), 2),
+                                                         dtype=tf.int32)[0]
+            eps = tf.random.stateless_normal([n, latent_dim], seed=(int(seed), 3))
+        chol = tf.gather(tf.constant(self.cholesky), components)  # [n, L, L]
+        return tf.gather(tf.constant(self.means), components) + tf.linalg.matvec(chol, eps)
+
+    def log_prob(self, z) -> tf.Tensor:
+        """log of the mixture density at z [n, L]; [n] in nats."""
+        self._check_fitted()
+        z = tf.cast(z, tf.float32)
+        chol = tf.constant(self.cholesky)  # [K, L, L]
+        centred = z[:, None, :] - tf.constant(self.means)[None]  # [n, K, L]
+        solved = tf.linalg.triangular_solve(
+            tf.broadcast_to(chol[None], [tf.shape(z)[0], *chol.shape]), centred[..., None])
+        mahalanobis = tf.reduce_sum(tf.square(solved[..., 0]), -1)  # [n, K]
+        log_det = 2.0 * tf.reduce_sum(tf.math.log(tf.linalg.diag_part(chol)), -1)  # [K]
+        latent_dim = float(self.means.shape[1])
+        log_normal = -0.5 * (latent_dim * np.log(2 * np.pi) + log_det[None] + mahalanobis)
+        return tf.reduce_logsumexp(log_normal + tf.math.log(tf.constant(self.weights))[None], -1)
+
+
+def training_codes(model, data, limit: int = MAX_FIT_ITEMS) -> np.ndarray:
+    """Posterior means [N, L] of (up to ``limit``) training items, in the split's fixed order."""
+    encoded = batches.collect(data.train_eval, limit=limit, add=batches.posterior(model))
+    return encoded["z"]
+
+
+def fit_sampler(model, data, codes: np.ndarray | None = None) -> np.ndarray:
+    """Fits the model's ``sampler`` (set by ``experiment``) to its training codes.
+
+    Args:
+      model: a trained ``VAE``; a model whose sampler is its prior needs no fit.
+      data: its ``InputData``.
+      codes: the training posterior means if already computed.
+
+    Returns:
+      The codes [N, L] used (callers that need them too need not encode again).
+    """
+    if codes is None:
+        codes = training_codes(model, data)
+    if model.sampler is not model.prior:
+        model.sampler.fit(model, codes)
+    return codes

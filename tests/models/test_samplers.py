@@ -1,0 +1,71 @@
+"""Latent samplers: a Gaussian mixture fitted to known codes recovers them and samples them."""
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from acvae import registry
+from acvae.errors import ConfigError
+from acvae.models import samplers
+from acvae.models.priors import StandardNormal
+
+
+def _known_mixture(n=4000, seed=0):
+    rng = np.random.default_rng(seed)
+    first = rng.normal([-4.0, 2.0], [0.5, 0.3], size=(3 * n // 4, 2))
+    second = rng.normal([3.0, -1.0], [0.2, 0.8], size=(n // 4, 2))
+    return np.concatenate([first, second]).astype(np.float32)
+
+
+def test_mixture_recovers_a_known_mixture_and_samples_it():
+    sampler = samplers.GaussianMixtureSampler(n_components=2).fit_codes(_known_mixture())
+    order = np.argsort(sampler.means[:, 0])
+    np.testing.assert_allclose(sampler.weights[order], [0.75, 0.25], atol=0.02)
+    np.testing.assert_allclose(sampler.means[order], [[-4.0, 2.0], [3.0, -1.0]], atol=0.05)
+    stds = np.sqrt(np.einsum("kij,kij->ki", sampler.cholesky, sampler.cholesky))[order]
+    np.testing.assert_allclose(stds, [[0.5, 0.3], [0.2, 0.8]], rtol=0.06)
+    draws = sampler.sample(8000, seed=1).numpy()
+    assert draws.shape == (8000, 2)
+    assert np.mean(draws[:, 0] < 0) == pytest.approx(0.75, abs=0.02)
+    np.testing.assert_allclose(draws[draws[:, 0] > 0].std(0), [0.2, 0.8], rtol=0.06)
+    np.testing.assert_array_equal(draws, sampler.sample(8000, seed=1).numpy())
+
+
+def test_mixture_log_prob_is_the_mixture_density():
+    sampler = samplers.GaussianMixtureSampler(n_components=2).fit_codes(_known_mixture())
+    z = np.array([[-4.0, 2.0], [0.0, 0.0], [3.0, -1.5]], np.float32)
+    expected = []
+    for point in z:
+        density = 0.0
+        for w, m, chol in zip(sampler.weights, sampler.means, sampler.cholesky):
+            cov = chol @ chol.T
+            d = point - m
+            density += w * np.exp(-0.5 * d @ np.linalg.solve(cov, d)) / (
+                2 * np.pi * np.sqrt(np.linalg.det(cov)))
+        expected.append(np.log(density))
+    np.testing.assert_allclose(sampler.log_prob(z).numpy(), expected, rtol=1e-4)
+
+
+def test_few_codes_get_few_components_and_bad_settings_fail():
+    sampler = samplers.GaussianMixtureSampler(n_components=10).fit_codes(_known_mixture(n=40))
+    assert len(sampler.weights) == 4  # a tenth of 40 codes
+    with pytest.raises(RuntimeError, match="before fit_sampler"):
+        samplers.GaussianMixtureSampler().sample(2)
+    with pytest.raises(ConfigError, match="n_components"):
+        samplers.GaussianMixtureSampler(n_components=0)
+    with pytest.raises(ConfigError, match="covariance_type must be one of full, diag"):
+        samplers.GaussianMixtureSampler(covariance_type="tied")
+
+
+def test_registered_and_the_prior_sampler_draws_the_prior():
+    assert registry.get("samplers", "gaussian_mixture") is samplers.GaussianMixtureSampler
+    prior = StandardNormal(3)
+
+    class Model:  # what a sampler's fit reads of a model
+        pass
+
+    model = Model()
+    model.prior = prior
+    sampler = registry.get("samplers", "prior")().fit(model, np.zeros([5, 3]))
+    np.testing.assert_array_equal(sampler.sample(4, seed=2), prior.sample(4, seed=2))
+    np.testing.assert_allclose(sampler.log_prob(tf.zeros([1, 3])), prior.log_prob(tf.zeros([1, 3])))
