@@ -6,6 +6,8 @@ with its own colour and marker and a legend; a label with more than 40 values ke
 most frequent and draws the rest as one grey "other" group. More than 2D: the same scatter on
 the first two principal components. 1D: one box plot per value sorted by mean, the item
 nearest each value's mean shown above its box, and decodes along the latent axis at the side.
+In 1D and 2D a dashed line marks the extent ``latent_grid.png`` decodes (the 1st to 99th
+percentile of the training codes), so the two figures can be read together.
 """
 
 from __future__ import annotations
@@ -42,17 +44,20 @@ class Embedding(base.Visualiser):
     outputs = ("embedding_*.png",)
 
     def __init__(self, labels=None, split: str = "validation", n_decodes: int = 8,
-                 background="white", dpi: float = 100):
+                 grid_percentiles=(1.0, 99.0), background="white", dpi: float = 100):
         """
         Args:
           labels: names of categorical labels, one figure each; None: every categorical label.
           split: ``"validation"`` or ``"train_eval"``.
           n_decodes: decodes along the latent axis of the 1D figure.
+          grid_percentiles: the percentiles of the training codes the dashed extent marks
+            (``visualisers.latent_grid.percentiles``, whose grid it outlines).
           background: colour RGBA images are composited onto.
           dpi: figure resolution.
         """
         base.check_choice("split", split, base.SPLITS)
         self.labels, self.split, self.n_decodes = labels, split, n_decodes
+        self.grid_percentiles = tuple(grid_percentiles)
         self.background, self.dpi = background, dpi
 
     def _label_names(self, schema) -> list[str]:
@@ -65,12 +70,13 @@ class Embedding(base.Visualiser):
 
     def on_train_end(self, run) -> list[pathlib.Path]:
         data = batches.collect(getattr(run.data, self.split), add=batches.posterior(run.model))
+        extent = latents.data_range(run.training_codes(), self.grid_percentiles)
         paths = []
         for label in self._label_names(run.data.schema):
             if run.model.latent_dim == 1:
-                fig = self._boxes(run, data, label)
+                fig = self._boxes(run, data, label, extent)
             else:
-                fig = self._scatter(data, label)
+                fig = self._scatter(data, label, extent)
             paths.append(run.folder.write_figure(file_name(label), files.figure(fig)))
         if paths:  # the first label's figure is also the run's embedding.png
             main = run.folder.write_figure(self.filename,
@@ -78,7 +84,7 @@ class Embedding(base.Visualiser):
             paths.insert(0, main)
         return paths
 
-    def _scatter(self, data, label):
+    def _scatter(self, data, label, extent):
         z = data["z"]
         labels, other = plots.grouped(data[label])
         labels = np.asarray(labels, object)
@@ -95,6 +101,10 @@ class Embedding(base.Visualiser):
             ax.scatter(points[mask, 0], points[mask, 1], color=colour, marker=marker, s=36,
                        edgecolors="black", linewidths=0.3,
                        label=plots.literal(f"{category} ({mask.sum()})"))
+        if z.shape[1] == 2:
+            (x0, y0), (x1, y1) = extent
+            ax.plot([x0, x1, x1, x0, x0], [y0, y0, y1, y1, y0], "--", color="0.4", lw=1,
+                    label="latent_grid.png extent")
         ax.set_xlabel(axis_labels[0])
         ax.set_ylabel(axis_labels[1])
         ax.grid(alpha=0.3)
@@ -104,7 +114,7 @@ class Embedding(base.Visualiser):
                    frameon=False)
         return fig
 
-    def _boxes(self, run, data, label):
+    def _boxes(self, run, data, label, extent):
         z, labels = data["z"][:, 0], np.asarray(plots.grouped(data[label])[0], object)
         categories = sorted(set(labels), key=lambda c: float(np.mean(z[labels == c])))
         groups = [z[labels == c] for c in categories]
@@ -119,7 +129,8 @@ class Embedding(base.Visualiser):
         grid = fig.add_gridspec(2, 2, height_ratios=(0.55, 4.5), width_ratios=(0.7, 0.5 * count))
         ax = fig.add_subplot(grid[1, 1])
         ax.boxplot(groups, positions=np.arange(1, count + 1), widths=0.6)
-        low, high = float(z.min()), float(z.max())
+        grid_low, grid_high = float(extent[0][0]), float(extent[1][0])
+        low, high = min(float(z.min()), grid_low), max(float(z.max()), grid_high)
         margin = max(0.05 * (high - low), 1e-3)
         low, high = low - margin, high + margin
         ax.set_xticks(np.arange(1, count + 1))
@@ -128,6 +139,8 @@ class Embedding(base.Visualiser):
         ax.set_xticklabels(ticks, rotation=90, fontsize=7)
         ax.set_xlim(0.5, count + 0.5)
         ax.grid(axis="y", alpha=0.3)
+        for value in (grid_low, grid_high):
+            ax.axhline(value, ls="--", color="0.4", lw=1)
         ax.tick_params(axis="y", labelleft=False)
 
         above = fig.add_subplot(grid[0, 1], sharex=ax)
@@ -135,7 +148,8 @@ class Embedding(base.Visualiser):
                      extent=(0.5, count + 0.5, 0, 1), aspect="auto", interpolation="nearest")
         above.set_axis_off()
         fig.suptitle(plots.literal(f"{self.split} embeddings by {label}, sorted by mean\nabove: "
-                                   "the item nearest each mean; left: decodes along z"),
+                                   "the item nearest each mean; left: decodes along z; dashed: "
+                                   "the extent of latent_grid.png"),
                      fontsize=9)
 
         side = fig.add_subplot(grid[1, 0], sharey=ax)

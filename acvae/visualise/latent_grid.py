@@ -1,8 +1,11 @@
-"""``latent_grid.png``: the decoded latent space, as in the reference README.
+"""``latent_grid.png``: the decoded latent space, as in the reference README, where the data is.
 
 1D: a row of decodes across the latent axis. 2D: a grid (z1 left to right, z2 bottom to top).
-More dimensions: one traversal row per dimension around the mean of the validation embeddings.
-Latent values are standard Normal quantiles by default, or evenly spaced over ``value_range``.
+More dimensions: one traversal row per dimension around the mean training code. By default the
+values span the box the training codes occupy (the 1st to 99th percentile of each dimension,
+``latents.data_range``): a trained VAE's codes rarely fill its prior, and a grid over the
+prior's quantiles shows only the empty middle. ``span = "prior"`` gives the standard Normal
+quantiles instead; ``value_range`` fixes the values.
 """
 
 from __future__ import annotations
@@ -11,76 +14,109 @@ import pathlib
 
 import numpy as np
 
-from acvae import batches, registry
+from acvae import registry
 from acvae.visualise import base, files, images, latents, plots
 
 CENTERS = ("data", "prior")
+SPANS = ("data", "prior")
 
 
 def draw_grid(ax, image: np.ndarray, shape: tuple[int, int], cell: tuple[int, int], pad: int,
-              axis: np.ndarray, latent_dim: int) -> None:
-    """Shows a tiled grid image on ``ax`` with ticks at the latent values of its cells."""
+              axes: np.ndarray, latent_dim: int) -> None:
+    """Shows a tiled grid image on ``ax`` with ticks at the latent values of its cells.
+
+    Args:
+      axes: [L, n] the values along each dimension (offsets for L > 2).
+    """
     rows, cols = shape
     h, w = cell
     ax.imshow(image, interpolation="nearest")
     ax.set_xticks([c * (w + pad) + w / 2 for c in range(cols)])
-    ax.set_xticklabels([f"{v:.2g}" for v in axis], fontsize=7, rotation=90 if cols > 8 else 0)
     ax.set_yticks([r * (h + pad) + h / 2 for r in range(rows)])
+    rotation = 90 if cols > 8 else 0
     if latent_dim == 1:
+        ax.set_xticklabels([f"{v:.2g}" for v in axes[0]], fontsize=7, rotation=rotation)
         ax.set_yticks([])
         ax.set_xlabel("z")
     elif latent_dim == 2:
-        ax.set_yticklabels([f"{v:.2g}" for v in axis[::-1]], fontsize=7)
+        ax.set_xticklabels([f"{v:.2g}" for v in axes[0]], fontsize=7, rotation=rotation)
+        ax.set_yticklabels([f"{v:.2g}" for v in axes[1][::-1]], fontsize=7)
         ax.set_xlabel("z1")
         ax.set_ylabel("z2")
     else:
-        ax.set_yticklabels([f"z{d + 1}" for d in range(rows)], fontsize=7)
-        ax.set_xlabel("offset from the mean embedding")
+        ax.set_xticklabels([])
+        ax.set_yticklabels([f"z{d + 1} {a[0]:+.2g}..{a[-1]:+.2g}" for d, a in enumerate(axes)],
+                           fontsize=7)
+        ax.set_xlabel("offset from the centre along each dimension")
     for spine in ax.spines.values():
         spine.set_visible(False)
 
 
 @registry.register("visualisers", "latent_grid")
 class LatentGrid(base.Visualiser):
-    """Decodes a row (1D), a grid (2D) or per-dimension traversals (3D+) of latent points."""
+    """Decodes a row (1D), a grid (2D) or per-dimension traversals (3D+) where the data lies."""
 
     filename = "latent_grid.png"
 
-    def __init__(self, n: int = 10, value_range=None, quantiles=(0.05, 0.95), center: str = "data",
+    def __init__(self, n: int = 10, span: str = "data", percentiles=(1.0, 99.0),
+                 value_range=None, quantiles=(0.05, 0.95), center: str = "data",
                  background="white", pad: int = 2, cell_inches: float = 0.9, dpi: float = 100):
         """
         Args:
           n: decodes per row (and rows in 2D).
-          value_range: ``(low, high)`` latent values (offsets for 3D+); ``None`` uses standard
-            Normal quantiles spanning ``quantiles``.
-          quantiles: probability range of the Normal quantiles.
-          center: 3D+ traversals go around ``"data"`` (the mean validation embedding) or
+          span: ``"data"``: each dimension from the low to the high ``percentiles`` of the
+            training codes; ``"prior"``: standard Normal ``quantiles``.
+          percentiles: (low, high) percentiles of the training codes spanned.
+          value_range: ``(low, high)`` latent values (offsets for 3D+) for every dimension;
+            overrides ``span``.
+          quantiles: probability range of the Normal quantiles (``span = "prior"``).
+          center: 3D+ traversals go around ``"data"`` (the mean training code) or
             ``"prior"`` (zero).
           background: colour RGBA images are composited onto.
           pad: pixels between decodes.
           cell_inches: size of one decode in the figure.
           dpi: figure resolution.
         """
+        base.check_choice("span", span, SPANS)
         base.check_choice("center", center, CENTERS)
-        self.n, self.value_range, self.quantiles, self.center = n, value_range, quantiles, center
+        latents.axis_values(n)  # checks n
+        self.n, self.span, self.percentiles = n, span, tuple(percentiles)
+        self.value_range, self.quantiles, self.center = value_range, quantiles, center
         self.background, self.pad, self.cell_inches, self.dpi = background, pad, cell_inches, dpi
+
+    def points(self, run) -> tuple[np.ndarray, np.ndarray | None, str]:
+        """``(axes [L, n], center [L] or None, caption)``: the values each dimension takes."""
+        latent_dim = run.model.latent_dim
+        center = None
+        if latent_dim > 2:
+            center = (run.training_codes().mean(axis=0) if self.center == "data"
+                      else np.zeros(latent_dim, np.float32))
+        if self.value_range is not None:
+            axis = latents.axis_values(self.n, self.value_range)
+            return np.tile(axis, (latent_dim, 1)), center, "fixed range"
+        if self.span == "prior":
+            axis = latents.axis_values(self.n, quantiles=self.quantiles)
+            return (np.tile(axis, (latent_dim, 1)), center,
+                    f"prior quantiles {self.quantiles[0]:g}-{self.quantiles[1]:g}")
+        low, high = latents.data_range(run.training_codes(), self.percentiles)
+        if center is not None:
+            low, high = low - center, high - center
+        axes = np.linspace(low, high, self.n, axis=1).astype(np.float32)
+        low_p, high_p = self.percentiles
+        return axes, center, f"training codes' {low_p:g}th-{high_p:g}th percentile"
 
     def on_train_end(self, run) -> list[pathlib.Path]:
         latent_dim = run.model.latent_dim
-        axis = latents.axis_values(self.n, self.value_range, self.quantiles)
-        center = None
-        if latent_dim > 2 and self.center == "data":
-            encoded = batches.collect(run.data.validation, add=batches.posterior(run.model))
-            center = encoded["z"].mean(axis=0)
-        z, (rows, cols) = latents.latent_grid(latent_dim, axis, center)
+        axes, center, caption = self.points(run)
+        z, (rows, cols) = latents.latent_grid(latent_dim, axes, center)
         decoded = images.to_rgb(latents.decode(run.model, z), self.background)
         grid = images.tile(decoded, cols, self.pad, images.fill_colour(self.background))
         fig = plots.new_figure(
             (cols * self.cell_inches + 1.0, rows * self.cell_inches + 1.0), self.dpi)
         ax = fig.add_subplot()
-        draw_grid(ax, grid, (rows, cols), decoded.shape[1:3], self.pad, axis, latent_dim)
-        title = f"decoded latent space (epoch {run.epoch})"
+        draw_grid(ax, grid, (rows, cols), decoded.shape[1:3], self.pad, axes, latent_dim)
+        title = f"decoded latent space (epoch {run.epoch}), spanning the {caption}"
         if center is not None:
-            title += "\nmean embedding " + ", ".join(f"{v:.2g}" for v in center)
+            title += "\ncentre " + ", ".join(f"{v:.2g}" for v in center)
         ax.set_title(title, fontsize=9)
         return [run.folder.write_figure(self.filename, files.figure(fig))]

@@ -1,8 +1,11 @@
-"""Latent points for figures: evenly spaced or quantile axes, grid layouts, batched decoding.
+"""Latent points for figures: where the data lies, grid layouts, batched decoding.
 
-Figures decode many latent points at once (``decode``: one compiled call of
-``VAE.decode_mean``); ``latent_grid`` lays them out as rows of images: one row in 1D, a square
-grid in 2D, one traversal row per dimension above.
+A trained VAE's codes rarely fill its prior: on the villagers they spread over [-11, 6], far
+beyond the prior's +-1.6. ``data_range`` is the box the training codes occupy (per-dimension
+percentiles), which grids, walks and the embedding figure share; ``axis_values`` spaces values
+across it (or across Normal quantiles, the prior's view). Figures decode many latent points at
+once (``decode``: one compiled call of ``VAE.decode_mean``); ``latent_grid`` lays them out as
+rows of images: one row in 1D, a grid in 2D, one traversal row per dimension above.
 """
 
 from __future__ import annotations
@@ -36,8 +39,24 @@ def axis_values(n: int, value_range=None, quantiles=(0.05, 0.95)) -> np.ndarray:
     return np.asarray([normal.inv_cdf(float(p)) for p in probs], np.float32)
 
 
-def latent_grid(latent_dim: int, axis: np.ndarray,
-                center=None) -> tuple[np.ndarray, tuple[int, int]]:
+def data_range(codes: np.ndarray, percentiles=(1.0, 99.0)) -> tuple[np.ndarray, np.ndarray]:
+    """The box the codes occupy: per-dimension percentiles.
+
+    Args:
+      codes: float [N, L] posterior means (of the training items).
+      percentiles: (low, high) in [0, 100].
+
+    Returns:
+      ``(low [L], high [L])`` float32, with high > low (widened when all codes agree).
+    """
+    codes = np.asarray(codes, np.float64)
+    low, high = np.percentile(codes, percentiles, axis=0)
+    flat = high - low < 1e-6
+    low, high = np.where(flat, low - 0.5, low), np.where(flat, high + 0.5, high)
+    return low.astype(np.float32), high.astype(np.float32)
+
+
+def latent_grid(latent_dim: int, axis, center=None) -> tuple[np.ndarray, tuple[int, int]]:
     """Latent points laid out as a grid of images.
 
     1D: one row along ``axis``. 2D: a square grid, z1 increasing left to right and z2 bottom to
@@ -45,23 +64,25 @@ def latent_grid(latent_dim: int, axis: np.ndarray,
 
     Args:
       latent_dim: L.
-      axis: float ``[n]`` values (offsets from ``center`` for L > 2).
+      axis: float ``[n]`` values for every dimension, or ``[L, n]``: one row of values per
+        dimension (offsets from ``center`` for L > 2).
       center: float ``[L]``; zeros by default.
 
     Returns:
       ``(z, (rows, cols))`` with z float32 ``[rows * cols, L]`` in row-major order.
     """
     axis = np.asarray(axis, np.float32)
-    n = len(axis)
+    axes = np.broadcast_to(axis, (latent_dim, axis.shape[-1]))
+    n = axes.shape[1]
     center = np.zeros(latent_dim, np.float32) if center is None else np.asarray(center, np.float32)
     if latent_dim == 1:
-        return axis[:, None] + center, (1, n)
+        return axes[0][:, None] + center, (1, n)
     if latent_dim == 2:
-        z1, z2 = np.meshgrid(axis, axis[::-1])
+        z1, z2 = np.meshgrid(axes[0], axes[1][::-1])
         return np.stack([z1.ravel(), z2.ravel()], axis=1) + center, (n, n)
     z = np.tile(center, (latent_dim, n, 1))
     for d in range(latent_dim):
-        z[d, :, d] += axis
+        z[d, :, d] += axes[d]
     return z.reshape(latent_dim * n, latent_dim), (latent_dim, n)
 
 

@@ -85,3 +85,36 @@ def test_gif_keeps_every_distinct_frame(tmp_path):
 def test_bad_arguments_are_one_line_value_errors(name, kwargs, message):
     with pytest.raises(ValueError, match=message.replace("(", r"\(").replace(")", r"\)")):
         registry.get("visualisers", name)(**kwargs)
+
+
+def test_data_range_is_the_percentile_box_and_never_empty():
+    rng = np.random.default_rng(0)
+    codes = np.stack([rng.uniform(-11, 6, 1000), rng.uniform(-7, 3.5, 1000),
+                      np.full(1000, 2.0)], axis=1)
+    low, high = latents.data_range(codes, (1, 99))
+    np.testing.assert_allclose(low[:2], [-11 + 0.17, -7 + 0.105], atol=0.15)
+    np.testing.assert_allclose(high[:2], [6 - 0.17, 3.5 - 0.105], atol=0.15)
+    assert low[2] < 2.0 < high[2]  # a constant dimension still gets a range
+
+
+def test_latent_grid_spans_where_the_training_codes_are():
+    """The 2D grid's corners are the codes' percentile box, not the prior's quantiles."""
+
+    class Model:
+        latent_dim = 2
+
+    class Run:
+        model = Model()
+
+        @staticmethod
+        def training_codes():
+            return np.stack([np.linspace(-11, 6, 101), np.linspace(-7, 3.5, 101)], axis=1)
+
+    grid = registry.get("visualisers", "latent_grid")(n=5)
+    axes, center, caption = grid.points(Run())
+    assert center is None and "percentile" in caption
+    np.testing.assert_allclose(axes[:, [0, -1]], [[-10.83, 5.83], [-6.895, 3.395]], atol=1e-3)
+    z, (rows, cols) = latents.latent_grid(2, axes)
+    assert z[:, 0].min() == pytest.approx(-10.83) and z[:, 1].max() == pytest.approx(3.395)
+    prior = registry.get("visualisers", "latent_grid")(n=5, span="prior").points(Run())[0]
+    np.testing.assert_allclose(prior[:, -1], 1.6449, atol=1e-3)
