@@ -87,6 +87,50 @@ def reconstruction_colour(originals: np.ndarray, reconstructions: np.ndarray) ->
     }
 
 
+def as_rgba(images: np.ndarray) -> np.ndarray | None:
+    """RGBA view of model images: RGBA as is, RGB as fully opaque; None for grey (1 channel),
+    which has no colour to measure."""
+    images = np.asarray(images, np.float32)
+    if images.shape[-1] == 4:
+        return images
+    if images.shape[-1] == 3:
+        return np.concatenate([images, np.ones_like(images[..., :1])], axis=-1)
+    return None
+
+
+def per_image_sums(originals: np.ndarray, reconstructions: np.ndarray) -> np.ndarray:
+    """Per-image sums that ``from_sums`` turns into ``reconstruction_colour`` over many batches.
+
+    Args:
+      originals, reconstructions: float [B, H, W, 4] straight RGBA in [0, 1].
+
+    Returns:
+      float64 [B, 4]: opaque pixel count, summed original chroma, summed reconstructed chroma,
+      summed delta E (all over the original's opaque pixels).
+    """
+    originals = np.asarray(originals, np.float32)
+    mask = originals[..., 3] > OPAQUE  # [B, H, W]
+    original = srgb_to_lab(originals[..., :3])
+    rebuilt = srgb_to_lab(np.asarray(reconstructions, np.float32)[..., :3])
+    axes = (1, 2)
+    return np.stack([
+        mask.sum(axes),
+        np.where(mask, chroma(original), 0.0).sum(axes),
+        np.where(mask, chroma(rebuilt), 0.0).sum(axes),
+        np.where(mask, np.linalg.norm(original - rebuilt, axis=-1), 0.0).sum(axes),
+    ], axis=-1).astype(np.float64)
+
+
+def from_sums(sums: np.ndarray) -> dict[str, float]:
+    """``{"chroma_ratio", "delta_e"}`` from ``per_image_sums`` rows [N, 4] (NaN without any
+    opaque pixel)."""
+    count, original, rebuilt, delta = np.asarray(sums, np.float64).sum(axis=0)
+    if count == 0:
+        return {"chroma_ratio": float("nan"), "delta_e": float("nan")}
+    return {"chroma_ratio": float(rebuilt / original) if original > 0 else float("nan"),
+            "delta_e": float(delta / count)}
+
+
 def sample_chroma_ratio(originals: np.ndarray, samples: np.ndarray) -> float:
     """Mean chroma of samples on their own opaque pixels over that of the originals.
 

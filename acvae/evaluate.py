@@ -22,7 +22,7 @@ import keras
 import numpy as np
 from absl import flags
 
-from acvae import batches, cli, experiment, metrics, run_folder
+from acvae import batches, cli, colour, experiment, metrics, run_folder
 from acvae.errors import UserError
 
 RUN_DIR = cli.define(flags.DEFINE_string, "run_dir", None, "A run folder written by acvae.main.")
@@ -48,19 +48,36 @@ def _measure(model, elbo_samples: int):
             terms = model.loss_terms(images, condition)
             reconstruction += np.asarray(terms["reconstruction"], np.float64) / elbo_samples
             kl += np.asarray(terms["kl"], np.float64) / elbo_samples
-        return {"reconstruction": reconstruction, "kl": kl, "mean": mean, "logvar": logvar,
-                "mse": metrics.reconstruction_mse(images, model.reconstruct(images, condition))}
+        rebuilt = model.reconstruct(images, condition)
+        out = {"reconstruction": reconstruction, "kl": kl, "mean": mean, "logvar": logvar,
+               "mse": metrics.reconstruction_mse(images, rebuilt)}
+        originals, rebuilt = colour.as_rgba(images), colour.as_rgba(rebuilt)
+        if originals is not None:
+            out["colour_sums"] = colour.per_image_sums(originals, rebuilt)
+        return out
 
     return add
 
 
 def _split_summary(split: dict) -> dict[str, float]:
-    return {
+    summary = {
         "elbo": -float(np.mean(split["reconstruction"] + split["kl"])),
         "reconstruction": float(np.mean(split["reconstruction"])),
         "kl": float(np.mean(split["kl"])),
         "mse": float(np.mean(split["mse"])),
     }
+    if "colour_sums" in split:
+        summary.update(colour.from_sums(split["colour_sums"]))
+    return summary
+
+
+def _sample_metrics(samples: np.ndarray, train: dict, val: dict, seed: int) -> dict:
+    """Colour (chroma ratio against the validation images) and memorisation of samples."""
+    result = {"memorisation": metrics.memorisation(samples, train["image"], val["image"], seed)}
+    samples_rgba, originals = colour.as_rgba(samples), colour.as_rgba(val["image"])
+    if originals is not None:
+        result["chroma_ratio"] = colour.sample_chroma_ratio(originals, samples_rgba)
+    return result
 
 
 def _iwae(model, dataset, k: int, seed: int) -> tuple[float, float]:
@@ -111,6 +128,12 @@ def evaluate(run: experiment.Run, k: int = 1000, n_samples: int = 100, elbo_samp
       ``knn_accuracy``, ``linear_probe_accuracy``, ``majority_accuracy``: by categorical label
       of the dataset's schema, probes fitted on training latent means, scored on validation;
       majority = always the most frequent training label (chance level);
+      ``validation``/``train`` also hold ``chroma_ratio`` and ``delta_e`` of the
+      reconstructions (``acvae.colour``: CIELAB chroma kept, 1 = all; mean CIE76 colour
+      difference on the originals' opaque pixels) for RGB and RGBA images;
+      ``samples``: for ``prior`` (decoded prior draws) and ``sampler`` (the model's sampler,
+      e.g. the Gaussian mixture fitted to the training codes): ``chroma_ratio`` (samples'
+      chroma on their opaque pixels over the validation images') and ``memorisation``;
       ``memorisation``: ``metrics.memorisation`` of ``n_samples`` samples (decoded means of
       the model's ``sampler``) against equally many training and validation images;
       ``likelihood``, ``alpha_weighting``: what the nats are nats of.
@@ -159,8 +182,14 @@ def _evaluate(run, k: int, n_samples: int, elbo_samples: int, seed: int) -> dict
     result["activity"] = activity.tolist()
     result["active_units"] = n_active
     result.update(_probes(train, val, data.schema))
-    samples = np.asarray(model.sample(n_samples, seed=seed))
-    result["memorisation"] = metrics.memorisation(samples, train["image"], val["image"], seed)
+    result["samples"] = {
+        "prior": _sample_metrics(
+            np.asarray(model.decode_mean(model.prior.sample(n_samples, seed=seed))),
+            train, val, seed),
+        "sampler": _sample_metrics(np.asarray(model.sample(n_samples, seed=seed)),
+                                   train, val, seed),
+    }
+    result["memorisation"] = result["samples"]["sampler"]["memorisation"]
     result["likelihood"] = type(model.likelihood).__name__
     result["alpha_weighting"] = getattr(model.likelihood, "alpha_weighting", None)
     return result

@@ -49,3 +49,17 @@ def test_sample_chroma_uses_the_samples_own_opaque_pixels():
     assert colour.sample_chroma_ratio(originals, _rgba([0.9, 0.2, 0.1], alpha=0.0)) == 0.0
     with pytest.raises(ValueError, match="RGBA"):
         colour.sample_chroma_ratio(originals[..., :3], originals)
+
+
+def test_sums_over_batches_equal_the_whole_and_rgb_counts_as_opaque():
+    rng = np.random.default_rng(0)
+    originals = rng.uniform(size=(5, 4, 4, 4)).astype(np.float32)
+    rebuilt = rng.uniform(size=(5, 4, 4, 4)).astype(np.float32)
+    whole = colour.reconstruction_colour(originals, rebuilt)
+    sums = np.concatenate([colour.per_image_sums(originals[:2], rebuilt[:2]),
+                           colour.per_image_sums(originals[2:], rebuilt[2:])])
+    parts = colour.from_sums(sums)
+    assert parts["chroma_ratio"] == pytest.approx(whole["chroma_ratio"])
+    assert parts["delta_e"] == pytest.approx(whole["delta_e"])
+    assert colour.as_rgba(originals[..., :3])[..., 3].min() == 1.0
+    assert colour.as_rgba(originals[..., :1]) is None

@@ -13,11 +13,12 @@ from acvae.models import build_vae
 from acvae.train import train
 from tests.conftest import REPO
 
-SPLIT_KEYS = {"elbo", "reconstruction", "kl", "mse"}
+SPLIT_KEYS = {"elbo", "reconstruction", "kl", "mse", "chroma_ratio", "delta_e"}
 TOP_KEYS = {
     "epoch", "k", "elbo_samples", "n_train", "n_validation", "latent_dim", "validation", "train",
     "elbo_gap", "kl_per_dimension", "activity", "active_units", "knn_accuracy",
     "linear_probe_accuracy", "majority_accuracy", "memorisation", "likelihood", "alpha_weighting",
+    "samples",
 }
 MEMORISATION_KEYS = {"samples_to_train", "samples_to_validation", "ratio", "validation_to_train",
                      "n_samples", "reference_images"}
@@ -45,6 +46,13 @@ def _check_keys(result, latent_dim):
     assert set(result["train"]) == SPLIT_KEYS
     assert set(result["validation"]) == SPLIT_KEYS | {"iwae", "elbo_from_iwae_samples"}
     assert set(result["memorisation"]) == MEMORISATION_KEYS
+    assert set(result["samples"]) == {"prior", "sampler"}
+    for source in result["samples"].values():
+        assert set(source) == {"memorisation", "chroma_ratio"}
+        assert set(source["memorisation"]) == MEMORISATION_KEYS
+        assert source["chroma_ratio"] >= 0.0
+    assert result["memorisation"] == result["samples"]["sampler"]["memorisation"]
+    assert 0.0 <= result["validation"]["chroma_ratio"] and result["validation"]["delta_e"] >= 0.0
     for probe in ("knn_accuracy", "linear_probe_accuracy", "majority_accuracy"):
         assert set(result[probe]) == LABELS
         assert all(0.0 <= v <= 1.0 for v in result[probe].values())
