@@ -46,21 +46,55 @@ def test_alpha_weighting_needs_four_channels(name):
     assert "alpha_weighting needs 4-channel" in str(info.value).splitlines()[0]
 
 
-@pytest.mark.parametrize("name", NAMES)
+ADDITIVE = [name for name in NAMES if name != "sigma_vae"]  # sums of per-element terms
+
+
+def channel_params(likelihood, params, c):
+    """The parameters of channel ``c`` alone (every parameter group keeps its c-th slice)."""
+    channels = likelihood.n_channels
+    return tf.concat([params[..., g * channels + c: g * channels + c + 1]
+                      for g in range(likelihood.params_per_channel)], axis=-1)
+
+
+@pytest.mark.parametrize("name", ADDITIVE)
 def test_alpha_weighting(name):
-    """Weight 1 changes nothing; weight w scales transparent pixels' terms by w."""
+    """Weight 1 changes nothing; weight w scales the colour terms of transparent pixels by w
+    and leaves their alpha terms (the outline) whole."""
     images = batch(4).numpy()
     images[:, :, :3, 3] = 0.0  # left half transparent
     images[:, :, 3:, 3] = 1.0  # right half opaque
     images = tf.constant(images)
-    params = tf.random.normal([3, 4, 6, 4 * make(name, 4).params_per_channel])
-    plain = make(name, 4).log_prob(images, params).numpy()
+    likelihood = make(name, 4)
+    params = tf.random.normal([3, 4, 6, 4 * likelihood.params_per_channel])
+    plain = likelihood.log_prob(images, params).numpy()
     np.testing.assert_allclose(make(name, 4, alpha_weighting=1.0).log_prob(images, params), plain,
                                rtol=1e-5)
-    left = make(name, 4).log_prob(images[:, :, :3], params[:, :, :3]).numpy()
-    right = make(name, 4).log_prob(images[:, :, 3:], params[:, :, 3:]).numpy()
+    one = make(name, 1)
+    terms = {(c, half): one.log_prob(images[:, :, cols, c:c + 1],
+                                     channel_params(likelihood, params, c)[:, :, cols]).numpy()
+             for c in range(4) for half, cols in (("left", slice(0, 3)), ("right", slice(3, 6)))}
+    expected = sum(0.25 * terms[(c, "left")] if c < 3 else terms[(c, "left")] for c in range(4))
+    expected += sum(terms[(c, "right")] for c in range(4))
     weighted = make(name, 4, alpha_weighting=0.25).log_prob(images, params).numpy()
-    np.testing.assert_allclose(weighted, 0.25 * left + right, rtol=1e-4)
+    np.testing.assert_allclose(weighted, expected, rtol=1e-4)
+
+
+def test_sigma_vae_is_the_gaussian_at_the_weighted_mse():
+    images = batch(4).numpy()
+    images[..., 3] = np.where(np.arange(6) < 3, 0.0, 1.0)  # left half transparent
+    params = tf.random.normal([3, 4, 6, 4], seed=2)
+    mean = 1.0 / (1.0 + np.exp(-params.numpy()))
+    got = make("sigma_vae", 4, alpha_weighting=0.5).log_prob(tf.constant(images), params).numpy()
+    weights = np.ones_like(images)
+    weights[..., :3] = 0.5 + 0.5 * images[..., 3:4]
+    squared = (images - mean) ** 2
+    for b in range(3):
+        expected = 0.0
+        for c in range(4):
+            w, e = weights[b, ..., c], squared[b, ..., c]
+            sigma2 = (w * e).sum() / w.sum()
+            expected += np.sum(w * (-0.5 * np.log(2 * np.pi * sigma2) - e / (2 * sigma2)))
+        assert got[b] == pytest.approx(expected, rel=1e-4)
 
 
 def test_bernoulli_matches_numpy():
