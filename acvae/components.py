@@ -5,6 +5,7 @@ including a saved ``operative_config.gin``, can name every dataset, model part, 
 optimizer, distribution strategy, visualiser and the ``train`` root.
 """
 
+import acvae.augment  # noqa: F401  (augmentations)
 import acvae.data  # noqa: F401  (datasets)
 import acvae.distribute  # noqa: F401  (strategies)
 import acvae.models  # noqa: F401  (encoders, decoders, priors, likelihoods, models, build_vae)

@@ -23,6 +23,7 @@ KINDS = (
     "priors",
     "likelihoods",
     "samplers",
+    "augmentations",
     "visualisers",
     "optimizers",
     "strategies",

@@ -22,8 +22,9 @@ class Steps:
     Batches may be plain or distributed (``distribute``).
     """
 
-    def __init__(self, model, optimizer, jit_compile: bool, strategy=None):
+    def __init__(self, model, optimizer, jit_compile: bool, strategy=None, augment=None):
         self.model = model
+        self.augment = augment
         self.optimizer = optimizer
         self.strategy = strategy or tf.distribute.get_strategy()
         self.names = ("loss", *model.term_names)
@@ -39,7 +40,10 @@ class Steps:
         return {name: tf.zeros([]) for name in (*self.names, "count")}
 
     def _train_step_eager(self, batch, beta):
-        """One gradient step on this replica's share of a global batch; its sums."""
+        """One gradient step on this replica's share of a global batch (augmented, if an
+        ``augment`` function was given); its sums."""
+        if self.augment is not None:
+            batch = {**batch, "image": self.augment(batch["image"])}
         with tf.GradientTape() as tape:
             per_image = self._per_image(batch, beta, training=True)
             # the mean over the global batch: every replica divides by the all-reduced count,

@@ -85,6 +85,7 @@ def train(
     checkpoints_to_keep: int = 3,
     strategy=None,
     precision: str | None = None,
+    augment=None,
 ) -> experiment.Run:
     """Trains (or resumes training of) the configured VAE into ``run_dir``.
 
@@ -106,6 +107,8 @@ def train(
       strategy: a ``tf.distribute.Strategy`` (``@strategies.mirrored()``); None: one device.
       precision: None (float32), ``"mixed_float16"`` (GPU; with dynamic loss scaling) or
         ``"mixed_bfloat16"`` (CPU, TPU, recent GPUs); losses are computed in float32.
+      augment: a training-time augmentation (``@augmentations.shift()``) applied to every
+        training batch inside the compiled step; None: none.
 
     Returns:
       The finished ``Run``.
@@ -132,7 +135,7 @@ def train(
             optimizer.build(model.trainable_variables)
         if jit_compile is None:
             jit_compile = bool(tf.config.list_physical_devices("GPU"))
-        steps = Steps(model, optimizer, jit_compile, strategy)
+        steps = Steps(model, optimizer, jit_compile, strategy, augment)
         state = run_folder.checkpoint_state(model, optimizer, sums=(*steps.names, "count"))
         # non-chief workers neither create, lock nor write the run folder
         lock = folder.open("acvae.main") if chief else contextlib.nullcontext()
