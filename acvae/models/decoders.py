@@ -27,6 +27,7 @@ def conv(
     kernel_size: int = 3,
     activation: str = "relu",
     normalization: str | None = None,
+    latent_mlp: Sequence[int] = (),
 ) -> keras.Model:
     """Mirror of ``encoders.conv``: dense to (H/8, W/8, 128), stride-2 transposed convolutions.
 
@@ -38,6 +39,10 @@ def conv(
       kernel_size: convolution kernel size.
       activation: Keras activation name after each hidden layer.
       normalization: None, "batch" or "layer", applied before each activation.
+      latent_mlp: widths of dense layers (with ``activation``) between z and the projection
+        to the first feature map. With one or two latent dimensions the projection alone is
+        one linear map of z and a ReLU: a few hidden layers let the decoder bend its few
+        coordinates into many distinct images, at a negligible cost.
 
     Returns:
       A functional model mapping [B, L] -> [B, H, W, C_out], with no output activation.
@@ -50,9 +55,12 @@ def conv(
     base_filters = filters[-1] if filters else channels
     base_shape = (height // divisor, width // divisor, base_filters)
     z = keras.Input(shape=(latent_dim,), name="z")
+    x = z
+    for i, units in enumerate(latent_mlp):
+        x = keras.layers.Dense(units, activation=activation, name=f"latent_mlp{i}")(x)
     x = keras.layers.Dense(
         math.prod(base_shape), use_bias=normalization is None, name="project"
-    )(z)
+    )(x)
     x = blocks.normalize_activate(x, normalization, activation, "project")
     x = keras.layers.Reshape(base_shape, name="reshape")(x)
     for i, n_filters in enumerate(reversed(filters)):
