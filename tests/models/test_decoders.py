@@ -54,3 +54,13 @@ def test_conv_rejects_shape_not_divisible():
 def test_unknown_normalization_lists_valid_names():
     with pytest.raises(ValueError, match="valid values: None, 'batch', 'layer'"):
         decoders.conv(2, (16, 16, 4), normalization="weight")
+
+
+def test_conv_decoder_latent_mlp_adds_dense_layers_before_the_projection():
+    from acvae.models import decoders
+
+    plain = decoders.conv(2, (16, 16, 4), filters=(4, 8))
+    bent = decoders.conv(2, (16, 16, 4), filters=(4, 8), latent_mlp=(32, 16))
+    assert [layer.name for layer in bent.layers[1:3]] == ["latent_mlp0", "latent_mlp1"]
+    assert bent.output_shape == plain.output_shape == (None, 16, 16, 4)
+    assert bent.get_layer("project").input.shape[-1] == 16
