@@ -46,15 +46,8 @@ def build() -> tuple:
     split) as ``UserError``s; gin's call-time config mistakes (``config.call_error``) become a
     ``ConfigError``. Anything else keeps its traceback.
     """
-    try:
+    with config.calls():
         return experiment()
-    except UserError:
-        raise
-    except (RuntimeError, TypeError) as error:
-        mistake = config.call_error(error)
-        if mistake is None:
-            raise
-        raise mistake from error
 
 
 @dataclasses.dataclass

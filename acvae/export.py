@@ -36,7 +36,7 @@ import tempfile
 import tensorflow as tf
 from absl import flags
 
-from acvae import cli, run_folder
+from acvae import cli, fileio, run_folder
 from acvae.errors import UserError
 
 RUN_DIR = cli.define(flags.DEFINE_string, "run_dir", None, "A run folder written by acvae.main.")
@@ -165,11 +165,24 @@ def export(model, out: str | os.PathLike, run_dir: str | os.PathLike = "") -> pa
     """Writes ``model`` as a SavedModel with ``signature.json`` and ``README.txt`` to ``out``.
 
     Raises:
-      UserError: ``out`` exists and is not an earlier export (one line).
+      UserError: ``out`` exists and is not an earlier export, or cannot be written (a full
+        disk, a read-only place); one line, and ``out`` is left as it was.
     """
     out = pathlib.Path(out)
     if out.exists() and not (out / SIGNATURE_FILE).exists():
         raise UserError(f"{out} exists and is not an acvae export; choose another --out")
+    try:
+        _write(model, out, run_dir)
+    except (OSError, tf.errors.OpError) as error:
+        reason = fileio.write_error(error)
+        if reason is None:
+            raise
+        raise UserError(f"cannot write {out}: {reason}; nothing was written") from None
+    return out
+
+
+def _write(model, out: pathlib.Path, run_dir) -> None:
+    """Writes the export beside ``out`` and renames it into place (replacing an earlier one)."""
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = pathlib.Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
     try:
@@ -189,7 +202,6 @@ def export(model, out: str | os.PathLike, run_dir: str | os.PathLike = "") -> pa
     finally:
         if tmp.exists():
             shutil.rmtree(tmp)
-    return out
 
 
 def main(argv: list[str]) -> pathlib.Path:

@@ -7,7 +7,8 @@ always atomically (``acvae.fileio``). What a run folder holds (``RunFolder.decla
 | path | written by |
 | --- | --- |
 | ``operative_config.gin`` | training, after its first steps (``write_config``) |
-| ``history.csv`` | training, one row per epoch (``append_history``) |
+| ``setup.json`` | training: what the checkpoints need (``write_setup``, ``acvae.resume``) |
+| ``history.csv`` | training, one row per epoch (``append_history``; ``repair_history``) |
 | ``plugins.txt`` | training with ``--plugin`` files (``record_plugins``) |
 | ``metrics.json`` | ``acvae.evaluate`` (``write_metrics``) |
 | ``run.lock`` | whoever writes: the pid and command of the holder (``open``) |
@@ -19,23 +20,29 @@ always atomically (``acvae.fileio``). What a run folder holds (``RunFolder.decla
 plus the files components declare with ``declare`` (e.g. a fitted latent sampler). A second
 writer on the same folder is refused with one line naming the holder's pid; the lock of a
 killed process is taken over (``fcntl.flock`` locks die with their process). Opening a folder
-for writing also removes what a killed writer left (``fileio.TEMPORARY_GLOBS``).
+for writing also removes what a killed writer left (``fileio.TEMPORARY_GLOBS``), and a write
+that fails inside it (full disk, read-only) becomes one line naming the file. A damaged or
+deleted ``history.csv`` is repaired on resume from its readable rows and the TensorBoard
+events, with a line saying so.
 """
 
 from __future__ import annotations
 
 import contextlib
 import csv
+import errno
 import fcntl
 import fnmatch
 import io
 import json
+import math
 import os
 import pathlib
 import shutil
 import socket
 import tempfile
 
+import numpy as np
 import tensorflow as tf
 from google.protobuf import text_format
 
@@ -44,6 +51,7 @@ from acvae.errors import ConfigError, UserError, first_line
 from acvae.faults import RunFolderError
 
 CONFIG_FILE = "operative_config.gin"
+SETUP_FILE = "setup.json"
 HISTORY_FILE = "history.csv"
 PLUGINS_FILE = "plugins.txt"
 METRICS_FILE = "metrics.json"
@@ -100,19 +108,32 @@ def checkpoint_paths(directory: str | os.PathLike) -> list[str]:
     return sorted(set(paths), key=_checkpoint_number, reverse=True)
 
 
+def _ranges(numbers: list[int]) -> str:
+    """``[1, 2, 3, 5]`` as ``"1-3, 5"``."""
+    spans: list[list[int]] = []
+    for number in sorted(numbers):
+        if spans and number == spans[-1][1] + 1:
+            spans[-1][1] = number
+        else:
+            spans.append([number, number])
+    return ", ".join(str(a) if a == b else f"{a}-{b}" for a, b in spans)
+
+
 def _checkpoint_number(path: str) -> int:
     suffix = pathlib.Path(path).name.rpartition("-")[2]
     return int(suffix) if suffix.isdigit() else -1
 
 
-def _pid_running(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # alive, another user's
-        return True
-    return True
+def _space_or_permission(error: BaseException) -> str | None:
+    """``fileio.write_error``'s reason when ``error`` is a full disk, an exceeded quota or a
+    missing permission; None for any other error (those keep their own message)."""
+    number = getattr(error, "errno", None)
+    known = {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM}
+    if number in known or isinstance(error, tf.errors.OpError):
+        reason = fileio.write_error(error)
+        return reason if reason in ("disk full", "disk quota exceeded", "read-only file system",
+                                    "permission denied") else None
+    return None
 
 
 class RunFolder:
@@ -173,7 +194,7 @@ class RunFolder:
                    for name in registry.names("visualisers")
                    if isinstance(cls := registry.get("visualisers", name), type)
                    and issubclass(cls, Visualiser) for output in cls.declared_outputs()]
-        fixed = [CONFIG_FILE, HISTORY_FILE, PLUGINS_FILE, METRICS_FILE, LOCK_FILE]
+        fixed = [CONFIG_FILE, SETUP_FILE, HISTORY_FILE, PLUGINS_FILE, METRICS_FILE, LOCK_FILE]
         return tuple(fixed + checkpoints + logs + figures + sorted(_DECLARED_BY_COMPONENTS))
 
     def declares(self, relative: str | os.PathLike) -> bool:
@@ -190,12 +211,17 @@ class RunFolder:
     @contextlib.contextmanager
     def open(self, command: str):
         """Creates the folder if needed, locks it for ``command``, removes what a killed writer
-        left, and unlocks on exit.
+        left, and unlocks on exit. A write inside that fails for want of space or permission
+        becomes a ``RunFolderError`` naming the file.
 
         Raises:
           RunFolderError: the folder cannot be created or written (one line).
           RunFolderBusy: another process holds the lock (one line naming its pid).
         """
+        training = command == "acvae.main"
+        instead = ("choose another --run_dir" if training else
+                   "make it writable, or copy the run folder somewhere writable and give that "
+                   "as --run_dir")
         try:
             self.path.mkdir(parents=True, exist_ok=True)
             with tempfile.TemporaryFile(dir=self.path) as probe:
@@ -203,11 +229,20 @@ class RunFolder:
         except OSError as error:
             reason = fileio.write_error(error) or str(error)
             raise RunFolderError(f"cannot write the run folder {self.path} ({reason}); "
-                                 "choose another --run_dir") from None
+                                 f"{instead}") from None
         self._lock(command)
         try:
             self._remove_temporaries()
             yield self
+        except (OSError, tf.errors.OpError) as error:
+            reason = _space_or_permission(error)
+            if reason is None:
+                raise
+            where = getattr(error, "filename", None) or self.path
+            again = ("run the same command again to resume" if training
+                     else "run the command again")
+            raise RunFolderError(f"{reason} while writing {where} ({command}); free some space "
+                                 f"(or make it writable) and {again}") from None
         finally:
             self._unlock()
 
@@ -272,15 +307,98 @@ class RunFolder:
             fileio.write_text(self.path / PLUGINS_FILE,
                               header + "".join(f"{path}\n" for path in paths))
 
-    def read_history(self) -> list[dict[str, float]]:
-        """Rows of ``history.csv`` as dicts of floats (``epoch`` as int); [] if absent."""
+    def write_setup(self, setup: dict) -> None:
+        """Writes ``setup.json``: what the checkpoints were trained with (``acvae.resume``)."""
+        fileio.write_text(self.path / SETUP_FILE, json.dumps(setup, indent=2) + "\n")
+
+    def read_setup(self) -> dict | None:
+        """``setup.json`` as a dict; None when absent or unreadable (a run made before it
+        existed, or a damaged file: the next training writes it again)."""
+        try:
+            setup = json.loads((self.path / SETUP_FILE).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+        return setup if isinstance(setup, dict) else None
+
+    def _parse_history(self) -> tuple[list[dict[str, float]], int]:
+        """(the readable rows of ``history.csv`` by epoch, the number of unreadable lines)."""
         path = self.path / HISTORY_FILE
-        if not path.exists():
-            return []
-        with path.open(newline="", encoding="utf-8") as f:
-            rows = list(csv.DictReader(f))
-        return [{key: int(value) if key == "epoch" else float(value)
-                 for key, value in row.items()} for row in rows]
+        try:
+            text = path.read_bytes().decode("utf-8", "replace")
+        except FileNotFoundError:
+            return [], 0
+        lines = [line for line in text.splitlines() if line.strip()]
+        reader = csv.DictReader(lines)
+        if "epoch" not in (reader.fieldnames or ()):
+            return [], len(lines)
+        rows, bad = {}, 0
+        for row in reader:
+            try:
+                if None in row or None in row.values():  # too many or too few fields
+                    raise ValueError(row)
+                parsed = {key: float(value) for key, value in row.items()}
+                epoch = parsed["epoch"]
+                if not epoch.is_integer() or epoch < 1:
+                    raise ValueError(epoch)
+            except ValueError:
+                bad += 1
+                continue
+            rows[int(epoch)] = {**parsed, "epoch": int(epoch)}
+        return [rows[epoch] for epoch in sorted(rows)], bad
+
+    def read_history(self) -> list[dict[str, float]]:
+        """Rows of ``history.csv`` as dicts of floats (``epoch`` as int), in epoch order; []
+        if absent. Unreadable lines are left out (``repair_history`` mends the file)."""
+        return self._parse_history()[0]
+
+    def repair_history(self, epochs: int) -> list[dict[str, float]]:
+        """The history of epochs ``1..epochs`` (those the checkpoint holds), mended if needed.
+
+        Rows that are unreadable or missing (a damaged or deleted ``history.csv``) are rebuilt
+        from the TensorBoard event files in ``logs/`` (their ``seconds`` unknown: nan); the
+        file is rewritten and one line says what was repaired, and which epochs, if any, could
+        not be recovered. Training calls it before resuming.
+        """
+        rows, bad = self._parse_history()
+        kept = {row["epoch"]: row for row in rows if row["epoch"] <= epochs}
+        missing = [epoch for epoch in range(1, epochs + 1) if epoch not in kept]
+        if not missing and not bad:
+            return [kept[epoch] for epoch in sorted(kept)]
+        rebuilt = {epoch: row for epoch, row in self._history_from_events().items()
+                   if epoch in missing}
+        kept.update(rebuilt)
+        lost = [epoch for epoch in missing if epoch not in rebuilt]
+        rows = [kept[epoch] for epoch in sorted(kept)]
+        what = ("was missing" if not (self.path / HISTORY_FILE).exists()
+                else f"had {bad} unreadable line(s)" if bad
+                else f"lacked epoch(s) {_ranges(missing)}")
+        self._write_history(rows)
+        print(f"note: {self.path / HISTORY_FILE} {what}; repaired it: {len(rows) - len(rebuilt)} "
+              f"readable row(s) kept, {len(rebuilt)} rebuilt from the TensorBoard events in "
+              f"{self.path / LOGS_DIR}"
+              + (f"; epoch(s) {_ranges(lost)} could not be recovered" if lost else ""),
+              flush=True)
+        return rows
+
+    def _history_from_events(self) -> dict[int, dict[str, float]]:
+        """History rows rebuilt from the scalar summaries in ``logs/train`` and
+        ``logs/validation``: the epochs that have every ``METRICS`` value of both splits."""
+        from acvae import summaries
+
+        values: dict[int, dict[str, float]] = {}
+        for split, prefix in (("train", "train_"), ("validation", "val_")):
+            for path in sorted((self.path / LOGS_DIR / split).glob("events.out.tfevents.*")):
+                for record in summaries.event_records(path)[0]:
+                    event = tf.compat.v1.Event.FromString(record)
+                    for value in event.summary.value:
+                        scalar = (tf.make_ndarray(value.tensor) if value.HasField("tensor")
+                                  else np.asarray(value.simple_value))
+                        if scalar.shape == () and scalar.dtype.kind == "f":
+                            name = "beta" if value.tag == "beta" else prefix + value.tag
+                            values.setdefault(int(event.step), {})[name] = float(scalar)
+        needed = {f"{prefix}{metric}" for prefix in ("train_", "val_") for metric in METRICS}
+        return {epoch: {"epoch": epoch, "seconds": math.nan, **row}
+                for epoch, row in values.items() if epoch >= 1 and needed <= set(row)}
 
     def append_history(self, row: dict[str, float]) -> list[dict[str, float]]:
         """Adds ``row`` after the rows of earlier epochs (dropping any of its epoch or later,
@@ -289,14 +407,18 @@ class RunFolder:
         Columns: ``HISTORY_FIELDS``, then a model's extra loss terms (``train_tc``, ...).
         """
         rows = [r for r in self.read_history() if r["epoch"] < row["epoch"]] + [row]
-        fields = list(HISTORY_FIELDS) + [k for k in row if k not in HISTORY_FIELDS]
+        self._write_history(rows)
+        return rows
+
+    def _write_history(self, rows: list[dict[str, float]]) -> None:
+        extra = [key for row in rows for key in row if key not in HISTORY_FIELDS]
+        fields = list(HISTORY_FIELDS) + list(dict.fromkeys(extra))
         buffer = io.StringIO()
         writer = csv.DictWriter(buffer, fieldnames=fields, lineterminator="\n", restval="nan")
         writer.writeheader()
         for each in rows:
             writer.writerow({key: each.get(key, "nan") for key in fields})
         fileio.write_text(self.path / HISTORY_FILE, buffer.getvalue())
-        return rows
 
     def write_metrics(self, result: dict) -> pathlib.Path:
         """Writes ``metrics.json`` (``acvae.evaluate``'s result)."""

@@ -47,7 +47,8 @@ def main(argv: list[str]) -> list[pathlib.Path]:
     loaded = experiment.load_run(RUN_DIR.value, CHECKPOINT.value)
     with gin.unlock_config():
         config.parse(lambda: gin.parse_config(GIN_PARAM.value))
-    visualisers = visualise.create(ONLY.value)
+    with config.calls():  # an undefined macro or a missing binding: one line
+        visualisers = visualise.create(ONLY.value)
     with loaded.folder.open("acvae.visualise"):
         paths = visualise.train_end(visualisers, loaded)
     for path in paths:

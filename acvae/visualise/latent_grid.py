@@ -62,6 +62,7 @@ class LatentGrid(base.Visualiser):
           dpi: figure resolution.
         """
         base.check_choice("center", center, CENTERS)
+        latents.axis_values(n, value_range, quantiles)  # a bad n fails now, not after training
         self.n, self.value_range, self.quantiles, self.center = n, value_range, quantiles, center
         self.background, self.pad, self.cell_inches, self.dpi = background, pad, cell_inches, dpi
 
