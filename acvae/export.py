@@ -36,10 +36,11 @@ import tempfile
 import tensorflow as tf
 from absl import flags
 
-from acvae import cli, fileio, run_folder
+from acvae import cli, fileio, plugins, run_folder
 from acvae.errors import UserError
 
 RUN_DIR = cli.define(flags.DEFINE_string, "run_dir", None, "A run folder written by acvae.main.")
+TRUST_PLUGINS = cli.define(flags.DEFINE_bool, *plugins.TRUST_FLAG)
 CHECKPOINT = cli.define(flags.DEFINE_enum, "checkpoint", "best",
                         list(run_folder.CHECKPOINTS),
                         "Which checkpoint: the best validation epoch or the latest.")
@@ -213,7 +214,7 @@ def main(argv: list[str]) -> pathlib.Path:
                         "--run_dir=runs/demo --out=exports/demo")
     from acvae import components, experiment  # noqa: F401  (registers what the config names)
 
-    loaded = experiment.load_run(RUN_DIR.value, CHECKPOINT.value)
+    loaded = experiment.load_run(RUN_DIR.value, CHECKPOINT.value, TRUST_PLUGINS.value)
     path = export(loaded.model, OUT.value, RUN_DIR.value)
     print(f"wrote {path} (load it with tf.saved_model.load; see {path / README_FILE})", flush=True)
     return path
