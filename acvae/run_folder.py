@@ -8,7 +8,7 @@ always atomically (``acvae.fileio``). What a run folder holds (``RunFolder.decla
 | --- | --- |
 | ``operative_config.gin`` | training, after its first steps (``write_config``) |
 | ``setup.json`` | training: what the checkpoints need (``write_setup``, ``acvae.resume``) |
-| ``history.csv`` | training, one row per epoch (``append_history``; ``repair_history``) |
+| ``history.csv`` | training, one row per epoch (``append_history``, ``repair_history``; ``acvae.history``) |
 | ``plugins.txt`` | training with ``--plugin`` files (``record_plugins``) |
 | ``metrics.json`` | ``acvae.evaluate`` (``write_metrics``) |
 | ``run.lock`` | whoever writes: the pid and command of the holder (``open``) |
@@ -29,24 +29,20 @@ events, with a line saying so.
 from __future__ import annotations
 
 import contextlib
-import csv
 import errno
 import fcntl
 import fnmatch
-import io
 import json
-import math
 import os
 import pathlib
 import shutil
 import socket
 import tempfile
 
-import numpy as np
 import tensorflow as tf
 from google.protobuf import text_format
 
-from acvae import fileio, registry, summaries
+from acvae import fileio, history, registry, summaries
 from acvae.errors import ConfigError, UserError, first_line
 from acvae.faults import RunFolderError
 
@@ -62,9 +58,8 @@ LOGS_DIR = "logs"
 FIGURES_DIR = "figures"
 LOG_SPLITS = ("train", "validation", "evaluation")
 CHECKPOINTS = ("best", "latest")
-METRICS = ("loss", "elbo", "reconstruction", "kl")
-HISTORY_FIELDS = (("epoch",) + tuple(f"train_{m}" for m in METRICS)
-                  + tuple(f"val_{m}" for m in METRICS) + ("beta", "seconds"))
+METRICS = history.METRICS
+HISTORY_FIELDS = history.FIELDS
 
 _DECLARED_BY_COMPONENTS: set[str] = set()
 
@@ -106,17 +101,6 @@ def checkpoint_paths(directory: str | os.PathLike) -> list[str]:
     if not paths:  # both forms already include the directory
         paths = [str(index.with_suffix("")) for index in directory.glob("ckpt-*.index")]
     return sorted(set(paths), key=_checkpoint_number, reverse=True)
-
-
-def _ranges(numbers: list[int]) -> str:
-    """``[1, 2, 3, 5]`` as ``"1-3, 5"``."""
-    spans: list[list[int]] = []
-    for number in sorted(numbers):
-        if spans and number == spans[-1][1] + 1:
-            spans[-1][1] = number
-        else:
-            spans.append([number, number])
-    return ", ".join(str(a) if a == b else f"{a}-{b}" for a, b in spans)
 
 
 def _checkpoint_number(path: str) -> int:
@@ -320,36 +304,10 @@ class RunFolder:
             return None
         return setup if isinstance(setup, dict) else None
 
-    def _parse_history(self) -> tuple[list[dict[str, float]], int]:
-        """(the readable rows of ``history.csv`` by epoch, the number of unreadable lines)."""
-        path = self.path / HISTORY_FILE
-        try:
-            text = path.read_bytes().decode("utf-8", "replace")
-        except FileNotFoundError:
-            return [], 0
-        lines = [line for line in text.splitlines() if line.strip()]
-        reader = csv.DictReader(lines)
-        if "epoch" not in (reader.fieldnames or ()):
-            return [], len(lines)
-        rows, bad = {}, 0
-        for row in reader:
-            try:
-                if None in row or None in row.values():  # too many or too few fields
-                    raise ValueError(row)
-                parsed = {key: float(value) for key, value in row.items()}
-                epoch = parsed["epoch"]
-                if not epoch.is_integer() or epoch < 1:
-                    raise ValueError(epoch)
-            except ValueError:
-                bad += 1
-                continue
-            rows[int(epoch)] = {**parsed, "epoch": int(epoch)}
-        return [rows[epoch] for epoch in sorted(rows)], bad
-
     def read_history(self) -> list[dict[str, float]]:
         """Rows of ``history.csv`` as dicts of floats (``epoch`` as int), in epoch order; []
         if absent. Unreadable lines are left out (``repair_history`` mends the file)."""
-        return self._parse_history()[0]
+        return history.parse(self.path / HISTORY_FILE)[0]
 
     def repair_history(self, epochs: int) -> list[dict[str, float]]:
         """The history of epochs ``1..epochs`` (those the checkpoint holds), mended if needed.
@@ -359,46 +317,26 @@ class RunFolder:
         file is rewritten and one line says what was repaired, and which epochs, if any, could
         not be recovered. Training calls it before resuming.
         """
-        rows, bad = self._parse_history()
+        rows, bad = history.parse(self.path / HISTORY_FILE)
         kept = {row["epoch"]: row for row in rows if row["epoch"] <= epochs}
         missing = [epoch for epoch in range(1, epochs + 1) if epoch not in kept]
         if not missing and not bad:
             return [kept[epoch] for epoch in sorted(kept)]
-        rebuilt = {epoch: row for epoch, row in self._history_from_events().items()
+        rebuilt = {epoch: row for epoch, row in history.from_events(self.path / LOGS_DIR).items()
                    if epoch in missing}
         kept.update(rebuilt)
         lost = [epoch for epoch in missing if epoch not in rebuilt]
         rows = [kept[epoch] for epoch in sorted(kept)]
         what = ("was missing" if not (self.path / HISTORY_FILE).exists()
                 else f"had {bad} unreadable line(s)" if bad
-                else f"lacked epoch(s) {_ranges(missing)}")
-        self._write_history(rows)
+                else f"lacked epoch(s) {history.ranges(missing)}")
+        history.write(self.path / HISTORY_FILE, rows)
         print(f"note: {self.path / HISTORY_FILE} {what}; repaired it: {len(rows) - len(rebuilt)} "
               f"readable row(s) kept, {len(rebuilt)} rebuilt from the TensorBoard events in "
               f"{self.path / LOGS_DIR}"
-              + (f"; epoch(s) {_ranges(lost)} could not be recovered" if lost else ""),
+              + (f"; epoch(s) {history.ranges(lost)} could not be recovered" if lost else ""),
               flush=True)
         return rows
-
-    def _history_from_events(self) -> dict[int, dict[str, float]]:
-        """History rows rebuilt from the scalar summaries in ``logs/train`` and
-        ``logs/validation``: the epochs that have every ``METRICS`` value of both splits."""
-        from acvae import summaries
-
-        values: dict[int, dict[str, float]] = {}
-        for split, prefix in (("train", "train_"), ("validation", "val_")):
-            for path in sorted((self.path / LOGS_DIR / split).glob("events.out.tfevents.*")):
-                for record in summaries.event_records(path)[0]:
-                    event = tf.compat.v1.Event.FromString(record)
-                    for value in event.summary.value:
-                        scalar = (tf.make_ndarray(value.tensor) if value.HasField("tensor")
-                                  else np.asarray(value.simple_value))
-                        if scalar.shape == () and scalar.dtype.kind == "f":
-                            name = "beta" if value.tag == "beta" else prefix + value.tag
-                            values.setdefault(int(event.step), {})[name] = float(scalar)
-        needed = {f"{prefix}{metric}" for prefix in ("train_", "val_") for metric in METRICS}
-        return {epoch: {"epoch": epoch, "seconds": math.nan, **row}
-                for epoch, row in values.items() if epoch >= 1 and needed <= set(row)}
 
     def append_history(self, row: dict[str, float]) -> list[dict[str, float]]:
         """Adds ``row`` after the rows of earlier epochs (dropping any of its epoch or later,
@@ -407,18 +345,8 @@ class RunFolder:
         Columns: ``HISTORY_FIELDS``, then a model's extra loss terms (``train_tc``, ...).
         """
         rows = [r for r in self.read_history() if r["epoch"] < row["epoch"]] + [row]
-        self._write_history(rows)
+        history.write(self.path / HISTORY_FILE, rows)
         return rows
-
-    def _write_history(self, rows: list[dict[str, float]]) -> None:
-        extra = [key for row in rows for key in row if key not in HISTORY_FIELDS]
-        fields = list(HISTORY_FIELDS) + list(dict.fromkeys(extra))
-        buffer = io.StringIO()
-        writer = csv.DictWriter(buffer, fieldnames=fields, lineterminator="\n", restval="nan")
-        writer.writeheader()
-        for each in rows:
-            writer.writerow({key: each.get(key, "nan") for key in fields})
-        fileio.write_text(self.path / HISTORY_FILE, buffer.getvalue())
 
     def write_metrics(self, result: dict) -> pathlib.Path:
         """Writes ``metrics.json`` (``acvae.evaluate``'s result)."""
