@@ -22,10 +22,11 @@ import keras
 import numpy as np
 from absl import flags
 
-from acvae import batches, cli, colour, experiment, metrics, run_folder
+from acvae import batches, cli, colour, experiment, metrics, plugins, run_folder
 from acvae.errors import UserError
 
 RUN_DIR = cli.define(flags.DEFINE_string, "run_dir", None, "A run folder written by acvae.main.")
+TRUST_PLUGINS = cli.define(flags.DEFINE_bool, *plugins.TRUST_FLAG)
 CHECKPOINT = cli.define(flags.DEFINE_enum, "checkpoint", "best",
                         list(run_folder.CHECKPOINTS),
                         "Which checkpoint: the best validation epoch or the latest.")
@@ -239,7 +240,7 @@ def main(argv: list[str]) -> dict:
     _check_counts(K.value, SAMPLES.value, ELBO_SAMPLES.value)
     from acvae import components  # noqa: F401  (registers the components the config names)
 
-    loaded = experiment.load_run(RUN_DIR.value, CHECKPOINT.value)
+    loaded = experiment.load_run(RUN_DIR.value, CHECKPOINT.value, TRUST_PLUGINS.value)
     with loaded.folder.open("acvae.evaluate"):
         started = time.perf_counter()
         result = evaluate(loaded, k=K.value, n_samples=SAMPLES.value,

@@ -52,15 +52,8 @@ def build() -> tuple:
     split) as ``UserError``s; gin's call-time config mistakes (``config.call_error``) become a
     ``ConfigError``. Anything else keeps its traceback.
     """
-    try:
+    with config.calls():
         return experiment()
-    except UserError:
-        raise
-    except (RuntimeError, TypeError) as error:
-        mistake = config.call_error(error)
-        if mistake is None:
-            raise
-        raise mistake from error
 
 
 @dataclasses.dataclass
@@ -105,17 +98,20 @@ class Run:
         return self.folder.figures_dir
 
 
-def load_run(run_dir: str | os.PathLike, checkpoint: str = "best") -> Run:
+def load_run(run_dir: str | os.PathLike, checkpoint: str = "best",
+             trust_plugins: bool = False) -> Run:
     """Rebuilds a run's data and model from its operative config and restores a checkpoint.
 
     Args:
       run_dir: a folder written by ``acvae.main``.
       checkpoint: ``"best"`` (the best validation epoch; the latest for runs that have no
         best checkpoint) or ``"latest"``.
+      trust_plugins: import every plugin file the run lists, not only those this user chose
+        (``acvae.plugins.load_recorded``; the commands' ``--trust_plugins``).
 
     Raises:
       UserError: ``run_dir`` is not a run folder, has no checkpoint, or needs plugin files
-        that are gone (one line).
+        that are gone or not trusted (one line).
     """
     folder = run_folder.RunFolder(run_dir)
     if checkpoint not in run_folder.CHECKPOINTS:
@@ -134,7 +130,7 @@ def load_run(run_dir: str | os.PathLike, checkpoint: str = "best") -> Run:
                         f"{', '.join(missing)} (listed in "
                         f"{folder.path / run_folder.PLUGINS_FILE})")
     try:
-        plugins.load(recorded)
+        plugins.load_recorded(recorded, folder.path / run_folder.PLUGINS_FILE, trust_plugins)
     except ImportError as error:
         raise UserError(first_line(error)) from error
     with gin.unlock_config():

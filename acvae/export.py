@@ -36,10 +36,11 @@ import tempfile
 import tensorflow as tf
 from absl import flags
 
-from acvae import cli, run_folder
+from acvae import cli, fileio, plugins, run_folder
 from acvae.errors import UserError
 
 RUN_DIR = cli.define(flags.DEFINE_string, "run_dir", None, "A run folder written by acvae.main.")
+TRUST_PLUGINS = cli.define(flags.DEFINE_bool, *plugins.TRUST_FLAG)
 CHECKPOINT = cli.define(flags.DEFINE_enum, "checkpoint", "best",
                         list(run_folder.CHECKPOINTS),
                         "Which checkpoint: the best validation epoch or the latest.")
@@ -165,11 +166,24 @@ def export(model, out: str | os.PathLike, run_dir: str | os.PathLike = "") -> pa
     """Writes ``model`` as a SavedModel with ``signature.json`` and ``README.txt`` to ``out``.
 
     Raises:
-      UserError: ``out`` exists and is not an earlier export (one line).
+      UserError: ``out`` exists and is not an earlier export, or cannot be written (a full
+        disk, a read-only place); one line, and ``out`` is left as it was.
     """
     out = pathlib.Path(out)
     if out.exists() and not (out / SIGNATURE_FILE).exists():
         raise UserError(f"{out} exists and is not an acvae export; choose another --out")
+    try:
+        _write(model, out, run_dir)
+    except (OSError, tf.errors.OpError) as error:
+        reason = fileio.write_error(error)
+        if reason is None:
+            raise
+        raise UserError(f"cannot write {out}: {reason}; nothing was written") from None
+    return out
+
+
+def _write(model, out: pathlib.Path, run_dir) -> None:
+    """Writes the export beside ``out`` and renames it into place (replacing an earlier one)."""
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = pathlib.Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
     try:
@@ -189,7 +203,6 @@ def export(model, out: str | os.PathLike, run_dir: str | os.PathLike = "") -> pa
     finally:
         if tmp.exists():
             shutil.rmtree(tmp)
-    return out
 
 
 def main(argv: list[str]) -> pathlib.Path:
@@ -201,7 +214,7 @@ def main(argv: list[str]) -> pathlib.Path:
                         "--run_dir=runs/demo --out=exports/demo")
     from acvae import components, experiment  # noqa: F401  (registers what the config names)
 
-    loaded = experiment.load_run(RUN_DIR.value, CHECKPOINT.value)
+    loaded = experiment.load_run(RUN_DIR.value, CHECKPOINT.value, TRUST_PLUGINS.value)
     path = export(loaded.model, OUT.value, RUN_DIR.value)
     print(f"wrote {path} (load it with tf.saved_model.load; see {path / README_FILE})", flush=True)
     return path

@@ -27,10 +27,11 @@ import unicodedata
 import numpy as np
 from absl import flags
 
-from acvae import batches, cli, fileio, run_folder
+from acvae import batches, cli, fileio, plugins, run_folder
 from acvae.errors import UserError
 
 RUN_DIR = cli.define(flags.DEFINE_string, "run_dir", None, "A run folder written by acvae.main.")
+TRUST_PLUGINS = cli.define(flags.DEFINE_bool, *plugins.TRUST_FLAG)
 CHECKPOINT = cli.define(flags.DEFINE_enum, "checkpoint", "best",
                         list(run_folder.CHECKPOINTS),
                         "Which checkpoint: the best validation epoch or the latest.")
@@ -239,7 +240,7 @@ def main(argv: list[str]) -> pathlib.Path:
     command, args, out = _check(argv)
     from acvae import components, experiment  # noqa: F401  (registers what the config names)
 
-    loaded = experiment.load_run(RUN_DIR.value, CHECKPOINT.value)
+    loaded = experiment.load_run(RUN_DIR.value, CHECKPOINT.value, TRUST_PLUGINS.value)
     background, scale = BACKGROUND.value, SCALE.value
     if command == "sample":
         decoded = sample(loaded, N.value, SEED.value, requested_value(loaded.model))

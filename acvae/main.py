@@ -3,7 +3,8 @@
 Parses flags, loads gin files and bindings, finalizes the config and calls ``train``; no
 training logic lives here. ``--list`` prints every registered component.
 ``--plugin=path/to/file.py`` (repeatable) imports a plugin file first; training records it in
-``RUN/plugins.txt`` so that tools working on the run load it again.
+``RUN/plugins.txt`` so that tools working on the run load it again. ``--allow_config_change``
+resumes a run whose optimizer or dataset changed (``acvae.resume``).
 """
 
 from __future__ import annotations
@@ -22,6 +23,10 @@ RUN_DIR = cli.define(flags.DEFINE_string, "run_dir", None,
                      "Run folder (default: runs/<name of the last gin file>).")
 PLUGIN = flags.DEFINE_multi_string("plugin", [], "A plugin .py file to import first; repeatable.")
 LIST = cli.define(flags.DEFINE_bool, "list", False, "Print every registered component and exit.")
+ALLOW_CONFIG_CHANGE = flags.DEFINE_bool(
+    "allow_config_change", False,
+    "Resume a run although its optimizer or dataset changed (weights kept; a changed optimizer "
+    "starts with a fresh state). Image shape, channels and latent size can never change.")
 
 
 def default_run_dir(gin_files: list[str]) -> pathlib.Path:
@@ -42,13 +47,8 @@ def main(argv: list[str]) -> None:
         raise UserError("give at least one --gin_file, e.g. --gin_file=configs/demo.gin")
     run_dir = pathlib.Path(RUN_DIR.value) if RUN_DIR.value else default_run_dir(GIN_FILE.value)
     config.load(GIN_FILE.value, GIN_PARAM.value)
-    try:
-        train.train(run_dir)
-    except (RuntimeError, TypeError) as error:  # gin's call-time config mistakes
-        mistake = config.call_error(error)
-        if mistake is None:
-            raise
-        raise mistake from error
+    with config.calls():  # gin's call-time config mistakes become one line
+        train.train(run_dir, allow_config_change=ALLOW_CONFIG_CHANGE.value)
 
 
 def run() -> None:

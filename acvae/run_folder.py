@@ -7,7 +7,8 @@ always atomically (``acvae.fileio``). What a run folder holds (``RunFolder.decla
 | path | written by |
 | --- | --- |
 | ``operative_config.gin`` | training, after its first steps (``write_config``) |
-| ``history.csv`` | training, one row per epoch (``append_history``) |
+| ``setup.json`` | training: what the checkpoints need (``write_setup``, ``acvae.resume``) |
+| ``history.csv`` | training, one row per epoch (``append_history``, ``repair_history``; ``acvae.history``) |
 | ``plugins.txt`` | training with ``--plugin`` files (``record_plugins``) |
 | ``metrics.json`` | ``acvae.evaluate`` (``write_metrics``) |
 | ``run.lock`` | whoever writes: the pid and command of the holder (``open``) |
@@ -19,16 +20,18 @@ always atomically (``acvae.fileio``). What a run folder holds (``RunFolder.decla
 plus the files components declare with ``declare`` (e.g. a fitted latent sampler). A second
 writer on the same folder is refused with one line naming the holder's pid; the lock of a
 killed process is taken over (``fcntl.flock`` locks die with their process). Opening a folder
-for writing also removes what a killed writer left (``fileio.TEMPORARY_GLOBS``).
+for writing also removes what a killed writer left (``fileio.TEMPORARY_GLOBS``), and a write
+that fails inside it (full disk, read-only) becomes one line naming the file. A damaged or
+deleted ``history.csv`` is repaired on resume from its readable rows and the TensorBoard
+events, with a line saying so.
 """
 
 from __future__ import annotations
 
 import contextlib
-import csv
+import errno
 import fcntl
 import fnmatch
-import io
 import json
 import os
 import pathlib
@@ -39,11 +42,12 @@ import tempfile
 import tensorflow as tf
 from google.protobuf import text_format
 
-from acvae import fileio, registry, summaries
+from acvae import fileio, history, registry, summaries
 from acvae.errors import ConfigError, UserError, first_line
 from acvae.faults import RunFolderError
 
 CONFIG_FILE = "operative_config.gin"
+SETUP_FILE = "setup.json"
 HISTORY_FILE = "history.csv"
 PLUGINS_FILE = "plugins.txt"
 METRICS_FILE = "metrics.json"
@@ -54,9 +58,8 @@ LOGS_DIR = "logs"
 FIGURES_DIR = "figures"
 LOG_SPLITS = ("train", "validation", "evaluation")
 CHECKPOINTS = ("best", "latest")
-METRICS = ("loss", "elbo", "reconstruction", "kl")
-HISTORY_FIELDS = (("epoch",) + tuple(f"train_{m}" for m in METRICS)
-                  + tuple(f"val_{m}" for m in METRICS) + ("beta", "seconds"))
+METRICS = history.METRICS
+HISTORY_FIELDS = history.FIELDS
 
 _DECLARED_BY_COMPONENTS: set[str] = set()
 
@@ -105,14 +108,16 @@ def _checkpoint_number(path: str) -> int:
     return int(suffix) if suffix.isdigit() else -1
 
 
-def _pid_running(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # alive, another user's
-        return True
-    return True
+def _space_or_permission(error: BaseException) -> str | None:
+    """``fileio.write_error``'s reason when ``error`` is a full disk, an exceeded quota or a
+    missing permission; None for any other error (those keep their own message)."""
+    number = getattr(error, "errno", None)
+    known = {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM}
+    if number in known or isinstance(error, tf.errors.OpError):
+        reason = fileio.write_error(error)
+        return reason if reason in ("disk full", "disk quota exceeded", "read-only file system",
+                                    "permission denied") else None
+    return None
 
 
 class RunFolder:
@@ -173,7 +178,7 @@ class RunFolder:
                    for name in registry.names("visualisers")
                    if isinstance(cls := registry.get("visualisers", name), type)
                    and issubclass(cls, Visualiser) for output in cls.declared_outputs()]
-        fixed = [CONFIG_FILE, HISTORY_FILE, PLUGINS_FILE, METRICS_FILE, LOCK_FILE]
+        fixed = [CONFIG_FILE, SETUP_FILE, HISTORY_FILE, PLUGINS_FILE, METRICS_FILE, LOCK_FILE]
         return tuple(fixed + checkpoints + logs + figures + sorted(_DECLARED_BY_COMPONENTS))
 
     def declares(self, relative: str | os.PathLike) -> bool:
@@ -190,12 +195,17 @@ class RunFolder:
     @contextlib.contextmanager
     def open(self, command: str):
         """Creates the folder if needed, locks it for ``command``, removes what a killed writer
-        left, and unlocks on exit.
+        left, and unlocks on exit. A write inside that fails for want of space or permission
+        becomes a ``RunFolderError`` naming the file.
 
         Raises:
           RunFolderError: the folder cannot be created or written (one line).
           RunFolderBusy: another process holds the lock (one line naming its pid).
         """
+        training = command == "acvae.main"
+        instead = ("choose another --run_dir" if training else
+                   "make it writable, or copy the run folder somewhere writable and give that "
+                   "as --run_dir")
         try:
             self.path.mkdir(parents=True, exist_ok=True)
             with tempfile.TemporaryFile(dir=self.path) as probe:
@@ -203,11 +213,20 @@ class RunFolder:
         except OSError as error:
             reason = fileio.write_error(error) or str(error)
             raise RunFolderError(f"cannot write the run folder {self.path} ({reason}); "
-                                 "choose another --run_dir") from None
+                                 f"{instead}") from None
         self._lock(command)
         try:
             self._remove_temporaries()
             yield self
+        except (OSError, tf.errors.OpError) as error:
+            reason = _space_or_permission(error)
+            if reason is None:
+                raise
+            where = getattr(error, "filename", None) or self.path
+            again = ("run the same command again to resume" if training
+                     else "run the command again")
+            raise RunFolderError(f"{reason} while writing {where} ({command}); free some space "
+                                 f"(or make it writable) and {again}") from None
         finally:
             self._unlock()
 
@@ -272,15 +291,52 @@ class RunFolder:
             fileio.write_text(self.path / PLUGINS_FILE,
                               header + "".join(f"{path}\n" for path in paths))
 
+    def write_setup(self, setup: dict) -> None:
+        """Writes ``setup.json``: what the checkpoints were trained with (``acvae.resume``)."""
+        fileio.write_text(self.path / SETUP_FILE, json.dumps(setup, indent=2) + "\n")
+
+    def read_setup(self) -> dict | None:
+        """``setup.json`` as a dict; None when absent or unreadable (a run made before it
+        existed, or a damaged file: the next training writes it again)."""
+        try:
+            setup = json.loads((self.path / SETUP_FILE).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+        return setup if isinstance(setup, dict) else None
+
     def read_history(self) -> list[dict[str, float]]:
-        """Rows of ``history.csv`` as dicts of floats (``epoch`` as int); [] if absent."""
-        path = self.path / HISTORY_FILE
-        if not path.exists():
-            return []
-        with path.open(newline="", encoding="utf-8") as f:
-            rows = list(csv.DictReader(f))
-        return [{key: int(value) if key == "epoch" else float(value)
-                 for key, value in row.items()} for row in rows]
+        """Rows of ``history.csv`` as dicts of floats (``epoch`` as int), in epoch order; []
+        if absent. Unreadable lines are left out (``repair_history`` mends the file)."""
+        return history.parse(self.path / HISTORY_FILE)[0]
+
+    def repair_history(self, epochs: int) -> list[dict[str, float]]:
+        """The history of epochs ``1..epochs`` (those the checkpoint holds), mended if needed.
+
+        Rows that are unreadable or missing (a damaged or deleted ``history.csv``) are rebuilt
+        from the TensorBoard event files in ``logs/`` (their ``seconds`` unknown: nan); the
+        file is rewritten and one line says what was repaired, and which epochs, if any, could
+        not be recovered. Training calls it before resuming.
+        """
+        rows, bad = history.parse(self.path / HISTORY_FILE)
+        kept = {row["epoch"]: row for row in rows if row["epoch"] <= epochs}
+        missing = [epoch for epoch in range(1, epochs + 1) if epoch not in kept]
+        if not missing and not bad:
+            return [kept[epoch] for epoch in sorted(kept)]
+        rebuilt = {epoch: row for epoch, row in history.from_events(self.path / LOGS_DIR).items()
+                   if epoch in missing}
+        kept.update(rebuilt)
+        lost = [epoch for epoch in missing if epoch not in rebuilt]
+        rows = [kept[epoch] for epoch in sorted(kept)]
+        what = ("was missing" if not (self.path / HISTORY_FILE).exists()
+                else f"had {bad} unreadable line(s)" if bad
+                else f"lacked epoch(s) {history.ranges(missing)}")
+        history.write(self.path / HISTORY_FILE, rows)
+        print(f"note: {self.path / HISTORY_FILE} {what}; repaired it: {len(rows) - len(rebuilt)} "
+              f"readable row(s) kept, {len(rebuilt)} rebuilt from the TensorBoard events in "
+              f"{self.path / LOGS_DIR}"
+              + (f"; epoch(s) {history.ranges(lost)} could not be recovered" if lost else ""),
+              flush=True)
+        return rows
 
     def append_history(self, row: dict[str, float]) -> list[dict[str, float]]:
         """Adds ``row`` after the rows of earlier epochs (dropping any of its epoch or later,
@@ -289,13 +345,7 @@ class RunFolder:
         Columns: ``HISTORY_FIELDS``, then a model's extra loss terms (``train_tc``, ...).
         """
         rows = [r for r in self.read_history() if r["epoch"] < row["epoch"]] + [row]
-        fields = list(HISTORY_FIELDS) + [k for k in row if k not in HISTORY_FIELDS]
-        buffer = io.StringIO()
-        writer = csv.DictWriter(buffer, fieldnames=fields, lineterminator="\n", restval="nan")
-        writer.writeheader()
-        for each in rows:
-            writer.writerow({key: each.get(key, "nan") for key in fields})
-        fileio.write_text(self.path / HISTORY_FILE, buffer.getvalue())
+        history.write(self.path / HISTORY_FILE, rows)
         return rows
 
     def write_metrics(self, result: dict) -> pathlib.Path:

@@ -36,7 +36,7 @@ import gin
 import keras
 import tensorflow as tf
 
-from acvae import distribute, experiment, losses, plugins, run_folder, visualise
+from acvae import config, distribute, experiment, losses, plugins, resume, run_folder, visualise
 from acvae.errors import ConfigError
 from acvae.faults import StopSignals, TrainingDiverged, TrainingInterrupted, writing
 from acvae.steps import Steps, means
@@ -69,7 +69,7 @@ def _optimizer(optimizer, strategy, precision: str | None):
     return optimizer
 
 
-@gin.configurable(module="acvae", denylist=["run_dir"])
+@gin.configurable(module="acvae", denylist=["run_dir", "allow_config_change"])
 def train(
     run_dir: str | pathlib.Path,
     n_epochs: int = 1,
@@ -86,6 +86,7 @@ def train(
     strategy=None,
     precision: str | None = None,
     augment=None,
+    allow_config_change: bool = False,
 ) -> experiment.Run:
     """Trains (or resumes training of) the configured VAE into ``run_dir``.
 
@@ -109,6 +110,8 @@ def train(
         ``"mixed_bfloat16"`` (CPU, TPU, recent GPUs); losses are computed in float32.
       augment: a training-time augmentation (``@augmentations.shift()``) applied to every
         training batch inside the compiled step; None: none.
+      allow_config_change: resume although the optimizer or the dataset changed
+        (``acvae.resume``; ``--allow_config_change``, not a gin binding).
 
     Returns:
       The finished ``Run``.
@@ -120,8 +123,9 @@ def train(
       TrainingInterrupted: SIGINT or SIGTERM (progress saved; the same call resumes).
       ConfigError: bad arguments or a checkpoint of another model.
     """
-    if n_epochs < 1 or epoch_step < 1 or steps_per_call < 1:
-        raise ConfigError("n_epochs, epoch_step and steps_per_call must be at least 1")
+    config.positive_integers("train", n_epochs=n_epochs, epoch_step=epoch_step,
+                             steps_per_call=steps_per_call, summary_images=summary_images,
+                             checkpoints_to_keep=checkpoints_to_keep)
     strategy = strategy if strategy is not None else tf.distribute.get_strategy()
     folder = run_folder.RunFolder(run_dir)
     chief = distribute.is_chief(strategy)
@@ -142,8 +146,10 @@ def train(
         with lock, StopSignals() as signals:
             if chief:
                 folder.record_plugins(plugins.loaded())
+            resumption = resume.Resumption(folder, resume.describe(data, model, optimizer),
+                                           allow_config_change, record=chief)
             loop = _Loop(folder, data, model, state, steps, strategy, chief,
-                         checkpoints_to_keep)
+                         checkpoints_to_keep, resumption)
             return loop.run(n_epochs, epoch_step, beta, kl_warmup_epochs, steps_per_call,
                             visualisers, summary_images, signals)
     finally:
@@ -153,16 +159,18 @@ def train(
 class _Loop:
     """The epochs of one ``train`` call: restore, train, validate, write, checkpoint."""
 
-    def __init__(self, folder, data, model, state, steps, strategy, chief, checkpoints_to_keep):
+    def __init__(self, folder, data, model, state, steps, strategy, chief, checkpoints_to_keep,
+                 resumption):
         self.folder, self.data, self.model, self.state = folder, data, model, state
         self.steps, self.strategy, self.chief = steps, strategy, chief
-        self.epoch = int(state.epoch.numpy()) if folder.restore(state, "latest") else 0
+        self.epoch = resumption.restore(state)
         # non-chief workers save to a private folder they delete (the collective save needs
         # every worker; only the chief's checkpoints count)
         self._scratch = None if chief else tempfile.mkdtemp(
             prefix=f"acvae-{distribute.worker_id(strategy)}-")
         folder.track(state, checkpoints_to_keep, self._scratch)
-        history = [row for row in folder.read_history() if row["epoch"] <= self.epoch]
+        history = (folder.repair_history(self.epoch) if chief else
+                   [row for row in folder.read_history() if row["epoch"] <= self.epoch])
         self.live = experiment.Run(run_dir=folder.path, model=model, data=data,
                                    history=history, epoch=self.epoch)
         self.train_data = steps.distribute(data.train)
@@ -171,7 +179,9 @@ class _Loop:
         self._config_written = False
         best = folder.best_epoch() if chief else None
         elbos = {row["epoch"]: row["val_elbo"] for row in history}
-        self.best_elbo = elbos.get(best, -math.inf)
+        # validation ELBOs of another dataset do not compare: the best is chosen anew
+        self.best_elbo = (-math.inf if "dataset" in resumption.changed
+                          else elbos.get(best, -math.inf))
 
     def _hint(self) -> str:
         return f"fix it and run the same command again to resume after epoch {self.epoch}"

@@ -9,13 +9,15 @@ import pytest
 from tests.conftest import REPO, without_tf_log
 
 COMMANDS = {
-    "acvae.main": ["--gin_file", "--gin_param", "--run_dir", "--plugin", "--list"],
-    "acvae.visualise": ["--run_dir", "--checkpoint", "--only", "--gin_param", "--list"],
+    "acvae.main": ["--gin_file", "--gin_param", "--run_dir", "--plugin", "--list",
+                   "--allow_config_change"],
+    "acvae.visualise": ["--run_dir", "--checkpoint", "--only", "--gin_param", "--list",
+                        "--trust_plugins"],
     "acvae.evaluate": ["--run_dir", "--checkpoint", "--k", "--samples", "--elbo_samples",
-                       "--seed"],
+                       "--seed", "--trust_plugins"],
     "acvae.generate": ["--run_dir", "--checkpoint", "--n", "--out", "--label_value",
-                       "--species", "--steps", "--linear"],
-    "acvae.export": ["--run_dir", "--checkpoint", "--out"],
+                       "--species", "--steps", "--linear", "--trust_plugins"],
+    "acvae.export": ["--run_dir", "--checkpoint", "--out", "--trust_plugins"],
 }
 
 

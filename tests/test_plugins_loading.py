@@ -136,8 +136,10 @@ def test_main_trains_with_a_plugin_file_and_records_it(tmp_path):
                    "--gin_param=N_EPOCHS = 1", "--gin_param=train.visualisers = []", cwd=REPO)
     assert result.returncode == 0, result.stderr
     assert RunFolder(run_dir).recorded_plugins() == [path.resolve()]
+    assert f"plugin: importing {path.resolve()}" in result.stdout
+    assert path.resolve() in plugins.trusted()  # chosen on the command line: trusted later
     gin.clear_config()
-    loaded = experiment.load_run(run_dir)  # imports the recorded file again
+    loaded = experiment.load_run(run_dir)  # imports the recorded file again, trusted
     assert "encoders.main_mlp" in (run_dir / run_folder.CONFIG_FILE).read_text()
     assert loaded.epoch == 1
 
@@ -150,3 +152,61 @@ def test_main_reports_a_broken_plugin_file_in_one_line(tmp_path):
     assert result.stderr.strip() == (
         f"error: plugin {raising} failed to import: ModuleNotFoundError: "
         "No module named 'no_such_module_anywhere'")
+
+
+# A plugin that leaves a mark when it is imported: code ran.
+MARKING_PLUGIN = '''
+import pathlib
+pathlib.Path({marker!r}).write_text("imported")
+'''
+
+
+@pytest.fixture
+def foreign_run(tmp_path_factory, tmp_path):
+    """A copy of a trained run whose plugins.txt lists a file this user never chose."""
+    import shutil
+
+    from tests.plugins.tiny_trained import trained_run
+
+    run_dir = tmp_path / "downloaded_run"
+    shutil.copytree(trained_run(tmp_path_factory, "demo"), run_dir)
+    plugin = tmp_path / "elsewhere" / "helper.py"
+    plugin.parent.mkdir()
+    plugin.write_text(MARKING_PLUGIN.format(marker=str(tmp_path / "marker")))
+    (run_dir / run_folder.PLUGINS_FILE).write_text(f"# plugin files\n{plugin}\n")
+    return run_dir, plugin, tmp_path / "marker"
+
+
+def test_a_run_listing_plugin_code_the_user_never_chose_is_refused_unless_trusted(
+    foreign_run, capsys
+):
+    from acvae import cli
+    from acvae.visualise import __main__ as visualise_command
+
+    run_dir, plugin, marker = foreign_run
+    argv = ["--run_dir", str(run_dir), "--only", "loss", "--gin_param", "visualisers.loss.dpi = 20"]
+    with pytest.raises(plugins.UntrustedPlugin) as raised:
+        cli.invoke(visualise_command.main, argv)
+    message = str(raised.value)
+    assert "\n" not in message and str(plugin) in message and "--trust_plugins" in message
+    assert not marker.exists()  # nothing was imported
+    capsys.readouterr()
+    gin.clear_config()
+    cli.invoke(visualise_command.main, [*argv, "--trust_plugins"])
+    assert marker.read_text() == "imported"
+    assert f"plugin: importing {plugin}" in capsys.readouterr().out
+    assert plugin not in plugins.trusted()  # trusted for that command only
+
+
+def test_files_the_user_loaded_and_the_shipped_plugins_are_trusted(tmp_path):
+    chosen = tmp_path / "mine.py"
+    chosen.write_text(MARKING_PLUGIN.format(marker=str(tmp_path / "marker")))
+    listed = tmp_path / "plugins.txt"
+    with pytest.raises(plugins.UntrustedPlugin):
+        plugins.load_recorded([chosen], listed)
+    assert not (tmp_path / "marker").exists()
+    plugins.remember([chosen])  # as plugins.load does (in another process, say)
+    assert chosen.resolve() in plugins.trusted()
+    plugins.load_recorded([chosen], listed)
+    assert (tmp_path / "marker").exists()
+    plugins.load_recorded([REPO / "plugins" / "residual.py"], listed)  # acvae's own

@@ -52,6 +52,88 @@ def test_history_round_trips_with_a_models_extra_terms(tmp_path):
     assert [row["train_loss"] for row in folder.read_history()] == [9.0]
 
 
+def _history_with_events(folder, epochs):
+    """Rows of ``epochs`` written as training writes them: history.csv and TensorBoard."""
+    board = folder.tensorboard()
+    rows = []
+    for epoch in epochs:
+        values = {metric: 100.0 + epoch + i / 8 for i, metric in enumerate(run_folder.METRICS)}
+        extra = {"tc": 0.5 * epoch}
+        row = {"epoch": epoch, "beta": 1.0, "seconds": 2.5,
+               **{f"train_{k}": v for k, v in {**values, **extra}.items()},
+               **{f"val_{k}": v + 1 for k, v in {**values, **extra}.items()}}
+        rows.append(row)
+        folder.append_history(row)
+        board.scalars("train", {**values, **extra, "beta": 1.0}, epoch)
+        board.scalars("validation", {k: v + 1 for k, v in {**values, **extra}.items()}, epoch)
+    board.close()
+    return rows
+
+
+def _without_seconds(rows):
+    return [{k: v for k, v in row.items() if k != "seconds"} for row in rows]
+
+
+@pytest.mark.parametrize("damage, note", [
+    ("delete", "was missing; repaired it: 0 readable row(s) kept, 3 rebuilt"),
+    ("truncate", "had 1 unreadable line(s); repaired it: 1 readable row(s) kept, 2 rebuilt"),
+    ("garble", "had 1 unreadable line(s); repaired it: 2 readable row(s) kept, 1 rebuilt"),
+    ("binary", "had 1 unreadable line(s); repaired it: 0 readable row(s) kept, 3 rebuilt"),
+])
+def test_a_damaged_or_deleted_history_is_repaired_from_tensorboard(damage, note, tmp_path,
+                                                                   capsys):
+    folder = RunFolder(tmp_path)
+    rows = _history_with_events(folder, (1, 2, 3))
+    path = tmp_path / run_folder.HISTORY_FILE
+    text = path.read_text()
+    lines = text.splitlines(keepends=True)
+    if damage == "delete":
+        path.unlink()
+    elif damage == "truncate":  # cut inside the row of epoch 2
+        path.write_text("".join(lines[:2]) + lines[2][:20])
+    elif damage == "garble":
+        path.write_text(lines[0] + lines[1] + lines[2].replace("102", "1x2") + lines[3])
+    else:
+        path.write_bytes(bytes(b ^ 0x5A for b in text.encode()))
+    capsys.readouterr()
+    repaired = folder.repair_history(3)
+    assert note in capsys.readouterr().out
+    assert _without_seconds(repaired) == _without_seconds(rows)
+    assert _without_seconds(folder.read_history()) == _without_seconds(rows)  # rewritten
+    capsys.readouterr()
+    assert _without_seconds(folder.repair_history(3)) == _without_seconds(rows)
+    assert capsys.readouterr().out == ""  # nothing more to repair: nothing said
+
+
+def test_epochs_neither_the_history_nor_the_events_hold_are_named(tmp_path, capsys):
+    folder = RunFolder(tmp_path)
+    _history_with_events(folder, (1, 2))
+    (tmp_path / run_folder.HISTORY_FILE).unlink()
+    assert [row["epoch"] for row in folder.repair_history(4)] == [1, 2]
+    assert "epoch(s) 3-4 could not be recovered" in capsys.readouterr().out
+
+
+def test_training_resumes_past_a_garbled_then_a_deleted_history(tmp_path, villagers_tfrecord,
+                                                                capsys):
+    _configure(villagers_tfrecord, "N_EPOCHS = 2")
+    train(tmp_path)
+    before = RunFolder(tmp_path).read_history()
+    path = tmp_path / run_folder.HISTORY_FILE
+    path.write_bytes(path.read_bytes()[:-30] + b"\xff\xfe,,garbage\n")
+    for n_epochs in (3, 4):
+        gin.clear_config()
+        _configure(villagers_tfrecord, f"N_EPOCHS = {n_epochs}")
+        capsys.readouterr()
+        train(tmp_path)
+        assert f"note: {path} " in capsys.readouterr().out
+        history = RunFolder(tmp_path).read_history()
+        assert [row["epoch"] for row in history] == list(range(1, n_epochs + 1))
+        for epoch in (0, 1):  # events hold float32s
+            assert _without_seconds(history)[epoch] == pytest.approx(
+                _without_seconds(before)[epoch], rel=1e-6)
+        path.unlink()
+
+
 def test_every_file_of_a_trained_and_evaluated_run_is_declared(tmp_path, villagers_tfrecord):
     _configure(villagers_tfrecord, "N_EPOCHS = 2", "LATENT_DIM = 2", "BATCH_SIZE = 9",
                "train.visualisers = [@visualisers.training_movie(), @visualisers.embedding(), "

@@ -87,8 +87,18 @@ def test_a_checkpoint_of_another_model_gives_a_clear_error(tmp_path, villagers_t
     train(tmp_path)
     gin.clear_config()
     _configure(villagers_tfrecord, "N_EPOCHS = 2", "LATENT_DIM = 3")
-    with pytest.raises(ValueError, match="does not fit this model"):
+    with pytest.raises(ValueError, match=r"latent_dim 1 -> 3\); its weights do not fit"):
         train(tmp_path)
+    (tmp_path / run_folder.SETUP_FILE).unlink()  # as a run from before setup.json existed
+    for _ in range(2):  # the checkpoint itself says so, and nothing is recorded meanwhile
+        gin.clear_config()
+        _configure(villagers_tfrecord, "N_EPOCHS = 2", "LATENT_DIM = 3")
+        with pytest.raises(ValueError, match="does not fit this model"):
+            train(tmp_path)
+    gin.clear_config()
+    _configure(villagers_tfrecord, "N_EPOCHS = 2")
+    assert train(tmp_path).epoch == 2
+    assert RunFolder(tmp_path).read_setup()["latent_dim"] == 1
 
 
 def test_xla_compiled_training_matches_the_interface(tmp_path, villagers_tfrecord):

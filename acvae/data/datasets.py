@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import collections
 import hashlib
+import os
 from collections.abc import Iterable, Mapping
 
 import numpy as np
@@ -20,7 +21,7 @@ import tensorflow as tf
 from acvae import fileio, registry
 from acvae.data import cache, images, synthetic as synthetic_villagers
 from acvae.data import tfrecord as tfrecord_files
-from acvae.data.errors import DataError, MissingData, WriteError
+from acvae.data.errors import DataError, MissingData, SettingError, WriteError
 from acvae.data.pipeline import InputData, input_pipeline
 from acvae.data.schema import Schema
 
@@ -39,7 +40,11 @@ def tfrecord(path: str = "data/villagers.tfrecord") -> InputData:
 
     Raises:
       MissingData: nothing at ``path``; the message says how to create it.
+      SettingError: ``path`` is not a path (``TFRECORD = 5``).
     """
+    if not isinstance(path, (str, os.PathLike)):
+        raise SettingError(f"datasets.tfrecord.path (TFRECORD) must be a file path in quotes, "
+                           f"got {path!r}")
     files = tfrecord_files.resolve_files(path)
     if not files:
         raise MissingData(MISSING_TFRECORD.format(path=path))

@@ -9,25 +9,38 @@ split, batches and prefetches. Every text column travels with the images, plus a
 categorical label. The train/validation split is a stable hash of the identifier (FarmHash
 fingerprint), so it is the same in every epoch, every run, every file order and every import
 layout, and a validation item never reaches training.
+
+Before any image is decoded, one pass over the text columns (``read_schema``) also checks every
+record: one that does not parse, or whose image is not a complete PNG (no PNG signature or no
+end chunk), is refused with its file, record number and identifier, so training never stops
+mid-epoch on a bad record. The same pass gives the dataset's ``fingerprint``, which tells a
+resumed run whether its data changed (``acvae.resume``).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import glob
+import hashlib
 import os
 from collections.abc import Sequence
 
 import gin
 import numpy as np
 import tensorflow as tf
+from google.protobuf import message
 
 from acvae.data import tfrecord
+from acvae.errors import first_line
 from acvae.data.errors import DataError, MissingData, SettingError
-from acvae.data.schema import Schema
+from acvae.data.schema import IMAGE_FEATURE, Schema
 
 CHANNELS = (1, 3, 4)
 _HASH_BUCKETS = 1_000_000
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+_SHOWN = 5  # bad records named in an error
+DAMAGED = ("{path} is damaged or cut short at record {number} (a copy or download that did not "
+           "finish?); run python -m acvae.prepare on the data again")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -49,6 +62,8 @@ class InputData:
     batch_size: int
     # the identifier and label columns with their values over both splits (acvae.data.schema)
     schema: Schema
+    # a digest of every item's identifier, labels and split ("" when not known)
+    fingerprint: str = ""
 
     @property
     def label_values(self) -> dict[str, tuple[str, ...]]:
@@ -134,48 +149,126 @@ def _resolve(files: str | Sequence[str]) -> list[str]:
     return resolved
 
 
-def read_schema(files: list[str], validation_fraction: float) -> tuple[Schema, int, int]:
-    """The schema of ``files`` with every label's values, and the split sizes, from the text
-    columns alone (no image decoded).
+def _is_complete_png(image: tf.Tensor) -> tf.Tensor:
+    """Whether the bytes ``image`` (a scalar string) start with the PNG signature and end with
+    the IEND chunk (its 4-byte type, then its 4-byte CRC), without decoding them."""
+    size = tf.strings.length(image)
+    return tf.logical_and(
+        tf.equal(tf.strings.substr(image, 0, 8), PNG_SIGNATURE),
+        tf.logical_and(size >= 20,
+                       tf.equal(tf.strings.substr(image, tf.maximum(size - 8, 0), 4), b"IEND")))
 
-    Returns:
-      ``(schema, n_train, n_validation)``.
+
+def _scan(path: str, columns: Sequence[str], validation_fraction: float) -> dict[str, np.ndarray]:
+    """Every record of one file as numpy columns: the text columns, ``_validation`` and
+    ``_png`` (whether the image is a complete PNG).
 
     Raises:
-      DataError: a file is not a dataset TFRecord, predates schemas, or the files disagree.
+      DataError: a record is cut short, fails its checksum or does not parse (one line naming
+        the file and the record number).
+    """
+    spec = {column: tf.io.FixedLenFeature([], tf.string) for column in (IMAGE_FEATURE, *columns)}
+
+    def summary(serialized):
+        example = tf.io.parse_single_example(serialized, spec)
+        image = example.pop(IMAGE_FEATURE)
+        return {**example, "_png": _is_complete_png(image),
+                "_size": tf.strings.length(serialized, unit="BYTE"),
+                "_validation": is_validation(example[columns[0]], validation_fraction)}
+
+    try:
+        batches = list(tf.data.TFRecordDataset(path).map(summary).batch(4096).as_numpy_iterator())
+    # TensorFlow's message on a garbled record may not even be UTF-8
+    except (tf.errors.DataLossError, tf.errors.InvalidArgumentError, UnicodeDecodeError) as error:
+        raise DataError(_unreadable_record(path, spec, error)) from None
+    keys = (*columns, "_png", "_validation", "_size")
+    if not batches:
+        return {key: np.zeros([0], bool if key.startswith("_") else object) for key in keys}
+    scanned = {key: np.concatenate([batch[key] for batch in batches]) for key in keys}
+    # each record is framed by 12 bytes (length and its CRC) before and a 4-byte CRC after
+    if int(scanned["_size"].sum()) + 16 * len(scanned["_size"]) != os.path.getsize(path):
+        raise DataError(DAMAGED.format(path=path, number=len(scanned["_size"]) + 1))
+    return scanned
+
+
+def _example_problem(serialized: bytes, keys) -> str | None:
+    """Why ``serialized`` is not an Example with one bytes value under each of ``keys``."""
+    try:
+        features = tf.train.Example.FromString(serialized).features.feature
+    except message.DecodeError:
+        return "it does not parse as a tf.train.Example"
+    missing = [key for key in keys if key not in features
+               or len(features[key].bytes_list.value) != 1]
+    return f"it lacks the feature(s) {', '.join(missing)}" if missing else None
+
+
+def _unreadable_record(path: str, keys, error: Exception) -> str:
+    """The message for a file whose fast scan failed: finds the first record that is cut short,
+    fails its checksum or does not parse, one record at a time."""
+    number = 0
+    try:
+        for number, serialized in enumerate(tf.data.TFRecordDataset(path), start=1):
+            problem = _example_problem(serialized.numpy(), keys)
+            if problem:
+                return (f"record {number} of {path} is not an acvae Example ({problem}); run "
+                        "python -m acvae.prepare on the data again")
+    except tf.errors.DataLossError:  # a checksum that fails, a record cut short
+        return DAMAGED.format(path=path, number=number + 1)
+    return f"{path} is not a dataset TFRecord: {first_line(error)}"
+
+
+def _fingerprint(header: str, scanned: list[dict], columns: Sequence[str]) -> str:
+    """A digest of the schema and every item's columns and split, independent of file order."""
+    rows = sorted(
+        "\x1f".join([*(part[column][i].decode("utf-8") for column in columns),
+                     str(bool(part["_validation"][i]))])
+        for part in scanned for i in range(len(part["_validation"])))
+    digest = hashlib.sha256(header.encode("utf-8"))
+    for row in rows:
+        digest.update(b"\x1e" + row.encode("utf-8"))
+    return digest.hexdigest()[:16]
+
+
+def read_schema(files: list[str], validation_fraction: float) -> tuple[Schema, int, int, str]:
+    """The schema of ``files`` with every label's values, the split sizes and the dataset's
+    fingerprint, from the text columns alone (no image decoded); every record is checked.
+
+    Returns:
+      ``(schema, n_train, n_validation, fingerprint)``.
+
+    Raises:
+      DataError: a file is not a dataset TFRecord, predates schemas, or the files disagree; a
+        record is damaged, does not parse or holds an image that is not a complete PNG.
     """
     header = tfrecord.read_header(files)
     columns = Schema.from_header(header).columns
-    spec = {column: tf.io.FixedLenFeature([], tf.string) for column in columns}
-    examples = _records(files).map(lambda serialized: tf.io.parse_single_example(serialized, spec))
-    id_column = columns[0]
-    examples = examples.map(
-        lambda example: {
-            **example, "_validation": is_validation(example[id_column], validation_fraction)
-        }
-    ).batch(4096)
-    try:
-        batches = list(examples.as_numpy_iterator())
-    except (tf.errors.DataLossError, tf.errors.InvalidArgumentError) as error:
-        reason = str(error.message).splitlines()[0]
-        raise DataError(f"{', '.join(files)} is not a dataset TFRecord: {reason}") from None
-    flags = np.concatenate([b["_validation"] for b in batches]) if batches else np.zeros([0], bool)
-    values = {
-        column: [v.decode("utf-8") for b in batches for v in b[column]] for column in columns[1:]
-    }
-    return Schema.from_header(header, values), int((~flags).sum()), int(flags.sum())
+    scanned = [_scan(path, columns, validation_fraction) for path in files]
+    bad = [(path, number + 1, part[columns[0]][number].decode("utf-8", "replace"))
+           for path, part in zip(files, scanned) for number in np.flatnonzero(~part["_png"])]
+    if bad:
+        shown = "; ".join(f"record {number} of {path} ({columns[0]} {identifier!r})"
+                          for path, number, identifier in bad[:_SHOWN])
+        more = f" and {len(bad) - _SHOWN} more" if len(bad) > _SHOWN else ""
+        raise DataError(
+            f"{len(bad)} record(s) hold an image that is not a complete PNG: {shown}{more}; "
+            "run python -m acvae.prepare on the data again (it re-encodes every image)")
+    flags = np.concatenate([part["_validation"] for part in scanned])
+    values = {column: [v.decode("utf-8") for part in scanned for v in part[column]]
+              for column in columns[1:]}
+    return (Schema.from_header(header, values), int((~flags).sum()), int(flags.sum()),
+            _fingerprint(header, scanned, columns))
 
 
 def _check_arguments(image_shape, n_channels, batch_size, validation_fraction) -> tuple[int, int]:
     if n_channels not in CHANNELS:
         raise SettingError(
             f"n_channels must be one of 1, 3, 4 (grey, RGB, RGBA), got {n_channels!r}")
-    shape = tuple(image_shape)
+    shape = tuple(image_shape) if isinstance(image_shape, Sequence) else ()
     if len(shape) != 2 or not all(isinstance(size, int) and size > 0 for size in shape):
         raise SettingError(f"image_shape must be two positive integers (H, W), got {image_shape!r}")
     if not isinstance(batch_size, int) or batch_size < 1:
         raise SettingError(f"batch_size must be a positive integer, got {batch_size!r}")
-    if not 0.0 < validation_fraction < 1.0:
+    if not isinstance(validation_fraction, (int, float)) or not 0.0 < validation_fraction < 1.0:
         raise SettingError(f"validation_fraction must be in (0, 1), got {validation_fraction!r}")
     return shape
 
@@ -241,11 +334,13 @@ def input_pipeline(
     Raises:
       MissingData: a file or pattern matches nothing.
       SettingError: bad arguments.
-      DataError: a file that is not a dataset TFRecord, or an empty split.
+      DataError: a file that is not a dataset TFRecord, a damaged record, a record that does
+        not parse or whose image is not a complete PNG (named with its file and number), or
+        an empty split.
     """
     shape = _check_arguments(image_shape, n_channels, batch_size, validation_fraction)
     files = _resolve(files)
-    schema, n_train, n_validation = read_schema(files, validation_fraction)
+    schema, n_train, n_validation, fingerprint = read_schema(files, validation_fraction)
     if n_train == 0 or n_validation == 0:
         empty = "training" if n_train == 0 else "validation"
         raise DataError(
@@ -304,4 +399,5 @@ def input_pipeline(
         n_channels=n_channels,
         batch_size=batch_size,
         schema=schema,
+        fingerprint=fingerprint,
     )

@@ -13,10 +13,11 @@ import pathlib
 
 from absl import flags
 
-from acvae import cli, run_folder
+from acvae import cli, plugins, run_folder
 from acvae.errors import UserError
 
 RUN_DIR = cli.define(flags.DEFINE_string, "run_dir", None, "A run folder written by acvae.main.")
+TRUST_PLUGINS = cli.define(flags.DEFINE_bool, *plugins.TRUST_FLAG)
 CHECKPOINT = cli.define(flags.DEFINE_enum, "checkpoint", "best",
                         list(run_folder.CHECKPOINTS),
                         "Which checkpoint: the best validation epoch or the latest.")
@@ -44,10 +45,11 @@ def main(argv: list[str]) -> list[pathlib.Path]:
     if unknown:
         raise UserError(f"unknown visualiser(s) {', '.join(unknown)}; "
                         f"valid names: {', '.join(visualise.available())}")
-    loaded = experiment.load_run(RUN_DIR.value, CHECKPOINT.value)
+    loaded = experiment.load_run(RUN_DIR.value, CHECKPOINT.value, TRUST_PLUGINS.value)
     with gin.unlock_config():
         config.parse(lambda: gin.parse_config(GIN_PARAM.value))
-    visualisers = visualise.create(ONLY.value)
+    with config.calls():  # an undefined macro or a missing binding: one line
+        visualisers = visualise.create(ONLY.value)
     with loaded.folder.open("acvae.visualise"):
         paths = visualise.train_end(visualisers, loaded)
     for path in paths:

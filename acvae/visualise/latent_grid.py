@@ -79,7 +79,7 @@ class LatentGrid(base.Visualiser):
         """
         base.check_choice("span", span, SPANS)
         base.check_choice("center", center, CENTERS)
-        latents.axis_values(n)  # checks n
+        latents.axis_values(n, value_range, quantiles)  # a bad n fails now, not after training
         self.n, self.span, self.percentiles = n, span, tuple(percentiles)
         self.value_range, self.quantiles, self.center = value_range, quantiles, center
         self.background, self.pad, self.cell_inches, self.dpi = background, pad, cell_inches, dpi

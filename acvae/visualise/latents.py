@@ -29,8 +29,8 @@ def axis_values(n: int, value_range=None, quantiles=(0.05, 0.95)) -> np.ndarray:
     Returns:
       float32 ``[n]``.
     """
-    if n < 1:
-        raise ConfigError(f"need at least one latent value per axis, got n={n}")
+    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+        raise ConfigError(f"need at least one latent value per axis, got n={n!r}")
     if value_range is not None:
         low, high = value_range
         return np.linspace(low, high, n, dtype=np.float32)

@@ -1,6 +1,7 @@
 """Tests for acvae.data.pipeline: channels, aspect-preserving padding, labels, the stable split."""
 
 import io
+import pathlib
 
 import gin
 import numpy as np
@@ -8,6 +9,7 @@ import pytest
 import tensorflow as tf
 from PIL import Image
 
+from acvae import config
 from acvae.data import pipeline, tfrecord
 from acvae.data.errors import DataError, MissingData, SettingError
 from acvae.data.schema import Schema
@@ -140,6 +142,8 @@ def test_gin_bindings_configure_the_pipeline(tmp_path):
     ({"validation_fraction": 0.0}, r"validation_fraction must be in \(0, 1\)"),
     ({"validation_fraction": 1.0}, r"validation_fraction must be in \(0, 1\)"),
     ({"image_shape": (8,)}, "image_shape must be two positive integers"),
+    ({"image_shape": 16}, "image_shape must be two positive integers"),
+    ({"validation_fraction": "0.25"}, r"validation_fraction must be in \(0, 1\)"),
     ({"batch_size": 0}, "batch_size must be a positive integer"),
 ])
 def test_bad_arguments(kwargs, message, tmp_path):
@@ -201,3 +205,58 @@ def test_a_tfrecord_written_before_schemas_is_refused_in_one_line(tmp_path):
     assert str(error.value).splitlines()[0] == (  # gin may add a line naming the configurable
         f"{legacy} was written by an older acvae and does not say which columns it holds; run "
         "python -m acvae.prepare on your data again to rewrite it")
+
+
+def _write_with_one_bad_record(path, bad_serialized, at=4):
+    """Eight villagers with record ``at`` (1-based) replaced by ``bad_serialized``."""
+    table = rows(NAMES[:8])
+    schema = Schema.infer("name", {key: [row[key] for row in table] for key in table[0]})
+    with tf.io.TFRecordWriter(str(path)) as writer:
+        for number, row in enumerate(table, start=1):
+            image = png(np.full((2, 2, 4), 255, np.uint8))
+            serialized = tfrecord.serialize_example(image, row, schema)
+            writer.write(bad_serialized(image, row, schema) if number == at else serialized)
+    return str(path)
+
+
+@pytest.mark.parametrize("bad, message", [
+    (lambda image, row, schema: tfrecord.serialize_example(b"GIF89a not a png", row, schema),
+     r"1 record\(s\) hold an image that is not a complete PNG: record 4 of .*v.tfrecord "
+     r"\(name 'villager 3'\); run python -m acvae.prepare"),
+    (lambda image, row, schema: tfrecord.serialize_example(image[: len(image) // 2], row, schema),
+     r"record 4 of .*v.tfrecord \(name 'villager 3'\)"),
+    (lambda image, row, schema: b"\x0a\xff\xff garbage",
+     r"record 4 of .*v.tfrecord is not an acvae Example"),
+])
+def test_a_bad_record_is_refused_before_training_naming_its_number(bad, message, tmp_path):
+    path = _write_with_one_bad_record(tmp_path / "v.tfrecord", bad)
+    with pytest.raises(DataError, match=message) as error:
+        pipeline.input_pipeline(path, image_shape=(4, 4))
+    assert "\n" not in config.explain(error.value)  # without gin's "In call to" trail
+
+
+def test_a_cut_short_or_garbled_file_is_refused_naming_the_record(tmp_path):
+    path = pathlib.Path(write_villagers(tmp_path / "v.tfrecord", NAMES[:8]))
+    content = path.read_bytes()
+    record = len(content) // 8
+    for extra in (5, 100):  # inside the 12-byte frame of record 7 (TensorFlow sees no error), after
+        path.write_bytes(content[: 6 * record + extra])
+        with pytest.raises(DataError, match=r"v.tfrecord is damaged or cut short at record 7 "):
+            pipeline.input_pipeline(str(path), image_shape=(4, 4))
+    middle = 4 * record + record // 2
+    path.write_bytes(content[:middle] + bytes([content[middle] ^ 0xFF]) + content[middle + 1:])
+    with pytest.raises(DataError, match=r"v.tfrecord is damaged or cut short at record 5 "):
+        pipeline.input_pipeline(str(path), image_shape=(4, 4))
+
+
+def test_the_fingerprint_follows_the_items_not_the_files(tmp_path):
+    one = pipeline.input_pipeline(write_villagers(tmp_path / "a.tfrecord", NAMES[:30]),
+                                  image_shape=(4, 4))
+    sharded = pipeline.input_pipeline(write_villagers(tmp_path / "b.tfrecord", NAMES[:30], 3),
+                                      image_shape=(4, 4))
+    fewer = pipeline.input_pipeline(write_villagers(tmp_path / "c.tfrecord", NAMES[:29]),
+                                    image_shape=(4, 4))
+    assert one.fingerprint == sharded.fingerprint != fewer.fingerprint
+    other_split = pipeline.input_pipeline(str(tmp_path / "a.tfrecord"), image_shape=(4, 4),
+                                          validation_fraction=0.5)
+    assert other_split.fingerprint != one.fingerprint

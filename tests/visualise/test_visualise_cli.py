@@ -9,7 +9,7 @@ import gin
 import pytest
 from PIL import Image
 
-from acvae import cli, components  # noqa: F401  (registers every component)
+from acvae import cli, components, config  # noqa: F401  (registers every component)
 from acvae import registry, visualise
 from acvae.errors import UserError
 from acvae.train import train
@@ -94,6 +94,23 @@ def test_post_hoc_command_explains_a_bad_gin_param(finished_run):
     message = str(raised.value)
     assert message.startswith("No configurable matching 'visualisers.nope'")
     assert "valid visualisers: embedding, index_html" in message
+
+
+@pytest.mark.parametrize("binding, message", [
+    ("visualisers.latent_grid.n = 0", "need at least one latent value per axis, got n=0"),
+    ("visualisers.latent_grid.n = '9'", "need at least one latent value per axis, got n='9'"),
+    ("visualisers.latent_grid.n = %NOPE", "the macro %NOPE is used but never defined"),
+    ("visualisers.latent_grid.n = (", "gin syntax error"),
+])
+def test_post_hoc_command_a_bad_gin_param_value_is_one_line_before_any_figure(
+    binding, message, finished_run
+):
+    before = {p.name: p.stat().st_mtime_ns for p in (finished_run / "figures").iterdir()}
+    with pytest.raises(UserError) as raised:
+        visualise_main("--run_dir", str(finished_run), "--gin_param", binding)
+    assert config.explain(raised.value).startswith(message)
+    assert "\n" not in config.explain(raised.value)
+    assert {p.name: p.stat().st_mtime_ns for p in (finished_run / "figures").iterdir()} == before
 
 
 def test_post_hoc_command_on_a_folder_that_is_not_a_run(tmp_path):
