@@ -9,7 +9,8 @@ restores the latest readable checkpoint and runs epochs of a ``tf.function`` tra
 per call) followed by a validation pass. After every epoch it appends a row to
 ``history.csv``, writes TensorBoard summaries and saves a checkpoint, and a best checkpoint
 when the validation ELBO improved; every ``epoch_step`` epochs it calls the visualisers'
-``on_epoch_end``; at the end, their ``on_train_end``.
+``on_epoch_end``; at the end, their ``on_train_end`` and the validation embedding for
+TensorBoard's projector (``acvae.projector``).
 
 Faults: running the same command again resumes from the last checkpoint, whatever killed the
 run (history and TensorBoard rows after it are dropped, so every epoch appears once). SIGINT
@@ -36,7 +37,7 @@ import gin
 import keras
 import tensorflow as tf
 
-from acvae import distribute, experiment, losses, plugins, run_folder, visualise
+from acvae import distribute, experiment, losses, plugins, projector, run_folder, visualise
 from acvae.errors import ConfigError
 from acvae.faults import StopSignals, TrainingDiverged, TrainingInterrupted, writing
 from acvae.steps import Steps, means
@@ -304,4 +305,7 @@ class _Loop:
             self.folder.write_config(gin.operative_config_str())
         for path in visualise.train_end(visualisers, self.live):
             print(f"wrote {path}", flush=True)
+        logs = self.folder.path / run_folder.LOGS_DIR
+        print(f"wrote {projector.write(self.live)[0]} (the embedding for TensorBoard's "
+              f"projector: tensorboard --logdir {logs})", flush=True)
         return self.live
