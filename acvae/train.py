@@ -37,7 +37,7 @@ import gin
 import keras
 import tensorflow as tf
 
-from acvae import distribute, experiment, losses, plugins, projector, run_folder, visualise
+from acvae import batches, distribute, experiment, losses, plugins, projector, run_folder, visualise
 from acvae.errors import ConfigError
 from acvae.faults import StopSignals, TrainingDiverged, TrainingInterrupted, writing
 from acvae.steps import Steps, means
@@ -187,7 +187,7 @@ class _Loop:
                if self.strategy.num_replicas_in_sync > 1 else ""),
             flush=True,
         )
-        shown = next(iter(data.validation.unbatch().batch(summary_images)))["image"]
+        shown = None  # validation images for reconstruction summaries, read at the first frame
         steps_per_epoch = math.ceil(data.n_train / data.batch_size)
         started, first_epoch = time.perf_counter(), self.epoch
         while self.epoch < n_epochs:
@@ -201,6 +201,9 @@ class _Loop:
             self.epoch += 1
             seconds = time.perf_counter() - epoch_start
             frame = self.epoch % epoch_step == 0 or self.epoch == n_epochs
+            if frame and shown is None:  # a whole pass: a cache being filled is completed
+                shown = batches.collect(data.validation, limit=summary_images,
+                                        keep=("image",))["image"]
             self._end_epoch(train_metrics, val_metrics, beta_now, seconds, shown if frame else None)
             if self.chief and frame:
                 for visualiser in visualisers:

@@ -3,8 +3,9 @@
 It embeds every figure in ``RUN/figures/`` (PNG and GIF as base64 data URIs; a file with the
 same bytes as one already shown, such as ``embedding.png`` beside ``embedding_<label>.png``,
 once), a chart of the loss history (``loss.loss_figure``, drawn by matplotlib), the final
-metrics (the last history row and ``RUN/metrics.json`` if present) and the operative gin
-config. A small script marks ``<body data-all-images-loaded="true">`` once every image has
+metrics (the last history row and ``RUN/metrics.json`` if present), a latent explorer
+(``explorer``: sliders or a map that show precomputed decodes as the user points) and the
+operative gin config. The page stays one offline file with no external resource. A small script marks ``<body data-all-images-loaded="true">`` once every image has
 decoded, which the tests check in headless Chromium. It runs after the other visualisers
 (``order = 100``) so their figures are on the page.
 """
@@ -18,6 +19,7 @@ import pathlib
 
 from acvae import metrics, registry
 from acvae.visualise import base, files, loss
+from acvae.visualise import explorer as explorer_module
 
 FIGURE_ORDER = ("samples", "loss", "latent_grid", "embedding", "latent_walk", "training",
                 "reconstructions", "nearest_train")
@@ -80,10 +82,25 @@ def figure_files(figures_dir: pathlib.Path) -> list[pathlib.Path]:
 
 @registry.register("visualisers", "index_html")
 class IndexHtml(base.Visualiser):
-    """A self-contained index.html: every figure, the loss history, final metrics, gin config."""
+    """A self-contained index.html: every figure, the loss history, final metrics, a latent
+    explorer, the gin config."""
 
     filename = "index.html"
     order = 100
+
+    def __init__(self, explorer: bool = True, steps: int = 41, grid: int = 20,
+                 max_items: int = 400, background="white"):
+        """
+        Args:
+          explorer: include the latent explorer.
+          steps: decodes along each explorer slider.
+          grid: decodes per side of the 2D explorer's map.
+          max_items: training items the explorer keeps as nearest neighbours.
+          background: colour RGBA images are composited onto.
+        """
+        self.explorer = (explorer_module.Explorer(steps=steps, grid=grid, max_items=max_items,
+                                                  background=background)
+                         if explorer else None)
 
     def on_train_end(self, run) -> list[pathlib.Path]:
         run_dir = run.folder.path
@@ -100,7 +117,7 @@ class IndexHtml(base.Visualiser):
         page = "\n".join([
             "<!DOCTYPE html>",
             '<html lang="en"><head><meta charset="utf-8">',
-            f"<title>{title}</title><style>{STYLE}</style>",
+            f"<title>{title}</title><style>{STYLE}{explorer_module.STYLE}</style>",
             f"<script>{CHECK_IMAGES}</script></head><body>",
             f"<h1>{title}</h1>",
             f"<p>Run folder: <code>{html.escape(str(run_dir.resolve()))}</code></p>",
@@ -111,6 +128,8 @@ class IndexHtml(base.Visualiser):
             "<p>Not evaluated yet: <code>python -m acvae.evaluate --run_dir="
             f"{html.escape(str(run_dir))}</code> adds ELBO, IWAE, active units, probes and "
             "memorisation here.</p>",
+            "<h2>Latent explorer</h2>",
+            self.explorer.section(run) if self.explorer else "<p>Switched off.</p>",
             "<h2>Figures</h2>", "\n".join(figures) or "<p>No figures yet.</p>",
             "<h2>Operative gin config</h2>", f"<pre>{html.escape(config)}</pre>",
             "</body></html>",
