@@ -57,7 +57,8 @@ def metadata_tsv(columns: dict[str, list[str]]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def sprite(images: np.ndarray, max_size: int = MAX_SPRITE_SIZE) -> tuple[np.ndarray, tuple[int, int]]:
+def sprite(images: np.ndarray,
+           max_size: int = MAX_SPRITE_SIZE) -> tuple[np.ndarray, tuple[int, int]]:
     """A square sheet of thumbnails in item order, row-major.
 
     Args:

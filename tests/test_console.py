@@ -39,7 +39,8 @@ def test_a_tiny_training_has_a_quiet_console_and_logs_to_log_dir(tmp_path, villa
     # BATCH_SIZE = 2: the validation split is several batches, so reading only the first few
     # images of its cache (as training once did for its summaries) would warn
     result = _python("-m", "acvae.main", "--gin_file=configs/latent1d.gin",
-                     "--gin_file=configs/test.gin", f"--gin_param=TFRECORD = '{villagers_tfrecord}'",
+                     "--gin_file=configs/test.gin",
+                     f"--gin_param=TFRECORD = '{villagers_tfrecord}'",
                      "--gin_param=BATCH_SIZE = 2", "--gin_param=N_EPOCHS = 2",
                      "--gin_param=train.visualisers = []", f"--run_dir={tmp_path / 'run'}",
                      f"--log_dir={tmp_path / 'logs'}")

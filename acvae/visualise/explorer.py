@@ -1,8 +1,8 @@
 """The latent explorer of ``index.html``: point at the latent space and see what it decodes to.
 
 No model runs in the page. ``section(run)`` decodes, once, every latent point the page can show
-and packs the images as sprite sheets (base64 PNG) with their coordinates in a JSON block; a
-small script draws them as the user moves:
+and packs the images as sprite sheets (base64 JPEG, a quarter of PNG's size) with their
+coordinates in a JSON block; a small script draws them as the user moves:
 
 - 1D: a slider along the range the data occupies (the 1st to 99th percentile of the training
   posterior means, widened by ``margin`` of that width each side), ``steps`` decodes.
@@ -133,8 +133,9 @@ SCRIPT = r"""
     function point(x, y) {
       var z = [low[0] + x / map.width * (high[0] - low[0]),
                low[1] + (1 - y / map.height) * (high[1] - low[1])];
-      var col = Math.min(n - 1, Math.max(0, Math.round((z[0] - low[0]) / (high[0] - low[0]) * (n - 1))));
-      var row = Math.min(n - 1, Math.max(0, Math.round((high[1] - z[1]) / (high[1] - low[1]) * (n - 1))));
+      function cell(share) { return Math.min(n - 1, Math.max(0, Math.round(share * (n - 1)))); }
+      var col = cell((z[0] - low[0]) / (high[0] - low[0]));
+      var row = cell((high[1] - z[1]) / (high[1] - low[1]));
       draw(shown, "decodes", row * n + col);
       where.textContent = format(z);
       showNearest(z);
@@ -155,7 +156,9 @@ SCRIPT = r"""
     function base(item) { return item * (L * S + 1); }
     function closest(values, v) {
       var best = 0;
-      values.forEach(function (w, i) { if (Math.abs(w - v) < Math.abs(values[best] - v)) { best = i; } });
+      values.forEach(function (w, i) {
+        if (Math.abs(w - v) < Math.abs(values[best] - v)) { best = i; }
+      });
       return best;
     }
     function reset(keep) {
@@ -197,17 +200,18 @@ STYLE = """
 
 
 def sheet(pictures: np.ndarray) -> dict:
-    """uint8 ``[N, H, W, 3]`` pictures as one PNG sprite sheet for the page: a data URI, the
+    """uint8 ``[N, H, W, 3]`` pictures as one JPEG sprite sheet for the page: a data URI, the
     pictures per row and one picture's size (picture ``i`` is at row ``i // cols``)."""
     n, height, width, _ = pictures.shape
     cols = math.ceil(math.sqrt(n))
     tiled = images.tile(pictures, cols, pad=0)
-    encoded = base64.b64encode(files.png_bytes(tiled)).decode("ascii")
-    return {"sheet": f"data:image/png;base64,{encoded}", "cols": cols, "width": width,
+    encoded = base64.b64encode(files.jpeg_bytes(tiled)).decode("ascii")
+    return {"sheet": f"data:image/jpeg;base64,{encoded}", "cols": cols, "width": width,
             "height": height}
 
 
-def data_range(z: np.ndarray, margin: float, quantiles=(1.0, 99.0)) -> tuple[np.ndarray, np.ndarray]:
+def data_range(z: np.ndarray, margin: float,
+               quantiles=(1.0, 99.0)) -> tuple[np.ndarray, np.ndarray]:
     """Per-dimension (low, high) of ``[N, L]`` points: the percentiles ``quantiles``, widened
     by ``margin`` of their width each side (and at least 0.1 wide)."""
     low, high = np.percentile(z, quantiles, axis=0)

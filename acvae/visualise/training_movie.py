@@ -1,11 +1,11 @@
-"""``training.gif`` and ``training.mp4``: the decoded latent grid at fixed points as training goes on.
+"""``training.gif`` and ``training.mp4``: the decoded latent grid at fixed points over training.
 
 The reference's training movie. Every ``EPOCH_STEP`` epochs ``on_epoch_end`` decodes the fixed
 points (the ``latent_grid`` layout around zero) in one batched call, keeps the uint8 frame and
 appends it to ``RUN/figures/training_frames/epoch_NNNNNN.png``, so a resumed run continues the
-movie. ``on_train_end`` writes the GIF and the MP4 (``movies.write``: H.264 with the first frame held a
-second, when ffmpeg is installed) from every stored frame up to the last epoch trained, by
-epoch without duplicates, thinned evenly to ``max_frames`` (first and last kept).
+movie. ``on_train_end`` writes the GIF and the MP4 (``movies.write``: H.264 with the first
+frame held a second, when ffmpeg is installed) from every stored frame up to the last epoch
+trained, by epoch without duplicates, thinned evenly to ``max_frames`` (first and last kept).
 """
 
 from __future__ import annotations

@@ -138,7 +138,7 @@ def test_the_page_data_covers_the_range_the_training_data_occupies(tmp_path, vil
     assert data["values"][0] == pytest.approx(low - 0.1 * max(high - low, 0.1), abs=1e-3)
     assert data["values"][-1] == pytest.approx(high + 0.1 * max(high - low, 0.1), abs=1e-3)
     assert len(data["values"]) == 5
-    assert data["decodes"]["sheet"].startswith("data:image/png;base64,")
+    assert data["decodes"]["sheet"].startswith("data:image/jpeg;base64,")
 
 
 def test_the_page_stays_one_offline_file_of_sensible_size(tmp_path, villagers_tfrecord):
@@ -152,3 +152,22 @@ def test_the_page_stays_one_offline_file_of_sensible_size(tmp_path, villagers_tf
     decodes = len(data["chosen"]) * (3 * 41 + 1)
     assert decodes <= 1200 and data["mode"] == "nd"
     assert len(text) < 5_000_000
+
+
+@needs_browser
+def test_the_movies_play_as_videos_in_chromium(browser, tmp_path_factory, villagers_tfrecord):
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    from acvae.visualise import latent_walk, training_movie
+
+    run, _ = page(tmp_path_factory, villagers_tfrecord, 2)
+    latent_walk.LatentWalk(n_frames=4).on_train_end(run)
+    training_movie.TrainingMovie(n=3).on_train_end(run)
+    (path,) = index_html.IndexHtml(steps=5, grid=4).on_train_end(run)
+    browser.get(path.resolve().as_uri())
+    body = WebDriverWait(browser, 30).until(
+        lambda d: d.find_element("tag name", "body").get_attribute("data-all-videos-loaded"))
+    assert body == "true"
+    sizes = browser.execute_script(
+        "return Array.from(document.querySelectorAll('video')).map(v => v.videoWidth)")
+    assert len(sizes) == 2 and min(sizes) > 0

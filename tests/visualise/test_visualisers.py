@@ -97,9 +97,11 @@ def check_index_html(run):
     (path,) = visualise.index_html.IndexHtml().on_train_end(run)
     page = path.read_text()
     shown = visualise.index_html.figure_files(run.figures_dir)
-    assert {p.name for p in shown} | {"embedding_species.png"} >= {
-        p.name for p in run.figures_dir.iterdir() if p.suffix in (".png", ".gif")}
-    assert page.count('<img src="data:image/') == len(shown) + 1  # and the loss chart
+    movies = {p.with_suffix(".gif").name for p in shown if p.suffix == ".mp4"}  # not their GIFs
+    assert {p.name for p in shown} | {"embedding_species.png"} | movies >= {
+        p.name for p in run.figures_dir.iterdir() if p.suffix in (".png", ".gif", ".mp4")}
+    assert (page.count('<img src="data:image/') + page.count('<video src="data:video/mp4')
+            == len(shown) + 1)  # and the loss chart
     assert 'alt="loss history"' in page and "val_loss" in page
 
 

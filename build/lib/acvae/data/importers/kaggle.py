@@ -1,0 +1,210 @@
+"""The Kaggle villager download (Nookipedia JSON + a folder of PNGs) -> the villager TFRecord.
+
+The JSON holds one object per villager; each villager's image is found by the underscore rule
+(``Agent S`` -> ``Agent_S.png``, exact first, then tolerant of Unicode normalisation). The
+identifier is ``name``; the labels are ``species``, ``personality`` and ``gender`` (every
+other field is ignored). The report accounts for every record and every file: villagers
+without an image, images without a villager, unreadable or oversized images, duplicate names,
+records lacking a label, and files that are not PNGs. A complete record is never dropped for
+an earlier incomplete record of the same villager: the complete one is kept.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import pathlib
+
+from acvae.data import images
+from acvae.data.errors import DataError, MissingData
+from acvae.data.importers import files, writing
+from acvae.data.importers.report import Issue, Report
+
+ID = "name"
+LABELS = ("species", "personality", "gender")
+COLUMNS = (ID,) + LABELS
+
+
+def recognises(records: list) -> bool:
+    """Whether a JSON list looks like the villager download: objects with every villager field."""
+    first = next((record for record in records if isinstance(record, dict)), None)
+    return first is not None and all(key in first for key in COLUMNS)
+
+
+def load_villagers(json_path: str | os.PathLike) -> list:
+    """The list of villager objects in a Nookipedia JSON file.
+
+    Raises:
+      MissingData: there is no such file.
+      DataError: the file is not valid UTF-8 JSON, or its top level is not a list.
+    """
+    return files.read_json_list(json_path, "villagers")
+
+
+def image_stem(name: str) -> str:
+    """The file name stem of a villager's image: spaces become underscores."""
+    return name.replace(" ", "_")
+
+
+@dataclasses.dataclass
+class _Record:
+    index: int
+    name: str | None  # None: no usable name
+    labels: dict | None  # None: incomplete
+    problem: str = ""  # why it is incomplete
+
+
+def _parse(index: int, record) -> _Record:
+    if not isinstance(record, dict):
+        kind = type(record).__name__
+        return _Record(index, None, None, f"record #{index} is a {kind}, not an object")
+    values = {key: record.get(key) for key in COLUMNS}
+    values = {key: value.strip() if isinstance(value, str) else value
+              for key, value in values.items()}
+    missing = [key for key, value in values.items() if not isinstance(value, str) or not value]
+    name = values[ID] if ID not in missing else None
+    if missing:
+        who = f" {name!r}" if name else ""
+        return _Record(index, name, None, f"record #{index}{who} lacks {', '.join(missing)}")
+    return _Record(index, name, values)
+
+
+def _list_folder(images_dir: pathlib.Path, issues: list[Issue]) -> list[pathlib.Path]:
+    """The .png files of a folder, noting everything else in it."""
+    pngs = []
+    for path in sorted(images_dir.iterdir()):
+        if path.is_file() and path.suffix.lower() == ".png":
+            pngs.append(path)
+        elif path.is_dir():
+            issues.append(
+                Issue("ignored", f"{path.name}/ is a folder (images must be at the top level)"))
+        else:
+            issues.append(Issue("ignored", f"{path.name!r} is not a .png file"))
+    return pngs
+
+
+def match_images(villagers: list, images_dir: str | os.PathLike):
+    """Pairs villager records with their image files.
+
+    Of several records of one villager (names equal up to Unicode normalisation) the first
+    complete one is kept; the others are reported as duplicates, or as incomplete when they
+    lack a label.
+
+    Args:
+      villagers: the list from ``load_villagers``.
+      images_dir: the folder of images named after the villagers.
+
+    Returns:
+      ``(pairs, issues)``: ``pairs`` lists ``(labels, image path)`` in JSON order; ``issues``
+      lists incomplete and duplicate records, villagers with no image, images with no villager
+      and files that are not PNGs.
+
+    Raises:
+      MissingData: ``images_dir`` is not a folder.
+    """
+    images_dir = pathlib.Path(images_dir)
+    if not images_dir.is_dir():
+        raise MissingData(f"no images folder at {images_dir}")
+    issues: list[Issue] = []
+    pngs = _list_folder(images_dir, issues)
+    exact = {path.stem: path for path in pngs}
+    normalised: dict[str, list[pathlib.Path]] = {}
+    for path in pngs:
+        normalised.setdefault(files.nfc(path.stem), []).append(path)
+
+    records = [_parse(index, record) for index, record in enumerate(villagers)]
+    kept: dict[str, _Record] = {}  # the first complete record of each villager
+    for record in records:
+        if record.labels is not None:
+            kept.setdefault(files.nfc(record.name), record)
+
+    claimed: dict[pathlib.Path, str] = {}
+    seen: set[str] = set()
+    pairs = []
+    for record in records:
+        key = files.nfc(record.name) if record.name is not None else None
+        chosen = kept.get(key)
+        if record.labels is None:
+            instead = f"; kept record #{chosen.index}" if chosen is not None else ""
+            issues.append(Issue("incomplete", record.problem + instead))
+            if record.name is None or chosen is not None or key in seen:
+                continue
+        elif record is not chosen:
+            issues.append(Issue(
+                "duplicate",
+                f"villager {record.name!r} in record #{record.index} repeats record "
+                f"#{chosen.index}; kept the first",
+            ))
+            continue
+        seen.add(key)
+        stem = image_stem(record.name)
+        candidates = [exact[stem]] if stem in exact else normalised.get(files.nfc(stem), [])
+        path = next((path for path in candidates if path not in claimed), None)
+        if path is not None:
+            claimed[path] = record.name
+            if record.labels is not None:
+                pairs.append((record.labels, path))
+        elif record.labels is not None:
+            taken = ""
+            if candidates:
+                taken = f" ({candidates[0].name} belongs to {claimed[candidates[0]]!r})"
+            issues.append(
+                Issue("no image", f"villager {record.name!r} has no image {stem}.png{taken}"))
+    for path in pngs:
+        if path not in claimed:
+            issues.append(
+                Issue("no villager", f"image {path.name!r} matches no villager in the JSON"))
+    return pairs, issues
+
+
+def _nothing_matched(villagers: list, images_dir: pathlib.Path, issues: list[Issue]) -> str:
+    """A one-line reason for a run that matched no villager to an image."""
+    if not villagers:
+        return "the villager JSON is an empty list"
+    expected = next((issue.message for issue in issues if issue.kind == "no image"), None)
+    pngs = sorted(path.name for path in images_dir.glob("*") if path.suffix.lower() == ".png")
+    found = ", ".join(repr(name) for name in pngs[:3]) + (", ..." if len(pngs) > 3 else "")
+    return (
+        f"no villager matched an image ({len(villagers)} records, {len(pngs)} PNGs in {images_dir}"
+        f"{': ' + found if pngs else ''}); e.g. {expected or 'every record lacks a label'}"
+        " — images must be named after the villager with spaces as underscores (Agent_S.png)"
+    )
+
+
+def prepare(
+    json_path: str | os.PathLike,
+    images_dir: str | os.PathLike,
+    out: str | os.PathLike,
+    shards: int = 1,
+    max_pixels: int = images.MAX_PIXELS,
+    villagers: list | None = None,
+) -> Report:
+    """Writes the villager TFRecord and parsed annotations from a Kaggle-layout download.
+
+    Args:
+      json_path: the Nookipedia JSON, a list with one object per villager.
+      images_dir: the folder of villager images (``Agent_S.png``).
+      out: the TFRecord to write; with ``shards > 1``, files ``out-00000-of-0000N``.
+      shards: the number of TFRecord files.
+      max_pixels: images with more pixels are skipped and reported.
+      villagers: the JSON's list when already read (layout recognition reads it).
+
+    Returns:
+      The ``Report``; ``report.written >= 1``.
+
+    Raises:
+      MissingData: the JSON or the folder does not exist.
+      DataError: ``out`` would overwrite an input, bad JSON, no villager matched an image, or no
+        matched image was readable. Nothing is written at ``out`` and an existing dataset
+        there is left intact.
+      WriteError: the files could not be written (disk full, ...).
+    """
+    writing.check_out(out, [json_path], [images_dir])
+    if villagers is None:
+        villagers = load_villagers(json_path)
+    pairs, issues = match_images(villagers, images_dir)
+    if not pairs:
+        raise DataError(_nothing_matched(villagers, pathlib.Path(images_dir), issues))
+    report = Report(noun="villager", issues=issues)
+    return writing.write_dataset(
+        pairs, ID, out, report, pathlib.Path(images_dir), shards=shards, max_pixels=max_pixels)

@@ -1,0 +1,307 @@
+"""The ``tf.data`` input pipeline: dataset TFRecords -> split, batched image and label tensors.
+
+Reads one or more TFRecord files (shards are interleaved) and the schema they carry (the
+identifier and label columns, see ``acvae.data.schema``), decodes each RGBA PNG to 1, 3 or 4
+channels, resizes it into ``image_shape`` keeping its aspect ratio and padding the rest
+(transparent for 4 channels, white for 1 and 3), scales to [0, 1], caches (in memory when the
+decoded split fits a budget, else streams in constant memory, or on disk), shuffles the training
+split, batches and prefetches. Every text column travels with the images, plus an integer id per
+categorical label. The train/validation split is a stable hash of the identifier (FarmHash
+fingerprint), so it is the same in every epoch, every run, every file order and every import
+layout, and a validation item never reaches training.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import glob
+import os
+from collections.abc import Sequence
+
+import gin
+import numpy as np
+import tensorflow as tf
+
+from acvae.data import tfrecord
+from acvae.data.errors import DataError, MissingData, SettingError
+from acvae.data.schema import Schema
+
+CHANNELS = (1, 3, 4)
+_HASH_BUCKETS = 1_000_000
+
+
+@dataclasses.dataclass(frozen=True)
+class InputData:
+    """Batched datasets of ``{"image": float32 [B, H, W, C] in [0, 1], column: string [B], ...}``.
+
+    Every column of ``schema`` (the identifier and each label) is a string tensor under its
+    name; each categorical label also comes as ``<label>_id``, int32 [B] indices into
+    ``schema.label(label).values``.
+    """
+
+    train: tf.data.Dataset  # batched, reshuffled every epoch, repeat NOT applied
+    train_eval: tf.data.Dataset  # same training split, batched, fixed order (for evaluation)
+    validation: tf.data.Dataset  # batched, fixed order
+    n_train: int
+    n_validation: int
+    image_shape: tuple[int, int]  # (H, W)
+    n_channels: int  # 1, 3 or 4
+    batch_size: int
+    # the identifier and label columns with their values over both splits (acvae.data.schema)
+    schema: Schema
+
+    @property
+    def label_values(self) -> dict[str, tuple[str, ...]]:
+        """The sorted values of every categorical label, by name (derived from ``schema``)."""
+        return {label.name: label.values for label in self.schema.categorical}
+
+
+def fit_image(rgba: tf.Tensor, image_shape: Sequence[int], n_channels: int) -> tf.Tensor:
+    """Converts an RGBA image to ``n_channels`` and fits it into ``image_shape`` with padding.
+
+    4 channels keep RGBA (resized premultiplied, so transparent pixels do not bleed colour;
+    fully transparent pixels come out as 0 in every channel); 3 channels composite onto white;
+    1 channel is the luminance of that.
+
+    Args:
+      rgba: float32 [h, w, 4] in [0, 1], straight (not premultiplied) alpha.
+      image_shape: (H, W) of the result.
+      n_channels: 1, 3 or 4.
+
+    Returns:
+      float32 [H, W, n_channels] in [0, 1].
+    """
+    height, width = image_shape
+    rgb, alpha = rgba[..., :3], rgba[..., 3:]
+    if n_channels == 4:
+        image, pad = tf.concat([rgb * alpha, alpha], axis=-1), 0.0
+    else:
+        image, pad = rgb * alpha + (1.0 - alpha), 1.0
+        if n_channels == 1:
+            image = tf.image.rgb_to_grayscale(image)
+    size = tf.cast(tf.shape(image)[:2], tf.float32)
+    scale = tf.minimum(height / size[0], width / size[1])
+    new_size = tf.clip_by_value(
+        tf.cast(tf.round(size * scale), tf.int32), 1, tf.constant([height, width], tf.int32)
+    )
+    image = tf.image.resize(image, new_size, method="bilinear", antialias=True)
+    top = (height - new_size[0]) // 2
+    left = (width - new_size[1]) // 2
+    paddings = [[top, height - new_size[0] - top], [left, width - new_size[1] - left], [0, 0]]
+    image = tf.clip_by_value(tf.pad(image, paddings, constant_values=pad), 0.0, 1.0)
+    if n_channels == 4:
+        premultiplied, alpha = image[..., :3], image[..., 3:]
+        rgb = tf.math.divide_no_nan(premultiplied, alpha)
+        image = tf.concat([tf.clip_by_value(rgb, 0.0, 1.0), alpha], axis=-1)
+    return tf.ensure_shape(image, [height, width, n_channels])
+
+
+def is_validation(identifier: tf.Tensor, validation_fraction: float) -> tf.Tensor:
+    """Whether an item belongs to the validation split: a stable hash of its identifier.
+
+    Args:
+      identifier: string tensor of any shape (the schema's id column).
+      validation_fraction: the expected share of validation items, in (0, 1).
+
+    Returns:
+      bool tensor of ``identifier``'s shape.
+    """
+    bucket = tf.strings.to_hash_bucket_fast(identifier, _HASH_BUCKETS)
+    return bucket < round(validation_fraction * _HASH_BUCKETS)
+
+
+def _records(files: list[str]) -> tf.data.Dataset:
+    if len(files) == 1:
+        return tf.data.TFRecordDataset(files[0])
+    return tf.data.Dataset.from_tensor_slices(files).interleave(
+        tf.data.TFRecordDataset,
+        cycle_length=min(len(files), 8),
+        num_parallel_calls=tf.data.AUTOTUNE,
+        deterministic=True,
+    )
+
+
+def _resolve(files: str | Sequence[str]) -> list[str]:
+    patterns = [files] if isinstance(files, (str, bytes, os.PathLike)) else list(files)
+    if not patterns:
+        raise SettingError("input_pipeline needs at least one TFRecord file")
+    resolved = []
+    for pattern in patterns:
+        found = tfrecord.resolve_files(pattern)
+        if not found:
+            raise MissingData(f"no TFRecord at {pattern}")
+        resolved += found
+    return resolved
+
+
+def read_schema(files: list[str], validation_fraction: float) -> tuple[Schema, int, int]:
+    """The schema of ``files`` with every label's values, and the split sizes, from the text
+    columns alone (no image decoded).
+
+    Returns:
+      ``(schema, n_train, n_validation)``.
+
+    Raises:
+      DataError: a file is not a dataset TFRecord, predates schemas, or the files disagree.
+    """
+    header = tfrecord.read_header(files)
+    columns = Schema.from_header(header).columns
+    spec = {column: tf.io.FixedLenFeature([], tf.string) for column in columns}
+    examples = _records(files).map(lambda serialized: tf.io.parse_single_example(serialized, spec))
+    id_column = columns[0]
+    examples = examples.map(
+        lambda example: {
+            **example, "_validation": is_validation(example[id_column], validation_fraction)
+        }
+    ).batch(4096)
+    try:
+        batches = list(examples.as_numpy_iterator())
+    except (tf.errors.DataLossError, tf.errors.InvalidArgumentError) as error:
+        reason = str(error.message).splitlines()[0]
+        raise DataError(f"{', '.join(files)} is not a dataset TFRecord: {reason}") from None
+    flags = np.concatenate([b["_validation"] for b in batches]) if batches else np.zeros([0], bool)
+    values = {
+        column: [v.decode("utf-8") for b in batches for v in b[column]] for column in columns[1:]
+    }
+    return Schema.from_header(header, values), int((~flags).sum()), int(flags.sum())
+
+
+def _check_arguments(image_shape, n_channels, batch_size, validation_fraction) -> tuple[int, int]:
+    if n_channels not in CHANNELS:
+        raise SettingError(
+            f"n_channels must be one of 1, 3, 4 (grey, RGB, RGBA), got {n_channels!r}")
+    shape = tuple(image_shape)
+    if len(shape) != 2 or not all(isinstance(size, int) and size > 0 for size in shape):
+        raise SettingError(f"image_shape must be two positive integers (H, W), got {image_shape!r}")
+    if not isinstance(batch_size, int) or batch_size < 1:
+        raise SettingError(f"batch_size must be a positive integer, got {batch_size!r}")
+    if not 0.0 < validation_fraction < 1.0:
+        raise SettingError(f"validation_fraction must be in (0, 1), got {validation_fraction!r}")
+    return shape
+
+
+def decoded_megabytes(n_images: int, image_shape: Sequence[int], n_channels: int) -> float:
+    """Memory of ``n_images`` decoded float32 images [H, W, C], in MB (2**20 bytes)."""
+    height, width = image_shape
+    return n_images * height * width * n_channels * 4 / 2**20
+
+
+def _cache_choice(cache, n_images, image_shape, n_channels, budget_mb) -> bool | str:
+    """``cache`` resolved: True (memory), False, or a file prefix (str)."""
+    if cache is None:
+        return decoded_megabytes(n_images, image_shape, n_channels) <= budget_mb
+    if isinstance(cache, (bool, np.bool_)):
+        return bool(cache)
+    if isinstance(cache, (str, os.PathLike)) and str(cache):
+        prefix = os.fspath(cache)
+        os.makedirs(os.path.dirname(os.path.abspath(prefix)), exist_ok=True)
+        for lockfile in glob.glob(f"{glob.escape(prefix)}.*.lockfile"):
+            os.remove(lockfile)  # left by a killed run; tf.data then rewrites that cache
+        return prefix
+    raise SettingError(
+        f"cache must be None (in memory when it fits), True, False or a file path, got {cache!r}"
+    )
+
+
+@gin.configurable(module="acvae")
+def input_pipeline(
+    files: str | Sequence[str],
+    image_shape: Sequence[int] = (64, 64),
+    n_channels: int = 4,
+    batch_size: int = 16,
+    validation_fraction: float = 0.25,
+    shuffle_buffer: int = 1024,
+    cache: bool | str | None = None,
+    seed: int = 0,
+    cache_budget_mb: float = 1024,
+) -> InputData:
+    """Builds the training and validation datasets from dataset TFRecords.
+
+    Args:
+      files: TFRecord paths, globs or sharded stems (see ``tfrecord.resolve_files``), written
+        by ``python -m acvae.prepare`` (or a dataset plugin) with one schema.
+      image_shape: (H, W) every image is fitted into, aspect ratio kept.
+      n_channels: 4 = RGBA as stored, 3 = RGB composited onto white, 1 = grey.
+      batch_size: examples per batch; the last batch may be smaller.
+      validation_fraction: expected share of items held out, by a stable hash of the identifier.
+      shuffle_buffer: training shuffle buffer size.
+      cache: keep decoded images after the first pass: None (default) in memory when both
+        splits fit in ``cache_budget_mb``, else not at all (every epoch streams from the
+        files, in constant memory); True: in memory; False: never; a path: in files
+        ``<path>.train*`` and ``<path>.validation*`` on disk (delete them when the data changes).
+      seed: the training shuffle order (it still changes every epoch).
+      cache_budget_mb: memory allowed for ``cache=None``; the decoded size is estimated as
+        items x H x W x C x 4 bytes.
+
+    Returns:
+      ``InputData`` whose datasets yield ``{"image": float32 [B, H, W, C]}`` plus every column
+      of ``schema`` as string [B] and ``<label>_id``,
+      int32 [B] indices into the label's values, for every categorical label.
+
+    Raises:
+      MissingData: a file or pattern matches nothing.
+      SettingError: bad arguments.
+      DataError: a file that is not a dataset TFRecord, or an empty split.
+    """
+    shape = _check_arguments(image_shape, n_channels, batch_size, validation_fraction)
+    files = _resolve(files)
+    schema, n_train, n_validation = read_schema(files, validation_fraction)
+    if n_train == 0 or n_validation == 0:
+        empty = "training" if n_train == 0 else "validation"
+        raise DataError(
+            f"the {empty} split is empty ({n_train + n_validation} items in "
+            f"{', '.join(files)}, "
+            f"validation_fraction={validation_fraction}); use more items or another fraction"
+        )
+
+    cache = _cache_choice(cache, n_train + n_validation, shape, n_channels, cache_budget_mb)
+    tables = {
+        label.name: tf.lookup.StaticHashTable(
+            tf.lookup.KeyValueTensorInitializer(
+                tf.constant(label.values, tf.string), tf.range(len(label.values), dtype=tf.int32)
+            ),
+            default_value=-1,
+        )
+        for label in schema.categorical
+    }
+    id_spec = {schema.id: tf.io.FixedLenFeature([], tf.string)}
+
+    def decode(serialized):
+        example = tfrecord.parse_example(serialized, schema.columns)
+        png = tf.io.decode_png(example["image"], channels=4)
+        rgba = tf.image.convert_image_dtype(png, tf.float32)
+        example["image"] = fit_image(rgba, shape, n_channels)
+        for label, table in tables.items():
+            example[f"{label}_id"] = table.lookup(example[label])
+        return example
+
+    def split(validation: bool) -> tf.data.Dataset:
+        examples = _records(files).filter(
+            lambda serialized: tf.equal(
+                is_validation(
+                    tf.io.parse_single_example(serialized, id_spec)[schema.id], validation_fraction
+                ),
+                validation,
+            )
+        )
+        examples = examples.map(decode, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+        if isinstance(cache, str):
+            return examples.cache(f"{cache}.{'validation' if validation else 'train'}")
+        return examples.cache() if cache else examples
+
+    train_examples, validation_examples = split(False), split(True)
+    train = train_examples.shuffle(
+        max(1, min(shuffle_buffer, n_train)), seed=seed, reshuffle_each_iteration=True
+    )
+    batched = lambda dataset: dataset.batch(batch_size).prefetch(tf.data.AUTOTUNE)  # noqa: E731
+    return InputData(
+        train=batched(train),
+        train_eval=batched(train_examples),
+        validation=batched(validation_examples),
+        n_train=n_train,
+        n_validation=n_validation,
+        image_shape=shape,
+        n_channels=n_channels,
+        batch_size=batch_size,
+        schema=schema,
+    )

@@ -1,0 +1,112 @@
+"""Synthetic villagers: the embedded default dataset, drawn procedurally in the Kaggle layout.
+
+``generate(out_dir, n, seed)`` draws ``n`` cartoon animal villagers (18 species, individual fur
+and clothing, personality and gender visible in the face; ``records`` and ``art``) and writes
+what the Kaggle download holds: ``out_dir/villagers.json`` and
+``out_dir/images/<Name_With_Underscores>.png``. ``cached_tfrecord`` runs that through the same
+importer as real data, once per (n, seed), into ``$ACVAE_CACHE`` or ``~/.cache/acvae``.
+The result depends only on the seed. ``python -m acvae.data.synthetic OUT_DIR [--n] [--seed]``
+writes the layout for a look (see ``__main__``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import pathlib
+import shutil
+import tempfile
+
+from acvae import fileio
+from acvae.data import cache, tfrecord
+from acvae.data.errors import WriteError
+from acvae.data.importers import kaggle
+from acvae.data.synthetic import art, records
+
+VERSION = 2  # bump when the drawings or the TFRecord change, so caches are rebuilt
+
+
+def generate(out_dir: str | os.PathLike, n: int = 400, seed: int = 0) -> pathlib.Path:
+    """Writes ``n`` synthetic villagers in the Kaggle layout.
+
+    Args:
+      out_dir: gets ``villagers.json`` and ``images/*.png``; ``images/`` must be empty or absent.
+      n: the number of villagers.
+      seed: the same seed gives the same villagers.
+
+    Returns:
+      The path of the JSON file.
+
+    Raises:
+      ValueError: ``n`` is not a positive integer, or ``images/`` is not empty.
+      OSError: a file cannot be written.
+    """
+    if not isinstance(n, int) or n < 1:
+        raise ValueError(f"n must be a positive integer, got {n!r}")
+    images_dir = pathlib.Path(out_dir) / "images"
+    images_dir.mkdir(parents=True, exist_ok=True)
+    if any(images_dir.iterdir()):
+        raise ValueError(f"{images_dir} is not empty; choose a new folder for synthetic villagers")
+    written = []
+    for record, look in records.villagers(n, seed):
+        image = art.draw_villager(look)
+        image.save(images_dir / f"{kaggle.image_stem(record['name'])}.png", optimize=False)
+        written.append(record)
+    json_path = pathlib.Path(out_dir) / "villagers.json"
+    json_path.write_text(json.dumps(written, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    return json_path
+
+
+def cached_tfrecord(n: int = 400, seed: int = 0, cache_dir=None, shards: int = 1) -> pathlib.Path:
+    """The TFRecord of ``n`` synthetic villagers, generated and prepared on first use.
+
+    Generation happens in a temporary folder renamed into place when complete, so concurrent
+    processes and interrupted runs never see a partial cache.
+
+    Args:
+      n: the number of villagers.
+      seed: which villagers.
+      cache_dir: cache root; defaults to ``$ACVAE_CACHE`` or ``~/.cache/acvae``.
+      shards: TFRecord files to write (``villagers.tfrecord-0000i-of-0000N``); a large set
+        in several shards is streamed by ``input_pipeline`` with interleaved reads.
+
+    Returns:
+      ``<cache root>/synthetic/v<VERSION>-n<n>-seed<seed>/villagers.tfrecord`` (the file);
+      with ``shards > 1`` the stem of its shards in ``.../v<VERSION>-n<n>-seed<seed>-shards<N>/``
+      (``tfrecord.resolve_files`` and the datasets accept either).
+
+    Raises:
+      WriteError: the cache cannot be written (disk full, read-only, ...); nothing is left.
+    """
+    if not isinstance(shards, int) or shards < 1:
+        raise ValueError(f"shards must be a positive integer, got {shards!r}")
+    suffix = f"-shards{shards}" if shards > 1 else ""
+    final = cache.cache_root(cache_dir) / "synthetic" / f"v{VERSION}-n{n}-seed{seed}{suffix}"
+    path = final / "villagers.tfrecord"
+    complete = lambda: all(p.is_file() for p in tfrecord.shard_paths(path, shards))  # noqa: E731
+    if complete():
+        return path
+    temp = None
+    try:
+        final.parent.mkdir(parents=True, exist_ok=True)
+        print(f"drawing {n} synthetic villagers into {final} (first use only)", flush=True)
+        temp = pathlib.Path(tempfile.mkdtemp(prefix=f".{final.name}.", dir=final.parent))
+        json_path = generate(temp, n, seed)
+        kaggle.prepare(json_path, temp / "images", temp / "villagers.tfrecord", shards=shards)
+        if final.exists() and not complete():
+            shutil.rmtree(final, ignore_errors=True)  # a broken cache left by hand
+        try:
+            os.rename(temp, final)
+        except OSError:
+            if not complete():  # not a lost race: a real failure
+                raise
+    except OSError as error:  # WriteError too
+        reason = error.reason if isinstance(error, WriteError) else fileio.write_error(error)
+        raise WriteError.because(
+            reason,
+            f"cannot write the synthetic villager cache in {final.parent}: {reason}; free some "
+            "space or set ACVAE_CACHE to another folder") from None
+    finally:
+        if temp is not None:
+            shutil.rmtree(temp, ignore_errors=True)
+    return path

@@ -1,0 +1,128 @@
+"""The objects of a run: ``experiment`` builds data and model, ``load_run`` reloads them post hoc.
+
+``experiment`` is the one configurable that turns bindings into data and a model, used by
+``acvae.train.train`` and by ``load_run``, which rebuilds them from a run's
+``operative_config.gin`` (and its recorded plugins) and restores a checkpoint: the best
+validation epoch by default, or the latest. ``Run`` is what visualisers, evaluation and the
+other tools receive: the run folder (``acvae.run_folder.RunFolder``) with its live or reloaded
+objects.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import pathlib
+
+import gin
+
+from acvae import config, plugins, run_folder
+from acvae.errors import ConfigError, UserError, first_line
+from acvae.models import VAE, build_vae
+
+
+@gin.configurable(module="acvae")
+def experiment(dataset=gin.REQUIRED, model=build_vae):
+    """Builds the data and the model of a run.
+
+    Args:
+      dataset: the input data (``acvae.data.InputData``), normally a registered dataset called
+        by gin (``experiment.dataset = @datasets.synthetic()``).
+      model: a factory ``(image_shape, n_channels, schema) -> VAE``, by default ``build_vae``
+        (whose ``model`` binding selects a variant such as ``@models.conditional_vae``).
+
+    Returns:
+      ``(data, vae)``, the model sized for the data's image shape, channels and labels.
+    """
+    vae = model(image_shape=dataset.image_shape, n_channels=dataset.n_channels,
+                schema=dataset.schema)
+    return dataset, vae
+
+
+def build() -> tuple:
+    """``experiment()``, with config mistakes found while building reported as one line.
+
+    The data layer reports its input mistakes (a missing TFRecord, ``n_channels = 2``, an empty
+    split) as ``UserError``s; gin's call-time config mistakes (``config.call_error``) become a
+    ``ConfigError``. Anything else keeps its traceback.
+    """
+    try:
+        return experiment()
+    except UserError:
+        raise
+    except (RuntimeError, TypeError) as error:
+        mistake = config.call_error(error)
+        if mistake is None:
+            raise
+        raise mistake from error
+
+
+@dataclasses.dataclass
+class Run:
+    """A run folder with its live (training) or reloaded (post hoc) objects.
+
+    Attributes:
+      run_dir: the folder; ``folder`` is its ``RunFolder`` (names, writes, checkpoints).
+      model: the VAE.
+      data: the ``InputData``.
+      history: the ``history.csv`` rows of the run (of every epoch trained so far).
+      epoch: the epoch the model's weights are from (the best one's, post hoc by default).
+    """
+
+    run_dir: pathlib.Path
+    model: VAE
+    data: object
+    history: list[dict[str, float]]
+    epoch: int
+    folder: run_folder.RunFolder = dataclasses.field(init=False, repr=False)
+
+    def __post_init__(self):
+        self.run_dir = pathlib.Path(self.run_dir)
+        self.folder = run_folder.RunFolder(self.run_dir)
+
+    @property
+    def figures_dir(self) -> pathlib.Path:
+        """``RUN/figures``."""
+        return self.folder.figures_dir
+
+
+def load_run(run_dir: str | os.PathLike, checkpoint: str = "best") -> Run:
+    """Rebuilds a run's data and model from its operative config and restores a checkpoint.
+
+    Args:
+      run_dir: a folder written by ``acvae.main``.
+      checkpoint: ``"best"`` (the best validation epoch; the latest for runs that have no
+        best checkpoint) or ``"latest"``.
+
+    Raises:
+      UserError: ``run_dir`` is not a run folder, has no checkpoint, or needs plugin files
+        that are gone (one line).
+    """
+    folder = run_folder.RunFolder(run_dir)
+    if checkpoint not in run_folder.CHECKPOINTS:
+        raise ConfigError(f"--checkpoint must be one of {', '.join(run_folder.CHECKPOINTS)}, "
+                          f"got {checkpoint!r}")
+    if not folder.path.is_dir():
+        raise UserError(f"no run folder {run_dir}")
+    if not folder.is_run():
+        raise UserError(f"{run_dir} is not a run folder (no {run_folder.CONFIG_FILE})")
+    if not folder.has_checkpoint():
+        raise UserError(f"{run_dir} has no checkpoint yet; train it with acvae.main first")
+    recorded = folder.recorded_plugins()
+    missing = [str(path) for path in recorded if not path.is_file()]
+    if missing:
+        raise UserError(f"{run_dir} needs plugin file(s) that no longer exist: "
+                        f"{', '.join(missing)} (listed in "
+                        f"{folder.path / run_folder.PLUGINS_FILE})")
+    try:
+        plugins.load(recorded)
+    except ImportError as error:
+        raise UserError(first_line(error)) from error
+    with gin.unlock_config():
+        config.parse(lambda: gin.parse_config_file(str(folder.config_path)))
+    data, model = build()
+    state = run_folder.checkpoint_state(model)
+    which = checkpoint if checkpoint == "latest" or folder.best_epoch() is not None else "latest"
+    folder.restore(state, which, strict=False)
+    return Run(run_dir=folder.path, model=model, data=data, history=folder.read_history(),
+               epoch=int(state.epoch.numpy()))

@@ -1,0 +1,216 @@
+"""A trained model as a SavedModel: ``python -m acvae.export --run_dir=RUN --out=DIR``.
+
+The export needs plain TensorFlow only (no acvae, no gin, no Keras code)::
+
+    import tensorflow as tf
+    model = tf.saved_model.load("DIR")
+    images = model.decode(tf.random.normal([8, int(model.latent_dim)]))["images"]
+
+Functions of the SavedModel (also its serving signatures, for TF Serving and ``saved_model_cli``):
+
+- ``encode(images)``: float32 [B, H, W, C] in [0, 1] -> {"mean": [B, L], "logvar": [B, L]},
+  the posterior q(z|x).
+- ``decode(z)``: float32 [B, L] -> {"images": [B, H, W, C]}, mean images in [0, 1].
+- ``sample(n)``: int32 scalar -> {"z": [n, L], "images": [n, H, W, C]}, prior samples.
+- label-conditional models (``configs/conditional.gin``) add ``encode_conditioned(images,
+  label_id)`` and ``decode_conditioned(z, label_id)`` with int32 [B] ids into the values of
+  the label the model conditions on (``signature.json``: ``condition.label`` and
+  ``condition.values``); the plain ``encode`` and ``decode`` condition on no value (a
+  conditional model's average condition).
+
+The run's best checkpoint is exported (``--checkpoint=latest`` for the latest). Channels:
+4 = RGBA (straight alpha), 3 = RGB composited on white, 1 = grey. ``DIR`` also holds
+``signature.json`` (shapes, ranges, the condition's label and values, the run) and
+``README.txt``. The folder is written beside ``DIR`` and renamed into place, so ``DIR`` is
+never half-written.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import pathlib
+import shutil
+import tempfile
+
+import tensorflow as tf
+from absl import flags
+
+from acvae import cli, run_folder
+from acvae.errors import UserError
+
+RUN_DIR = cli.define(flags.DEFINE_string, "run_dir", None, "A run folder written by acvae.main.")
+CHECKPOINT = cli.define(flags.DEFINE_enum, "checkpoint", "best",
+                        list(run_folder.CHECKPOINTS),
+                        "Which checkpoint: the best validation epoch or the latest.")
+OUT = cli.define(flags.DEFINE_string, "out", None, "The export folder (a SavedModel).")
+
+SIGNATURE_FILE = "signature.json"
+README_FILE = "README.txt"
+
+
+class ExportedVAE(tf.Module):
+    """The encoder, decoder, prior and likelihood of a VAE behind fixed input signatures."""
+
+    def __init__(self, model):
+        super().__init__(name="acvae_export")
+        self.model = model
+        height, width = model.image_shape
+        channels, latent_dim = model.n_channels, model.latent_dim
+        # Variables, not constants: only tracked variables are saved as attributes.
+        self.latent_dim = tf.Variable(latent_dim, trainable=False, name="latent_dim")
+        self.image_shape = tf.Variable([height, width, channels], trainable=False,
+                                       name="image_shape")
+        images = tf.TensorSpec([None, height, width, channels], tf.float32, name="images")
+        z = tf.TensorSpec([None, latent_dim], tf.float32, name="z")
+        n = tf.TensorSpec([], tf.int32, name="n")
+        ids = tf.TensorSpec([None], tf.int32, name="label_id")
+        self.encode = tf.function(self._encode, input_signature=[images])
+        self.decode = tf.function(self._decode, input_signature=[z])
+        self.sample = tf.function(self._sample, input_signature=[n])
+        if model.conditions is not None:
+            self.encode_conditioned = tf.function(self._encode_conditioned,
+                                                  input_signature=[images, ids])
+            self.decode_conditioned = tf.function(self._decode_conditioned,
+                                                  input_signature=[z, ids])
+
+
+    def _encode(self, images):
+        mean, logvar = self.model.encode(images)
+        return {"mean": mean, "logvar": logvar}
+
+    def _decode(self, z):
+        return {"images": self.model.likelihood.mean(self.model.decode(z))}
+
+    def _sample(self, n):
+        z = tf.cast(self.model.prior.sample(n), tf.float32)
+        return {"z": z, "images": self.model.likelihood.mean(self.model.decode(z))}
+
+    def _encode_conditioned(self, images, label_id):
+        mean, logvar = self.model.encode(images, label_id)
+        return {"mean": mean, "logvar": logvar}
+
+    def _decode_conditioned(self, z, label_id):
+        return {"images": self.model.likelihood.mean(self.model.decode(z, label_id))}
+
+    def signatures(self) -> dict:
+        """The serving signatures: every exported function."""
+        functions = {"encode": self.encode, "decode": self.decode, "sample": self.sample}
+        if self.model.conditions is not None:
+            functions.update(encode_conditioned=self.encode_conditioned,
+                             decode_conditioned=self.decode_conditioned)
+        return functions
+
+
+def describe(model, run_dir) -> dict:
+    """The contents of ``signature.json``: functions, shapes, value ranges, labels."""
+    height, width = model.image_shape
+    channels, dim = model.n_channels, model.latent_dim
+    image = f"float32 [B, {height}, {width}, {channels}] in [0, 1]"
+    functions = {
+        "encode": {"inputs": {"images": image},
+                   "outputs": {"mean": f"float32 [B, {dim}]", "logvar": f"float32 [B, {dim}]"}},
+        "decode": {"inputs": {"z": f"float32 [B, {dim}]"}, "outputs": {"images": image}},
+        "sample": {"inputs": {"n": "int32 scalar"},
+                   "outputs": {"z": f"float32 [n, {dim}]", "images": image.replace("B", "n")}},
+    }
+    info = {
+        "format": "TensorFlow SavedModel; load with tf.saved_model.load(DIR)",
+        "image_shape": [height, width, channels],
+        "latent_dim": dim,
+        "channels": {4: "RGBA, straight alpha", 3: "RGB composited on white",
+                     1: "grey"}[channels],
+        "functions": functions,
+        "run_dir": str(pathlib.Path(run_dir).resolve()),
+    }
+    label = model.conditions
+    if label is not None:
+        ids = "int32 [B], index into condition.values"
+        functions["encode_conditioned"] = {"inputs": {"images": image, "label_id": ids},
+                                           "outputs": functions["encode"]["outputs"]}
+        functions["decode_conditioned"] = {"inputs": {"z": f"float32 [B, {dim}]",
+                                                      "label_id": ids},
+                                           "outputs": {"images": image}}
+        info["condition"] = {"label": label.name, "values": list(label.values)}
+    return info
+
+
+def readme(info: dict) -> str:
+    """``README.txt``: how to use the export with plain TensorFlow."""
+    lines = [
+        "A VAE exported by acvae (python -m acvae.export). Needs TensorFlow only:",
+        "",
+        "    import tensorflow as tf",
+        "    model = tf.saved_model.load('THIS_FOLDER')",
+        f"    z = tf.random.normal([8, {info['latent_dim']}])",
+        "    images = model.decode(z)['images']   # [8, H, W, C] in [0, 1]",
+        "",
+        f"Images: {info['image_shape']} (H, W, C), {info['channels']}, float32 in [0, 1].",
+        f"Latent space: {info['latent_dim']} dimensions; the prior is sampled by sample(n).",
+        "",
+        "Functions (also serving signatures):",
+    ]
+    for name, spec in info["functions"].items():
+        inputs = ", ".join(f"{k}: {v}" for k, v in spec["inputs"].items())
+        outputs = ", ".join(f"{k}: {v}" for k, v in spec["outputs"].items())
+        lines.append(f"  {name}({inputs}) -> {{{outputs}}}")
+    if "condition" in info:
+        lines += ["", f"label_id: the {info['condition']['label']} (index: value):"]
+        lines += [f"  {i}: {value}" for i, value in enumerate(info["condition"]["values"])]
+    lines += ["", f"Trained in {info['run_dir']}; details in {SIGNATURE_FILE}."]
+    return "\n".join(lines) + "\n"
+
+
+def export(model, out: str | os.PathLike, run_dir: str | os.PathLike = "") -> pathlib.Path:
+    """Writes ``model`` as a SavedModel with ``signature.json`` and ``README.txt`` to ``out``.
+
+    Raises:
+      UserError: ``out`` exists and is not an earlier export (one line).
+    """
+    out = pathlib.Path(out)
+    if out.exists() and not (out / SIGNATURE_FILE).exists():
+        raise UserError(f"{out} exists and is not an acvae export; choose another --out")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = pathlib.Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    try:
+        module = ExportedVAE(model)
+        tf.saved_model.save(module, str(tmp), signatures=module.signatures())
+        info = describe(model, run_dir)
+        (tmp / SIGNATURE_FILE).write_text(json.dumps(info, indent=2) + "\n", encoding="utf-8")
+        (tmp / README_FILE).write_text(readme(info), encoding="utf-8")
+        os.chmod(tmp, 0o755)
+        if out.exists():  # replace an earlier export: move it aside, then delete it
+            old = pathlib.Path(tempfile.mkdtemp(prefix=f".{out.name}.old.", dir=out.parent))
+            os.replace(out, old / out.name)
+            os.replace(tmp, out)
+            shutil.rmtree(old)
+        else:
+            os.replace(tmp, out)
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp)
+    return out
+
+
+def main(argv: list[str]) -> pathlib.Path:
+    """Exports the run's model and returns the export folder."""
+    if len(argv) > 1:
+        raise UserError(f"unexpected arguments: {' '.join(argv[1:])}")
+    if not RUN_DIR.value or not OUT.value:
+        raise UserError("--run_dir and --out are required, e.g. python -m acvae.export "
+                        "--run_dir=runs/demo --out=exports/demo")
+    from acvae import components, experiment  # noqa: F401  (registers what the config names)
+
+    loaded = experiment.load_run(RUN_DIR.value, CHECKPOINT.value)
+    path = export(loaded.model, OUT.value, RUN_DIR.value)
+    print(f"wrote {path} (load it with tf.saved_model.load; see {path / README_FILE})", flush=True)
+    return path
+
+
+def run() -> None:
+    """Console entry point (``acvae-export``)."""
+    cli.run(main)
+
+
+if __name__ == "__main__":
+    run()

@@ -1,0 +1,60 @@
+"""Entry point: ``python -m acvae.main --gin_file=configs/latent1d.gin [--gin_param=...]``.
+
+Parses flags, loads gin files and bindings, finalizes the config and calls ``train``; no
+training logic lives here. ``--list`` prints every registered component.
+``--plugin=path/to/file.py`` (repeatable) imports a plugin file first; training records it in
+``RUN/plugins.txt`` so that tools working on the run load it again.
+"""
+
+from __future__ import annotations
+
+import pathlib
+
+from absl import flags
+
+from acvae import cli
+from acvae.errors import UserError
+
+GIN_FILE = flags.DEFINE_multi_string("gin_file", [], "Gin config file(s), applied in order.")
+GIN_PARAM = cli.define(flags.DEFINE_multi_string, "gin_param", [],
+                       "Gin bindings, e.g. LATENT_DIM=2; applied last.")
+RUN_DIR = cli.define(flags.DEFINE_string, "run_dir", None,
+                     "Run folder (default: runs/<name of the last gin file>).")
+PLUGIN = flags.DEFINE_multi_string("plugin", [], "A plugin .py file to import first; repeatable.")
+LIST = cli.define(flags.DEFINE_bool, "list", False, "Print every registered component and exit.")
+
+
+def default_run_dir(gin_files: list[str]) -> pathlib.Path:
+    """``runs/<stem of the last gin file>``, or ``runs/default`` without one."""
+    return pathlib.Path("runs") / (pathlib.Path(gin_files[-1]).stem if gin_files else "default")
+
+
+def main(argv: list[str]) -> None:
+    if len(argv) > 1:
+        raise UserError(f"unexpected arguments: {' '.join(argv[1:])}")
+    from acvae import components, config, plugins, registry, train  # noqa: F401
+
+    plugins.load(PLUGIN.value)
+    if LIST.value:
+        print(registry.listing())
+        return
+    if not GIN_FILE.value:
+        raise UserError("give at least one --gin_file, e.g. --gin_file=configs/demo.gin")
+    run_dir = pathlib.Path(RUN_DIR.value) if RUN_DIR.value else default_run_dir(GIN_FILE.value)
+    config.load(GIN_FILE.value, GIN_PARAM.value)
+    try:
+        train.train(run_dir)
+    except (RuntimeError, TypeError) as error:  # gin's call-time config mistakes
+        mistake = config.call_error(error)
+        if mistake is None:
+            raise
+        raise mistake from error
+
+
+def run() -> None:
+    """Console-script entry point (``acvae-train``)."""
+    cli.run(main)
+
+
+if __name__ == "__main__":
+    run()

@@ -1,0 +1,64 @@
+"""Small building blocks shared by the registered encoders and decoders.
+
+Argument validation (normalisation names, shapes the strides must divide) lives here so that
+every architecture fails the same way: a one-line ``ConfigError`` (a ``ValueError``) naming the
+component, the value it got and what it expected.
+"""
+
+from __future__ import annotations
+
+import keras
+
+from acvae.errors import ConfigError
+
+NORMALIZATIONS = ("batch", "layer")
+
+
+def check_normalization(component: str, normalization: str | None) -> None:
+    """Raises ConfigError unless ``normalization`` is None or one of ``NORMALIZATIONS``."""
+    if normalization is not None and normalization not in NORMALIZATIONS:
+        raise ConfigError(
+            f"{component}: unknown normalization {normalization!r}; valid values: None, "
+            + ", ".join(repr(n) for n in NORMALIZATIONS)
+        )
+
+
+def check_image_shape(component: str, shape, n_strides: int) -> tuple[int, int, int]:
+    """Validates an (H, W, C) shape whose H and W must be divisible by ``2**n_strides``.
+
+    Args:
+      component: registered name for the message, e.g. ``"encoders.conv"``.
+      shape: (H, W, C).
+      n_strides: number of stride-2 layers.
+
+    Returns:
+      (H, W, C) as ints.
+    """
+    shape = tuple(int(s) for s in shape)
+    if len(shape) != 3 or min(shape) < 1:
+        raise ConfigError(f"{component}: expected an image shape (H, W, C), got {shape}")
+    divisor = 2**n_strides
+    height, width, _ = shape
+    if height % divisor or width % divisor:
+        raise ConfigError(
+            f"{component}: image shape {shape[:2]} is not divisible by {divisor} "
+            f"(2**{n_strides} for {n_strides} stride-2 layers); use an IMAGE_SHAPE that is a "
+            f"multiple of {divisor} or fewer filters"
+        )
+    return shape
+
+
+def check_latent_dim(component: str, latent_dim) -> int:
+    """Raises ConfigError unless ``latent_dim`` is a positive integer; returns it as int."""
+    if int(latent_dim) != latent_dim or latent_dim < 1:
+        raise ConfigError(f"{component}: latent_dim must be a positive integer, got {latent_dim!r}")
+    return int(latent_dim)
+
+
+def normalize_activate(x, normalization: str | None, activation: str, name: str):
+    """Applies the optional normalisation layer, then the activation, to ``x``."""
+    if normalization == "batch":
+        x = keras.layers.BatchNormalization(name=f"{name}_bn")(x)
+    elif normalization == "layer":
+        x = keras.layers.LayerNormalization(name=f"{name}_ln")(x)
+    return keras.layers.Activation(activation, name=f"{name}_act")(x)

@@ -1,0 +1,101 @@
+"""Registered decoders: latent [B, latent_dim] -> likelihood parameters [B, H, W, C_out].
+
+A decoder factory has the signature ``fn(latent_dim, output_shape, **config) -> keras.Model``.
+Its output is unconstrained (logits, or pre-sigmoid means): there is no output activation,
+because the likelihood (``acvae.models.likelihoods``) maps parameters to its own range; ``C_out``
+is ``n_channels * likelihood.params_per_channel``. Select one in gin with
+``build_vae.decoder = @decoders.conv``; layer sizes are listed from the encoder side, as in the
+matching encoder, and applied in reverse, so one binding value fits both.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import keras
+
+from acvae import registry
+from acvae.models import blocks
+
+
+@registry.register("decoders", "conv")
+def conv(
+    latent_dim: int,
+    output_shape: Sequence[int],
+    filters: Sequence[int] = (32, 64, 128),
+    kernel_size: int = 3,
+    activation: str = "relu",
+    normalization: str | None = None,
+) -> keras.Model:
+    """Mirror of ``encoders.conv``: dense to (H/8, W/8, 128), stride-2 transposed convolutions.
+
+    Args:
+      latent_dim: L, the latent dimensionality.
+      output_shape: (H, W, C_out); H and W must be divisible by ``2 ** len(filters)``.
+      filters: filters as listed for the encoder; the transposed convolutions use them reversed
+        (128, 64, 32 by default), then a stride-1 transposed convolution maps to C_out.
+      kernel_size: convolution kernel size.
+      activation: Keras activation name after each hidden layer.
+      normalization: None, "batch" or "layer", applied before each activation.
+
+    Returns:
+      A functional model mapping [B, L] -> [B, H, W, C_out], with no output activation.
+    """
+    name = "decoders.conv"
+    height, width, channels = blocks.check_image_shape(name, output_shape, len(filters))
+    latent_dim = blocks.check_latent_dim(name, latent_dim)
+    blocks.check_normalization(name, normalization)
+    divisor = 2 ** len(filters)
+    base_filters = filters[-1] if filters else channels
+    base_shape = (height // divisor, width // divisor, base_filters)
+    z = keras.Input(shape=(latent_dim,), name="z")
+    x = keras.layers.Dense(
+        math.prod(base_shape), use_bias=normalization is None, name="project"
+    )(z)
+    x = blocks.normalize_activate(x, normalization, activation, "project")
+    x = keras.layers.Reshape(base_shape, name="reshape")(x)
+    for i, n_filters in enumerate(reversed(filters)):
+        x = keras.layers.Conv2DTranspose(
+            n_filters, kernel_size, strides=2, padding="same",
+            use_bias=normalization is None, name=f"deconv{i}",
+        )(x)
+        x = blocks.normalize_activate(x, normalization, activation, f"deconv{i}")
+    params = keras.layers.Conv2DTranspose(
+        channels, kernel_size, strides=1, padding="same", name="params"
+    )(x)
+    return keras.Model(z, params, name="conv_decoder")
+
+
+@registry.register("decoders", "dense")
+def dense(
+    latent_dim: int,
+    output_shape: Sequence[int],
+    units: Sequence[int] = (512, 256),
+    activation: str = "relu",
+    normalization: str | None = None,
+) -> keras.Model:
+    """Multi-layer perceptron to the flattened image, mirroring ``encoders.dense``.
+
+    Args:
+      latent_dim: L, the latent dimensionality.
+      output_shape: (H, W, C_out), any size.
+      units: hidden widths as listed for the encoder; applied reversed (256, 512 by default).
+      activation: Keras activation name after each hidden layer.
+      normalization: None, "batch" or "layer", applied before each activation.
+
+    Returns:
+      A functional model mapping [B, L] -> [B, H, W, C_out], with no output activation.
+    """
+    name = "decoders.dense"
+    shape = blocks.check_image_shape(name, output_shape, 0)
+    latent_dim = blocks.check_latent_dim(name, latent_dim)
+    blocks.check_normalization(name, normalization)
+    z = keras.Input(shape=(latent_dim,), name="z")
+    x = z
+    for i, n_units in enumerate(reversed(units)):
+        x = keras.layers.Dense(n_units, use_bias=normalization is None, name=f"dense{i}")(x)
+        x = blocks.normalize_activate(x, normalization, activation, f"dense{i}")
+    x = keras.layers.Dense(math.prod(shape), name="params")(x)
+    params = keras.layers.Reshape(shape, name="reshape")(x)
+    return keras.Model(z, params, name="dense_decoder")

@@ -1,0 +1,89 @@
+"""Registered encoders: image [B, H, W, C] -> posterior parameters [B, 2 * latent_dim].
+
+An encoder factory has the signature ``fn(input_shape, latent_dim, **config) -> keras.Model``;
+the first ``latent_dim`` outputs are the posterior mean, the rest its log-variance (Kingma &
+Welling 2014, Sec. 3). Select one in gin with ``build_vae.encoder = @encoders.conv`` and
+configure it with ``encoders.conv.filters = (16, 32)``. Plugins register the same way.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import keras
+
+from acvae import registry
+from acvae.models import blocks
+
+
+@registry.register("encoders", "conv")
+def conv(
+    input_shape: Sequence[int],
+    latent_dim: int,
+    filters: Sequence[int] = (32, 64, 128),
+    kernel_size: int = 3,
+    activation: str = "relu",
+    normalization: str | None = None,
+) -> keras.Model:
+    """Stride-2 convolutions (default 32/64/128 filters, 3x3), flatten, dense to the posterior.
+
+    Args:
+      input_shape: (H, W, C); H and W must be divisible by ``2 ** len(filters)``.
+      latent_dim: L, the latent dimensionality.
+      filters: filters of each stride-2 ``Conv2D`` ('same' padding), from the input on.
+      kernel_size: convolution kernel size.
+      activation: Keras activation name after each convolution.
+      normalization: None, "batch" or "layer", applied before each activation.
+
+    Returns:
+      A functional model mapping [B, H, W, C] -> [B, 2 * L].
+    """
+    name = "encoders.conv"
+    shape = blocks.check_image_shape(name, input_shape, len(filters))
+    latent_dim = blocks.check_latent_dim(name, latent_dim)
+    blocks.check_normalization(name, normalization)
+    images = keras.Input(shape=shape, name="images")
+    x = images
+    for i, n_filters in enumerate(filters):
+        x = keras.layers.Conv2D(
+            n_filters, kernel_size, strides=2, padding="same",
+            use_bias=normalization is None, name=f"conv{i}",
+        )(x)
+        x = blocks.normalize_activate(x, normalization, activation, f"conv{i}")
+    x = keras.layers.Flatten(name="flatten")(x)
+    posterior = keras.layers.Dense(2 * latent_dim, name="posterior")(x)
+    return keras.Model(images, posterior, name="conv_encoder")
+
+
+@registry.register("encoders", "dense")
+def dense(
+    input_shape: Sequence[int],
+    latent_dim: int,
+    units: Sequence[int] = (512, 256),
+    activation: str = "relu",
+    normalization: str | None = None,
+) -> keras.Model:
+    """Multi-layer perceptron on the flattened image (Kingma & Welling 2014, Appendix C).
+
+    Args:
+      input_shape: (H, W, C), any size.
+      latent_dim: L, the latent dimensionality.
+      units: hidden layer widths, from the input on.
+      activation: Keras activation name after each hidden layer.
+      normalization: None, "batch" or "layer", applied before each activation.
+
+    Returns:
+      A functional model mapping [B, H, W, C] -> [B, 2 * L].
+    """
+    name = "encoders.dense"
+    shape = blocks.check_image_shape(name, input_shape, 0)
+    latent_dim = blocks.check_latent_dim(name, latent_dim)
+    blocks.check_normalization(name, normalization)
+    images = keras.Input(shape=shape, name="images")
+    x = keras.layers.Reshape((math.prod(shape),), name="flatten")(images)
+    for i, n_units in enumerate(units):
+        x = keras.layers.Dense(n_units, use_bias=normalization is None, name=f"dense{i}")(x)
+        x = blocks.normalize_activate(x, normalization, activation, f"dense{i}")
+    posterior = keras.layers.Dense(2 * latent_dim, name="posterior")(x)
+    return keras.Model(images, posterior, name="dense_encoder")

@@ -1,0 +1,92 @@
+"""Component registries: one gin module per kind of component, listed by ``--list``.
+
+Every encoder, decoder, prior, likelihood, dataset, visualiser, optimizer and distribution
+strategy registers itself here, built-in or plugin alike::
+
+    @registry.register("encoders")
+    def conv(input_shape, latent_dim, filters=(32, 64, 128)):
+        ...
+
+after which a ``.gin`` file selects it by reference (``build_vae.encoder = @encoders.conv``)
+and configures it (``encoders.conv.filters = (16, 32)``).
+"""
+
+from __future__ import annotations
+
+import gin
+
+KINDS = (
+    "datasets",
+    "models",
+    "encoders",
+    "decoders",
+    "priors",
+    "likelihoods",
+    "visualisers",
+    "optimizers",
+    "strategies",
+)
+
+_COMPONENTS: dict[str, dict[str, object]] = {kind: {} for kind in KINDS}
+
+
+def register(kind: str, name: str | None = None):
+    """Returns a decorator registering a function or class with gin under ``kind``.
+
+    Args:
+      kind: one of ``KINDS``; becomes the gin module (``@encoders.conv``).
+      name: the name in ``.gin`` files; defaults to the object's ``__name__``.
+
+    Raises:
+      ValueError: for an unknown kind, or a name already taken by another object.
+    """
+    if kind not in _COMPONENTS:
+        raise ValueError(f"unknown component kind {kind!r}; valid kinds: {', '.join(KINDS)}")
+
+    def decorator(obj):
+        key = name or obj.__name__
+        known = _COMPONENTS[kind].get(key)
+        if known is obj:
+            return obj
+        if known is not None:
+            raise ValueError(
+                f"{kind}.{key} is already registered by {known.__module__}; choose another name"
+            )
+        gin.register(key, module=kind)(obj)
+        _COMPONENTS[kind][key] = obj
+        return obj
+
+    return decorator
+
+
+def names(kind: str) -> list[str]:
+    """Sorted names registered under ``kind``."""
+    return sorted(_COMPONENTS[kind])
+
+
+def get(kind: str, name: str):
+    """The object registered as ``kind.name``; a ValueError lists valid names otherwise."""
+    try:
+        return _COMPONENTS[kind][name]
+    except KeyError:
+        raise ValueError(
+            f"no {kind} component named {name!r}; valid names: {', '.join(names(kind)) or 'none'}"
+        ) from None
+
+
+def describe(obj) -> str:
+    """The first line of an object's docstring, or an empty string."""
+    doc = (obj.__doc__ or "").strip()
+    return doc.splitlines()[0] if doc else ""
+
+
+def listing() -> str:
+    """A human-readable table of every registered component, by kind."""
+    lines = []
+    for kind in KINDS:
+        lines.append(f"{kind}:")
+        for key in names(kind):
+            lines.append(f"  @{kind}.{key:<22} {describe(_COMPONENTS[kind][key])}")
+        if not _COMPONENTS[kind]:
+            lines.append("  (none)")
+    return "\n".join(lines)

@@ -1,0 +1,402 @@
+"""The run folder: one owner that names, writes, locks and checkpoints everything a run keeps.
+
+Anchors: dopamine's ``Checkpointer`` and Orbax's ``CheckpointManager``, one class that knows
+every path. Everything else asks ``RunFolder``; it is the only code that writes into a run,
+always atomically (``acvae.fileio``). What a run folder holds (``RunFolder.declared``):
+
+| path | written by |
+| --- | --- |
+| ``operative_config.gin`` | training, after its first steps (``write_config``) |
+| ``history.csv`` | training, one row per epoch (``append_history``) |
+| ``plugins.txt`` | training with ``--plugin`` files (``record_plugins``) |
+| ``metrics.json`` | ``acvae.evaluate`` (``write_metrics``) |
+| ``run.lock`` | whoever writes: the pid and command of the holder (``open``) |
+| ``checkpoints/`` | the latest epochs: model, optimizer, epoch (``save``) |
+| ``checkpoints/best/`` | the epoch with the best validation ELBO: model, epoch (``save_best``) |
+| ``logs/{train,validation,evaluation}/`` | TensorBoard event files (``tensorboard``) |
+| ``figures/...`` | the visualisers' ``declared_outputs`` (``write_figure``) |
+
+plus the files components declare with ``declare`` (e.g. a fitted latent sampler). A second
+writer on the same folder is refused with one line naming the holder's pid; the lock of a
+killed process is taken over (``fcntl.flock`` locks die with their process). Opening a folder
+for writing also removes what a killed writer left (``fileio.TEMPORARY_GLOBS``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import fcntl
+import fnmatch
+import io
+import json
+import os
+import pathlib
+import shutil
+import socket
+import tempfile
+
+import tensorflow as tf
+from google.protobuf import text_format
+
+from acvae import fileio, registry, summaries
+from acvae.errors import ConfigError, UserError, first_line
+from acvae.faults import RunFolderError
+
+CONFIG_FILE = "operative_config.gin"
+HISTORY_FILE = "history.csv"
+PLUGINS_FILE = "plugins.txt"
+METRICS_FILE = "metrics.json"
+LOCK_FILE = "run.lock"
+CHECKPOINT_DIR = "checkpoints"
+BEST_DIR = "checkpoints/best"
+LOGS_DIR = "logs"
+FIGURES_DIR = "figures"
+LOG_SPLITS = ("train", "validation", "evaluation")
+CHECKPOINTS = ("best", "latest")
+METRICS = ("loss", "elbo", "reconstruction", "kl")
+HISTORY_FIELDS = (("epoch",) + tuple(f"train_{m}" for m in METRICS)
+                  + tuple(f"val_{m}" for m in METRICS) + ("beta", "seconds"))
+
+_DECLARED_BY_COMPONENTS: set[str] = set()
+
+
+def declare(pattern: str) -> None:
+    """Declares a file (a glob relative to the run folder) that a component keeps in every run."""
+    _DECLARED_BY_COMPONENTS.add(pattern)
+
+
+class RunFolderBusy(UserError):
+    """Another process holds the run folder's lock."""
+
+
+def checkpoint_state(model, optimizer=None, sums=()) -> tf.train.Checkpoint:
+    """What a run checkpoints: the model and ``epoch`` (finished epochs), and when training the
+    optimizer plus an unfinished epoch's progress: ``step`` (train steps done in epoch
+    ``epoch + 1``) and ``partial`` (their running sums by name, ``sums``); both 0 at epoch ends.
+    """
+    objects = {"model": model, "epoch": tf.Variable(0, dtype=tf.int64, trainable=False)}
+    if optimizer is not None:
+        objects["optimizer"] = optimizer
+        objects["step"] = tf.Variable(0, dtype=tf.int64, trainable=False)
+        objects["partial"] = {name: tf.Variable(0.0, trainable=False) for name in sums}
+    return tf.train.Checkpoint(**objects)
+
+
+def checkpoint_paths(directory: str | os.PathLike) -> list[str]:
+    """Checkpoint prefixes in ``directory``, newest first (by their number).
+
+    Read from the ``checkpoint`` state file, or from the ``*.index`` files when that file is
+    missing or unreadable.
+    """
+    directory = pathlib.Path(directory)
+    try:
+        state = tf.train.get_checkpoint_state(str(directory))
+        paths = list(state.all_model_checkpoint_paths) if state else []
+    except (tf.errors.OpError, ValueError, OSError, text_format.ParseError):
+        paths = []
+    if not paths:  # both forms already include the directory
+        paths = [str(index.with_suffix("")) for index in directory.glob("ckpt-*.index")]
+    return sorted(set(paths), key=_checkpoint_number, reverse=True)
+
+
+def _checkpoint_number(path: str) -> int:
+    suffix = pathlib.Path(path).name.rpartition("-")[2]
+    return int(suffix) if suffix.isdigit() else -1
+
+
+def _pid_running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # alive, another user's
+        return True
+    return True
+
+
+class RunFolder:
+    """The files and folders of one run, and the only writer into them.
+
+    Args:
+      path: the run folder (need not exist yet; ``open`` creates it).
+    """
+
+    def __init__(self, path: str | os.PathLike):
+        self.path = pathlib.Path(path)
+        self._lock_fd: int | None = None
+        self._latest: tf.train.CheckpointManager | None = None
+
+    def __repr__(self) -> str:
+        return f"RunFolder({str(self.path)!r})"
+
+    # ------------------------------------------------------------------ names
+
+    @property
+    def figures_dir(self) -> pathlib.Path:
+        """``RUN/figures``."""
+        return self.path / FIGURES_DIR
+
+    @property
+    def checkpoints_dir(self) -> pathlib.Path:
+        """``RUN/checkpoints``: the latest epochs."""
+        return self.path / CHECKPOINT_DIR
+
+    @property
+    def best_dir(self) -> pathlib.Path:
+        """``RUN/checkpoints/best``: the best validation epoch."""
+        return self.path / BEST_DIR
+
+    @property
+    def config_path(self) -> pathlib.Path:
+        """``RUN/operative_config.gin``."""
+        return self.path / CONFIG_FILE
+
+    def figure(self, name: str) -> pathlib.Path:
+        """The path of a declared figure (``name`` relative to ``figures/``)."""
+        relative = f"{FIGURES_DIR}/{name}"
+        if not self.declares(relative):
+            raise ValueError(
+                f"{relative} is not declared: add it to the visualiser's outputs "
+                "(acvae.visualise.base.Visualiser.outputs) or declare it with acvae.run_folder.declare")
+        return self.path / relative
+
+    @staticmethod
+    def declared() -> tuple[str, ...]:
+        """Every file a run folder may hold, as globs relative to it."""
+        from acvae.visualise.base import Visualiser  # the visualisers declare their figures
+
+        checkpoints = [f"{folder}/{name}" for folder in (CHECKPOINT_DIR, BEST_DIR)
+                       for name in ("checkpoint", "ckpt-*.index", "ckpt-*.data-*")]
+        logs = [f"{LOGS_DIR}/{split}/events.out.tfevents.*" for split in LOG_SPLITS]
+        figures = [f"{FIGURES_DIR}/{output}"
+                   for name in registry.names("visualisers")
+                   if isinstance(cls := registry.get("visualisers", name), type)
+                   and issubclass(cls, Visualiser) for output in cls.declared_outputs()]
+        fixed = [CONFIG_FILE, HISTORY_FILE, PLUGINS_FILE, METRICS_FILE, LOCK_FILE]
+        return tuple(fixed + checkpoints + logs + figures + sorted(_DECLARED_BY_COMPONENTS))
+
+    def declares(self, relative: str | os.PathLike) -> bool:
+        """Whether ``relative`` (a path inside the run folder) is a declared file."""
+        name = pathlib.PurePath(relative).as_posix()
+        return any(fnmatch.fnmatchcase(name, pattern) for pattern in self.declared())
+
+    def is_run(self) -> bool:
+        """Whether training has written this folder (it holds an operative config)."""
+        return self.config_path.is_file()
+
+    # ------------------------------------------------------------------ writing
+
+    @contextlib.contextmanager
+    def open(self, command: str):
+        """Creates the folder if needed, locks it for ``command``, removes what a killed writer
+        left, and unlocks on exit.
+
+        Raises:
+          RunFolderError: the folder cannot be created or written (one line).
+          RunFolderBusy: another process holds the lock (one line naming its pid).
+        """
+        try:
+            self.path.mkdir(parents=True, exist_ok=True)
+            with tempfile.TemporaryFile(dir=self.path) as probe:
+                probe.write(b"acvae")
+        except OSError as error:
+            reason = fileio.write_error(error) or str(error)
+            raise RunFolderError(f"cannot write the run folder {self.path} ({reason}); "
+                                 "choose another --run_dir") from None
+        self._lock(command)
+        try:
+            self._remove_temporaries()
+            yield self
+        finally:
+            self._unlock()
+
+    def _lock(self, command: str) -> None:
+        fd = os.open(self.path / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o644)
+        holder = os.read(fd, 4096).decode("utf-8", "replace").strip()
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            raise RunFolderBusy(
+                f"{self.path} is in use by another acvae process ({holder or 'unknown pid'}); "
+                "wait for it to finish or choose another --run_dir") from None
+        if holder:  # the holder did not unlock: it was killed
+            print(f"note: taking over the lock of {self.path} from a process that stopped "
+                  f"without releasing it ({holder})", flush=True)
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"pid {os.getpid()} on {socket.gethostname()}: {command}\n".encode(), 0)
+        self._lock_fd = fd
+
+    def _unlock(self) -> None:
+        if self._lock_fd is not None:
+            os.ftruncate(self._lock_fd, 0)
+            fcntl.flock(self._lock_fd, fcntl.LOCK_UN)
+            os.close(self._lock_fd)
+            self._lock_fd = None
+
+    def _remove_temporaries(self) -> None:
+        found = {path for pattern in fileio.TEMPORARY_GLOBS for path in self.path.rglob(pattern)}
+        for path in sorted(found, key=lambda p: len(p.parts)):
+            if path.is_dir():
+                shutil.rmtree(path, ignore_errors=True)
+            else:
+                path.unlink(missing_ok=True)
+        if found:
+            print(f"note: removed {len(found)} temporary file(s) or folder(s) an interrupted "
+                  f"run left in {self.path}", flush=True)
+
+    def write_config(self, text: str) -> None:
+        """Writes ``operative_config.gin``: every binding the run actually used."""
+        fileio.write_text(self.config_path, text)
+
+    def read_config(self) -> str | None:
+        """The operative config's text, or None before the first steps."""
+        return self.config_path.read_text(encoding="utf-8") if self.is_run() else None
+
+    def recorded_plugins(self) -> list[pathlib.Path]:
+        """The plugin files listed in ``plugins.txt`` (none when it does not exist)."""
+        record = self.path / PLUGINS_FILE
+        if not record.exists():
+            return []
+        lines = record.read_text(encoding="utf-8").splitlines()
+        return [pathlib.Path(line.strip()) for line in lines
+                if line.strip() and not line.lstrip().startswith("#")]
+
+    def record_plugins(self, paths) -> None:
+        """Adds plugin files to ``plugins.txt``; those recorded earlier stay listed, so resuming
+        keeps them. Nothing is written when there are none."""
+        paths = list(dict.fromkeys([*self.recorded_plugins(), *map(pathlib.Path, paths)]))
+        if paths:
+            header = "# plugin files this run needs; the post-hoc tools import them again\n"
+            fileio.write_text(self.path / PLUGINS_FILE,
+                              header + "".join(f"{path}\n" for path in paths))
+
+    def read_history(self) -> list[dict[str, float]]:
+        """Rows of ``history.csv`` as dicts of floats (``epoch`` as int); [] if absent."""
+        path = self.path / HISTORY_FILE
+        if not path.exists():
+            return []
+        with path.open(newline="", encoding="utf-8") as f:
+            rows = list(csv.DictReader(f))
+        return [{key: int(value) if key == "epoch" else float(value)
+                 for key, value in row.items()} for row in rows]
+
+    def append_history(self, row: dict[str, float]) -> list[dict[str, float]]:
+        """Adds ``row`` after the rows of earlier epochs (dropping any of its epoch or later,
+        left by a killed run) and rewrites ``history.csv`` atomically; returns every row.
+
+        Columns: ``HISTORY_FIELDS``, then a model's extra loss terms (``train_tc``, ...).
+        """
+        rows = [r for r in self.read_history() if r["epoch"] < row["epoch"]] + [row]
+        fields = list(HISTORY_FIELDS) + [k for k in row if k not in HISTORY_FIELDS]
+        buffer = io.StringIO()
+        writer = csv.DictWriter(buffer, fieldnames=fields, lineterminator="\n", restval="nan")
+        writer.writeheader()
+        for each in rows:
+            writer.writerow({key: each.get(key, "nan") for key in fields})
+        fileio.write_text(self.path / HISTORY_FILE, buffer.getvalue())
+        return rows
+
+    def write_metrics(self, result: dict) -> pathlib.Path:
+        """Writes ``metrics.json`` (``acvae.evaluate``'s result)."""
+        path = self.path / METRICS_FILE
+        fileio.write_text(path, json.dumps(result, indent=2) + "\n")
+        return path
+
+    def read_metrics(self) -> dict | None:
+        """``metrics.json`` as a dict, or None before the run is evaluated."""
+        path = self.path / METRICS_FILE
+        return json.loads(path.read_text(encoding="utf-8")) if path.exists() else None
+
+    def write_figure(self, name: str, write) -> pathlib.Path:
+        """Calls ``write(tmp)`` for the declared figure ``name`` and renames it into place."""
+        return fileio.write_with(self.figure(name), write)
+
+    def tensorboard(self, splits=("train", "validation"), resume_after: int | None = None):
+        """A ``summaries.TensorBoard`` writing ``logs/<split>`` (see its ``resume_after``)."""
+        unknown = set(splits) - set(LOG_SPLITS)
+        if unknown:
+            raise ValueError(f"unknown log split(s) {sorted(unknown)}; valid: {LOG_SPLITS}")
+        return summaries.TensorBoard(self.path / LOGS_DIR, splits, resume_after)
+
+    # ------------------------------------------------------------------ checkpoints
+
+    def track(self, state: tf.train.Checkpoint, keep: int, directory=None) -> None:
+        """Saves of ``state`` go to ``checkpoints/`` (or ``directory``), keeping ``keep``."""
+        self._latest = tf.train.CheckpointManager(state, str(directory or self.checkpoints_dir),
+                                                  max_to_keep=keep)
+
+    def save(self, number: int) -> str:
+        """Saves the tracked state as checkpoint ``ckpt-<number>``."""
+        return self._latest.save(checkpoint_number=number)
+
+    def save_best(self, model, epoch: int) -> str:
+        """Saves ``model`` as the best checkpoint (``checkpoints/best``), replacing the last."""
+        best = tf.train.Checkpoint(model=model,
+                                   epoch=tf.Variable(epoch, dtype=tf.int64, trainable=False))
+        manager = tf.train.CheckpointManager(best, str(self.best_dir), max_to_keep=1)
+        return manager.save(checkpoint_number=epoch)
+
+    def best_epoch(self) -> int | None:
+        """The epoch the best checkpoint holds, or None without one."""
+        for path in checkpoint_paths(self.best_dir):
+            try:
+                reader = tf.train.load_checkpoint(path)
+                return int(reader.get_tensor("epoch/.ATTRIBUTES/VARIABLE_VALUE"))
+            except (tf.errors.OpError, ValueError):
+                continue
+        return None
+
+    def has_checkpoint(self) -> bool:
+        """Whether training saved at least one checkpoint."""
+        return bool(checkpoint_paths(self.checkpoints_dir))
+
+    def restore(self, state: tf.train.Checkpoint, which: str = "latest",
+                strict: bool = True) -> str | None:
+        """Restores the newest readable checkpoint of ``which`` into ``state``.
+
+        A damaged checkpoint (truncated or garbled files) is skipped with a printed warning
+        and the previous one is used. Values a tool does not need (the optimizer, for one
+        that restores the model only) are skipped without TensorFlow's warnings.
+
+        Args:
+          state: a ``checkpoint_state(...)`` to restore into.
+          which: ``"latest"`` (``checkpoints/``) or ``"best"`` (``checkpoints/best``).
+          strict: require the model, optimizer and epoch to match those saved (training).
+
+        Returns:
+          The restored prefix, or None when there is no such checkpoint.
+
+        Raises:
+          ConfigError: one line, when a checkpoint does not fit ``state`` (another model) or
+            none is readable.
+        """
+        if which not in CHECKPOINTS:
+            raise ConfigError(f"unknown checkpoint {which!r}; valid: {', '.join(CHECKPOINTS)}")
+        directory = self.best_dir if which == "best" else self.checkpoints_dir
+        paths = checkpoint_paths(directory)
+        for i, path in enumerate(paths):
+            try:
+                if strict:  # model, optimizer and epoch must match those saved
+                    core = {key: getattr(state, key) for key in ("model", "optimizer", "epoch")
+                            if hasattr(state, key)}
+                    status = tf.train.Checkpoint(**core).restore(path)
+                    status.expect_partial().assert_existing_objects_matched()
+                state.restore(path).expect_partial()
+            except (AssertionError, ValueError) as error:
+                raise ConfigError(
+                    f"the checkpoint in {directory} does not fit this model "
+                    f"({first_line(error)}); use another --run_dir or the config that made it"
+                ) from None
+            except Exception as error:  # noqa: BLE001  (a damaged file fails in many ways)
+                fallback = (f"falling back to {pathlib.Path(paths[i + 1]).name}"
+                            if i + 1 < len(paths) else "")
+                print(f"warning: checkpoint {path} is unreadable ({first_line(error)}); "
+                      f"{fallback}", flush=True)
+                continue
+            return path
+        if paths:
+            raise ConfigError(f"no readable checkpoint in {directory}; move the run folder "
+                              "away to start afresh")
+        return None

@@ -1,0 +1,320 @@
+"""The training loop: the configurable root that turns a gin config into a finished run.
+
+``train`` builds data and model (``acvae.experiment.build``) inside the distribution
+strategy's scope (``acvae.distribute``; one device by default) and under the mixed-precision
+policy, if any; only then opens the run folder (``acvae.run_folder.RunFolder``: created, locked,
+cleaned of a killed run's temporaries), so a config mistake leaves no folder behind. It
+restores the latest readable checkpoint and runs epochs of a ``tf.function`` train step
+(``acvae.steps``; replicated by the strategy; XLA-compiled when ``jit_compile``; several steps
+per call) followed by a validation pass (a progress bar on stderr during long epochs,
+``acvae.progress``). After every epoch it appends a row to
+``history.csv``, writes TensorBoard summaries and saves a checkpoint, and a best checkpoint
+when the validation ELBO improved; every ``epoch_step`` epochs it calls the visualisers'
+``on_epoch_end``; at the end, their ``on_train_end`` and the validation embedding for
+TensorBoard's projector (``acvae.projector``).
+
+Faults: running the same command again resumes from the last checkpoint, whatever killed the
+run (history and TensorBoard rows after it are dropped, so every epoch appears once). SIGINT
+and SIGTERM stop after the current steps call and save the unfinished epoch's progress, which
+the next run completes. A NaN or infinite loss stops training before anything is saved
+(``TrainingDiverged``); an unwritable run folder or a full disk raises ``RunFolderError``.
+
+The objective is the model's (``VAE.objective``): by default the negative ELBO per image in
+nats (Kingma & Welling 2014, Eq. 3) with a weight ``beta`` on the KL term (Higgins et al.
+2017) that warms up linearly over ``kl_warmup_epochs`` (Bowman et al. 2016), averaged over the
+global batch (all replicas).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import pathlib
+import shutil
+import tempfile
+import time
+
+import gin
+import keras
+import tensorflow as tf
+from absl import logging
+
+from acvae import (batches, distribute, experiment, losses, plugins, progress, projector,
+                   run_folder, visualise)
+from acvae.errors import ConfigError
+from acvae.faults import StopSignals, TrainingDiverged, TrainingInterrupted, writing
+from acvae.steps import Steps, means
+
+PRECISIONS = ("float32", "mixed_float16", "mixed_bfloat16")
+
+
+def _format_seconds(seconds: float) -> str:
+    minutes, seconds = divmod(int(round(seconds)), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}h{minutes:02d}m" if hours else f"{minutes}m{seconds:02d}s"
+
+
+def _set_precision(precision: str | None) -> None:
+    if precision is not None and precision not in PRECISIONS:
+        raise ConfigError(
+            f"train.precision must be None or one of {', '.join(PRECISIONS)}, got {precision!r}")
+    keras.mixed_precision.set_global_policy(precision or "float32")
+
+
+def _optimizer(optimizer, strategy, precision: str | None):
+    """The optimizer, created in ``strategy``'s scope (gin creates it before ``train`` runs)
+    and wrapped for dynamic loss scaling under ``mixed_float16``."""
+    if optimizer is None:
+        optimizer = keras.optimizers.Adam(1e-3)
+    elif getattr(optimizer, "_distribution_strategy", strategy) is not strategy:
+        optimizer = type(optimizer).from_config(optimizer.get_config())
+    if precision == "mixed_float16":
+        optimizer = keras.optimizers.LossScaleOptimizer(optimizer)
+    return optimizer
+
+
+@gin.configurable(module="acvae", denylist=["run_dir"])
+def train(
+    run_dir: str | pathlib.Path,
+    n_epochs: int = 1,
+    epoch_step: int = 1,
+    optimizer=None,
+    beta: float = 1.0,
+    kl_warmup_epochs: int = 0,
+    seed: int = 0,
+    jit_compile: bool | None = None,
+    steps_per_call: int = 8,
+    visualisers=(),
+    summary_images: int = 8,
+    checkpoints_to_keep: int = 3,
+    strategy=None,
+    precision: str | None = None,
+) -> experiment.Run:
+    """Trains (or resumes training of) the configured VAE into ``run_dir``.
+
+    Args:
+      run_dir: the run folder; created once the config has built, resumed if it holds a
+        checkpoint.
+      n_epochs: total epochs; a finished run trains further when this grows.
+      epoch_step: interval in epochs for image summaries and visualisers' ``on_epoch_end``.
+      optimizer: a Keras optimizer (``@optimizers.adam()``); Adam(1e-3) when None.
+      beta: final weight of the KL term.
+      kl_warmup_epochs: epochs of linear warm-up of beta from 0 (0: constant beta).
+      seed: seeds weights, shuffling and sampling; the same seed gives the same losses on CPU.
+      jit_compile: XLA-compile the train and evaluation steps; None: only when a GPU is
+        present (XLA's convolutions are slower than oneDNN's on CPU, as Keras also decides).
+      steps_per_call: train steps run by one ``tf.function`` call.
+      visualisers: objects with ``on_epoch_end(run, epoch)`` and ``on_train_end(run)``.
+      summary_images: validation images whose reconstructions go to TensorBoard.
+      checkpoints_to_keep: how many epoch checkpoints to keep (besides the best one).
+      strategy: a ``tf.distribute.Strategy`` (``@strategies.mirrored()``); None: one device.
+      precision: None (float32), ``"mixed_float16"`` (GPU; with dynamic loss scaling) or
+        ``"mixed_bfloat16"`` (CPU, TPU, recent GPUs); losses are computed in float32.
+
+    Returns:
+      The finished ``Run``.
+
+    Raises:
+      TrainingDiverged: the loss became NaN or infinite (the last good checkpoint is kept).
+      RunFolderError: the run folder cannot be written.
+      RunFolderBusy: another process is writing the run folder.
+      TrainingInterrupted: SIGINT or SIGTERM (progress saved; the same call resumes).
+      ConfigError: bad arguments or a checkpoint of another model.
+    """
+    if n_epochs < 1 or epoch_step < 1 or steps_per_call < 1:
+        raise ConfigError("n_epochs, epoch_step and steps_per_call must be at least 1")
+    strategy = strategy if strategy is not None else tf.distribute.get_strategy()
+    folder = run_folder.RunFolder(run_dir)
+    chief = distribute.is_chief(strategy)
+    previous_policy = keras.mixed_precision.global_policy()
+    _set_precision(precision)
+    try:
+        keras.utils.set_random_seed(seed)
+        with strategy.scope():
+            data, model = experiment.build()
+            optimizer = _optimizer(optimizer, strategy, precision)
+            optimizer.build(model.trainable_variables)
+        if jit_compile is None:
+            jit_compile = bool(tf.config.list_physical_devices("GPU"))
+        steps = Steps(model, optimizer, jit_compile, strategy)
+        state = run_folder.checkpoint_state(model, optimizer, sums=(*steps.names, "count"))
+        # non-chief workers neither create, lock nor write the run folder
+        lock = folder.open("acvae.main") if chief else contextlib.nullcontext()
+        with lock, StopSignals() as signals:
+            if chief:
+                folder.record_plugins(plugins.loaded())
+            loop = _Loop(folder, data, model, state, steps, strategy, chief,
+                         checkpoints_to_keep)
+            return loop.run(n_epochs, epoch_step, beta, kl_warmup_epochs, steps_per_call,
+                            visualisers, summary_images, signals)
+    finally:
+        keras.mixed_precision.set_global_policy(previous_policy)
+
+
+class _Loop:
+    """The epochs of one ``train`` call: restore, train, validate, write, checkpoint."""
+
+    def __init__(self, folder, data, model, state, steps, strategy, chief, checkpoints_to_keep):
+        self.folder, self.data, self.model, self.state = folder, data, model, state
+        self.steps, self.strategy, self.chief = steps, strategy, chief
+        self.epoch = int(state.epoch.numpy()) if folder.restore(state, "latest") else 0
+        # non-chief workers save to a private folder they delete (the collective save needs
+        # every worker; only the chief's checkpoints count)
+        self._scratch = None if chief else tempfile.mkdtemp(
+            prefix=f"acvae-{distribute.worker_id(strategy)}-")
+        folder.track(state, checkpoints_to_keep, self._scratch)
+        history = [row for row in folder.read_history() if row["epoch"] <= self.epoch]
+        self.live = experiment.Run(run_dir=folder.path, model=model, data=data,
+                                   history=history, epoch=self.epoch)
+        self.train_data = steps.distribute(data.train)
+        self.validation = steps.distribute(data.validation)
+        self.tensorboard = folder.tensorboard(resume_after=self.epoch) if chief else None
+        self._config_written = False
+        best = folder.best_epoch() if chief else None
+        elbos = {row["epoch"]: row["val_elbo"] for row in history}
+        self.best_elbo = elbos.get(best, -math.inf)
+
+    def _hint(self) -> str:
+        return f"fix it and run the same command again to resume after epoch {self.epoch}"
+
+    def run(self, n_epochs, epoch_step, beta, kl_warmup_epochs, steps_per_call, visualisers,
+            summary_images, signals) -> experiment.Run:
+        data, step = self.data, int(self.state.step.numpy())
+        print(
+            f"data: {data.n_train} training and {data.n_validation} validation images of "
+            f"{data.image_shape[0]}x{data.image_shape[1]}x{data.n_channels}; "
+            f"model: {self.model.count_params():,} parameters; "
+            + (f"resuming after epoch {self.epoch}" + (f" (+{step} steps)" if step else "")
+               if self.epoch or step else f"run folder {self.folder.path}")
+            + (f"; {self.strategy.num_replicas_in_sync} replicas"
+               if self.strategy.num_replicas_in_sync > 1 else ""),
+            flush=True,
+        )
+        shown = None  # validation images for reconstruction summaries, read at the first frame
+        steps_per_epoch = math.ceil(data.n_train / data.batch_size)
+        started, first_epoch = time.perf_counter(), self.epoch
+        while self.epoch < n_epochs:
+            epoch_start = time.perf_counter()
+            beta_now = losses.kl_warmup_beta(self.epoch, beta, kl_warmup_epochs)
+            beta_tensor = tf.constant(beta_now, tf.float32)
+            train_metrics = means(self._train_epoch(steps_per_epoch, steps_per_call,
+                                                    beta_tensor, signals))
+            val_metrics = means(self.steps.evaluate(self.validation, beta_tensor))
+            self._check_finite(train_metrics, val_metrics)
+            self.epoch += 1
+            seconds = time.perf_counter() - epoch_start
+            frame = self.epoch % epoch_step == 0 or self.epoch == n_epochs
+            if frame and shown is None:  # a whole pass: a cache being filled is completed
+                shown = batches.collect(data.validation, limit=summary_images,
+                                        keep=("image",))["image"]
+            self._end_epoch(train_metrics, val_metrics, beta_now, seconds, shown if frame else None)
+            if self.chief and frame:
+                for visualiser in visualisers:
+                    visualiser.on_epoch_end(self.live, self.epoch)
+            elapsed = time.perf_counter() - started
+            eta = elapsed / (self.epoch - first_epoch) * (n_epochs - self.epoch)
+            summary = (
+                f"epoch {self.epoch}/{n_epochs}  train loss {train_metrics['loss']:.1f} "
+                f"(rec {train_metrics['reconstruction']:.1f}, kl {train_metrics['kl']:.2f})  "
+                f"val loss {val_metrics['loss']:.1f}  beta {beta_now:.2f}  "
+                f"{seconds:.1f}s  ETA {_format_seconds(eta)}")
+            print(summary, flush=True)
+            logging.info(summary)  # kept by --log_dir
+            if signals.received:
+                raise TrainingInterrupted(
+                    f"{signals.received}: stopped after epoch {self.epoch} (checkpoint saved); "
+                    f"run the same command again to resume", signals.number)
+        return self._finish(visualisers)
+
+    def _train_epoch(self, steps_per_epoch, steps_per_call, beta, signals) -> dict:
+        """Train sums of the epoch after ``self.epoch``, continuing a saved unfinished one."""
+        done = min(int(self.state.step.numpy()), steps_per_epoch)
+        partial = self.state.partial
+        totals = ({name: tf.convert_to_tensor(partial[name]) for name in partial} if done
+                  else self.steps.zeros())
+        iterator = iter(self.train_data)
+        with progress.EpochProgress(steps_per_epoch, self.epoch + 1, done,
+                                    enabled=self.chief) as bar:
+            while done < steps_per_epoch:
+                n_steps = min(steps_per_call, steps_per_epoch - done)
+                sums = self.steps.train_steps(iterator, tf.constant(n_steps), beta)
+                totals = {name: totals[name] + sums[name] for name in totals}
+                done += n_steps
+                bar.update(n_steps)
+                if self.chief and not self._config_written:  # after this call's first steps
+                    with writing(self.folder.config_path, self._hint()):
+                        self.folder.write_config(gin.operative_config_str())
+                    self._config_written = True
+                if signals.received and done < steps_per_epoch:
+                    self._save_unfinished(done, totals, signals)
+        return totals
+
+    def _save_unfinished(self, done, totals, signals) -> None:
+        """Saves an unfinished epoch (as checkpoint ``epoch + 1``) and stops."""
+        self._check_finite(means(totals), {})
+        self.state.step.assign(done)
+        for name, value in totals.items():
+            self.state.partial[name].assign(value)
+        with writing(self.folder.checkpoints_dir, self._hint()):
+            self.folder.save(self.epoch + 1)
+        raise TrainingInterrupted(
+            f"{signals.received}: stopped in epoch {self.epoch + 1} after {done} steps "
+            f"(progress saved); run the same command again to resume", signals.number)
+
+    def _check_finite(self, train_metrics, val_metrics) -> None:
+        for split, values in (("training", train_metrics), ("validation", val_metrics)):
+            if values and not all(math.isfinite(v) for v in values.values()):
+                kept = (f"the checkpoint of epoch {self.epoch} is kept in {self.folder.path}"
+                        if self.epoch else "no checkpoint was saved")
+                raise TrainingDiverged(
+                    f"{split} loss became {values['loss']} in epoch {self.epoch + 1}: the "
+                    f"learning rate is probably too high (or the data holds NaN/Inf values); "
+                    f"{kept}")
+
+    def _end_epoch(self, train_metrics, val_metrics, beta_now, seconds, shown) -> None:
+        """History row, then TensorBoard summaries (reconstructions of ``shown`` unless None),
+        then the checkpoint and, if the validation ELBO improved, the best checkpoint: a kill
+        in between is undone on resume (history rows and events after the checkpoint's epoch
+        are dropped)."""
+        row = {"epoch": self.epoch, "beta": beta_now, "seconds": seconds}
+        row.update({f"train_{k}": v for k, v in train_metrics.items()})
+        row.update({f"val_{k}": v for k, v in val_metrics.items()})
+        self.live.epoch = self.epoch
+        hint = (f"run the same command again (after fixing it) to resume after epoch "
+                f"{self.epoch - 1}")
+        if self.chief:
+            with writing(self.folder.path / run_folder.HISTORY_FILE, hint):
+                self.live.history = self.folder.append_history(row)
+            with writing(self.folder.path / run_folder.LOGS_DIR, hint):
+                self.tensorboard.scalars("train", {**train_metrics, "beta": beta_now}, self.epoch)
+                self.tensorboard.scalars("validation", val_metrics, self.epoch)
+                if shown is not None:
+                    self.tensorboard.images("validation", "reconstructions",
+                                            self.model.reconstruct(shown), self.epoch)
+                self.tensorboard.flush()
+        else:
+            self.live.history.append(row)
+        self.state.epoch.assign(self.epoch)
+        self.state.step.assign(0)
+        for variable in self.state.partial.values():
+            variable.assign(0.0)
+        with writing(self.folder.checkpoints_dir, hint):
+            self.folder.save(self.epoch)
+            if self.chief and val_metrics["elbo"] > self.best_elbo:
+                self.folder.save_best(self.model, self.epoch)
+                self.best_elbo = val_metrics["elbo"]
+
+    def _finish(self, visualisers) -> experiment.Run:
+        if self._scratch:
+            shutil.rmtree(self._scratch, ignore_errors=True)
+        if not self.chief:
+            return self.live
+        self.tensorboard.close()
+        if not self.folder.is_run():
+            self.folder.write_config(gin.operative_config_str())
+        for path in visualise.train_end(visualisers, self.live):
+            print(f"wrote {path}", flush=True)
+        logs = self.folder.path / run_folder.LOGS_DIR
+        print(f"wrote {projector.write(self.live)[0]} (the embedding for TensorBoard's "
+              f"projector: tensorboard --logdir {logs})", flush=True)
+        return self.live

@@ -1,0 +1,53 @@
+"""``samples.png``: a first look at the data, as in the reference README.
+
+Eight dataset items (the first of the fixed-order training split), each titled with its
+identifier and, below it, its categorical labels (for villagers: name, then gender,
+personality and species).
+"""
+
+from __future__ import annotations
+
+import math
+import pathlib
+
+from acvae import batches, registry
+from acvae.visualise import base, files, images, plots
+
+
+@registry.register("visualisers", "samples")
+class Samples(base.Visualiser):
+    """Eight dataset items titled with their identifier and categorical labels."""
+
+    filename = "samples.png"
+
+    def __init__(self, n: int = 8, cols: int = 4, split: str = "train_eval",
+                 background="white", dpi: float = 100):
+        """
+        Args:
+          n: items shown.
+          cols: items per row.
+          split: ``"train_eval"`` (training items, fixed order) or ``"validation"``.
+          background: colour RGBA images are composited onto.
+          dpi: figure resolution; each item takes 2 x 2.4 inches.
+        """
+        base.check_choice("split", split, base.SPLITS)
+        self.n, self.cols, self.split = n, cols, split
+        self.background, self.dpi = background, dpi
+
+    def on_train_end(self, run) -> list[pathlib.Path]:
+        schema = run.data.schema
+        data = batches.collect(getattr(run.data, self.split), limit=self.n)
+        shown = images.to_rgb(data["image"], self.background)
+        n = len(shown)
+        cols = min(self.cols, n)
+        rows = math.ceil(n / cols)
+        # the first categorical label (the default one) ends the line: "Female, Peppy, Frog"
+        labels = [label.name for label in reversed(schema.categorical)]
+        fig = plots.new_figure((2.0 * cols, 2.4 * rows), self.dpi)
+        for i in range(n):
+            ax = fig.add_subplot(rows, cols, i + 1)
+            ax.imshow(shown[i], interpolation="nearest")
+            ax.set_axis_off()
+            details = ", ".join(str(data[label][i]) for label in labels)
+            ax.set_title(plots.literal(f"{data[schema.id][i]}\n{details}"), fontsize=8)
+        return [run.folder.write_figure(self.filename, files.figure(fig))]
