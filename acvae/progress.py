@@ -9,6 +9,7 @@ only long epochs print anything.
 
 from __future__ import annotations
 
+import shutil
 import sys
 import time
 
@@ -38,8 +39,11 @@ class EpochProgress:
         if self.terminal:
             from tqdm import tqdm
 
+            # shutil falls back to 80 columns where a terminal reports none (tqdm would draw
+            # an empty bar)
+            width = min(shutil.get_terminal_size().columns, 100)
             self._bar = tqdm(total=total, initial=done, desc=f"epoch {epoch}", unit="step",
-                             file=self.stream, leave=False, delay=delay, dynamic_ncols=True)
+                             file=self.stream, leave=False, delay=delay, ncols=width)
 
     def __enter__(self) -> "EpochProgress":
         return self
