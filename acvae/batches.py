@@ -34,17 +34,20 @@ def _as_numpy(value) -> np.ndarray:
     return array
 
 
-def collect(dataset, limit: int | None = None,
-            add: Callable[[dict], dict] | None = None) -> dict[str, np.ndarray]:
+def collect(dataset, limit: int | None = None, add: Callable[[dict], dict] | None = None,
+            keep=None) -> dict[str, np.ndarray]:
     """Gathers a batched dataset into numpy arrays with one row per example.
 
     Args:
       dataset: batches as described above (any dict of equally long tensors).
-      limit: stop after this many examples.
+      limit: keep only this many examples. The rest of the dataset is still read (and not
+        converted), so a cache the dataset fills on its first pass is completed, not thrown
+        away with TensorFlow's "did not fully read the dataset being cached" warning.
       add: called on every batch; returns more arrays [B, ...] to gather (e.g. ``posterior``).
+      keep: the batch keys to gather (all by default); ``add``'s results are always gathered.
 
     Returns:
-      Every key of the batches (strings as Python ``str``) and of ``add``'s results.
+      The kept keys of the batches (strings as Python ``str``) and ``add``'s results.
 
     Raises:
       ValueError: the dataset is empty.
@@ -52,14 +55,15 @@ def collect(dataset, limit: int | None = None,
     parts: dict[str, list] = {}
     count = 0
     for batch in dataset:
-        arrays = {key: _as_numpy(value) for key, value in batch.items()}
+        if limit is not None and count >= limit:
+            continue  # read to the end: see ``limit``
+        arrays = {key: _as_numpy(value) for key, value in batch.items()
+                  if keep is None or key in keep}
         if add is not None:
             arrays.update({key: np.asarray(value) for key, value in add(batch).items()})
         for key, value in arrays.items():
             parts.setdefault(key, []).append(value)
-        count += len(next(iter(arrays.values())))
-        if limit is not None and count >= limit:
-            break
+        count += len(next(iter(batch.values())))
     if not parts:
         raise ValueError("the dataset is empty")
     return {key: np.concatenate(values)[:limit] for key, values in parts.items()}

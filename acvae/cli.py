@@ -3,7 +3,9 @@
 Each command defines its absl flags at import and a ``main(argv)``; its entry point is
 ``cli.run(main)``. The wrapper adds ``--traceback``; shows the command's own flags (and the
 shared ones it declares) under ``--help``, whether it runs as ``python -m`` or as a console
-script; keeps absl logging at WARNING unless ``--verbosity`` is given; prints a ``UserError``
+script; starts TensorFlow quietly (``start_tensorflow``: none of its C++ start-up lines unless
+``--verbosity=1`` or more); keeps absl logging at WARNING unless ``--verbosity`` is given
+(INFO with ``--log_dir``, whose files then get every log, as absl promises); prints a ``UserError``
 as one ``error: ...`` line (a message of several lines is joined with "; ") on stderr and
 exits 1 (or re-raises it with ``--traceback``); and exits 130 on Ctrl-C (128 + the signal
 for an ``errors.Interrupted``), like other tools. Anything else is a programming error and
@@ -13,12 +15,19 @@ Flags several commands share (``--run_dir``, ``--seed``, ``--out``, ...) are def
 ``define``, which reuses a flag another command module already defined in the same process
 (absl flags are global), so the commands can be imported together, as the tests do.
 ``invoke`` runs a command's ``main`` on an argument list in-process, with its flags parsed.
+``launch`` runs a command module by name after starting TensorFlow quietly, for commands
+that import TensorFlow when their module is imported (``python -m acvae COMMAND`` and the
+console scripts go through it).
 """
 
 from __future__ import annotations
 
+import contextlib
+import importlib
 import inspect
+import os
 import sys
+import tempfile
 from collections.abc import Callable
 
 from absl import app, flags, logging
@@ -75,11 +84,94 @@ def _one_line(error: BaseException) -> str:
     return "; ".join(lines) or type(error).__name__
 
 
+@contextlib.contextmanager
+def _stderr_held():
+    """Sends what is written to file descriptor 2 (C++ code included) to a temporary file;
+    replays it on stderr if the block raises."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with tempfile.TemporaryFile() as held:
+        os.dup2(held.fileno(), 2)
+        try:
+            yield
+        except BaseException:
+            os.dup2(saved, 2)
+            held.seek(0)
+            sys.stderr.write(held.read().decode("utf-8", "replace"))
+            sys.stderr.flush()
+            raise
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+
+
+def start_tensorflow(verbosity: int) -> None:
+    """Imports TensorFlow and Keras and finds the devices, quietly unless ``verbosity >= 1``.
+
+    TensorFlow's C++ code prints start-up lines (``cudart_stub``, ``cpu_feature_guard``,
+    ``cuInit`` without a GPU, "All log messages before absl::InitializeLog()") to file
+    descriptor 2 while it loads and when it first looks for devices, before Python logging
+    exists and whatever ``TF_CPP_MIN_LOG_LEVEL`` says; those steps run here with that
+    descriptor held in a temporary file, which is shown only if they fail. Later C++ logs
+    follow ``TF_CPP_MIN_LOG_LEVEL``, set here (before the import, the only time it is read)
+    to hide INFO lines unless ``verbosity >= 0`` or the user set it. Does nothing once
+    TensorFlow is imported.
+
+    Args:
+      verbosity: absl's ``--verbosity`` (-1 warnings, 0 info, 1 debug).
+    """
+    if "tensorflow" in sys.modules:
+        return
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "0" if verbosity >= 0 else "1")
+    quiet = verbosity < 1
+    try:
+        hold = _stderr_held() if quiet else contextlib.nullcontext()
+    except OSError:  # no file descriptor 2 to hold
+        hold = contextlib.nullcontext()
+    with hold:
+        import keras  # noqa: F401
+        import tensorflow as tf
+
+        tf.config.list_physical_devices()
+
+
+def _verbosity_in(argv: list[str]) -> int:
+    """The ``--verbosity``/``-v`` value in a command line not parsed yet (-1 without one)."""
+    value = None
+    for i, arg in enumerate(argv):
+        for name in ("--verbosity", "-v"):
+            if arg == name and i + 1 < len(argv):
+                value = argv[i + 1]
+            elif arg.startswith(name + "="):
+                value = arg.split("=", 1)[1]
+    try:
+        return int(value) if value is not None else -1
+    except ValueError:
+        return -1  # absl will refuse it with its own message
+
+
+def _configure_logging() -> None:
+    """absl logging as the flags ask: files in ``--log_dir`` (every INFO line unless
+    ``--verbosity`` says otherwise), all on stderr with ``--logtostderr``, else WARNING and
+    above on stderr."""
+    if FLAGS["log_dir"].present and not FLAGS["logtostderr"].value:
+        if not FLAGS["verbosity"].present:
+            logging.set_verbosity(logging.INFO)
+        try:
+            os.makedirs(FLAGS["log_dir"].value, exist_ok=True)
+        except OSError as error:
+            raise UserError(f"cannot create --log_dir {FLAGS['log_dir'].value} "
+                            f"({error.strerror or error})") from None
+        logging.get_absl_handler().use_absl_log_file()
+    elif not FLAGS["verbosity"].present:
+        logging.set_verbosity(logging.WARNING)  # TensorFlow logs an INFO line per checkpoint
+
+
 def _guarded(main: Callable[[list[str]], object]) -> Callable[[list[str]], None]:
     def guarded(argv: list[str]) -> None:
-        if not FLAGS["verbosity"].present:
-            logging.set_verbosity(logging.WARNING)  # TensorFlow logs an INFO line per checkpoint
         try:
+            start_tensorflow(FLAGS["verbosity"].value if FLAGS["verbosity"].present else -1)
+            _configure_logging()
             main(argv)  # absl would print a returned value and exit 1: return None
         except UserError as error:
             if TRACEBACK.value:
@@ -101,6 +193,24 @@ def run(main: Callable[[list[str]], object], argv: list[str] | None = None) -> N
     """Runs ``main`` under absl with the convention above (the console-script entry point)."""
     _show_key_flags(main)
     app.run(_guarded(main), argv=argv)
+
+
+def launch(module: str, program: str, argv: list[str]) -> None:
+    """Runs the command in ``module`` (its ``main``) as ``program`` with the arguments
+    ``argv``, starting TensorFlow quietly before the module is imported.
+
+    Args:
+      module: e.g. ``"acvae.evaluate"``.
+      program: the name ``--help`` shows, e.g. ``"acvae evaluate"``.
+      argv: the arguments after the command.
+    """
+    start_tensorflow(_verbosity_in(argv))
+    command = importlib.import_module(module)
+    sys.argv = [program, *argv]
+    main_module = sys.modules.get("__main__")
+    if main_module is not None:
+        main_module.__doc__ = command.__doc__  # absl prints it as the usage
+    run(command.main, sys.argv)
 
 
 def invoke(main: Callable[[list[str]], object], argv: list[str]):

@@ -8,7 +8,8 @@ k samples (Burda et al. 2016), KL per latent dimension and the active units, rec
 MSE per pixel, how well k-NN and linear probes (scikit-learn) recover every categorical label
 of the dataset from the latent means, and how close samples come to training images compared
 with held-out ones. Writes ``RUN/metrics.json``, prints a table, writes the scalars to
-TensorBoard (``RUN/logs/evaluation``, step = epoch) and re-renders ``RUN/figures/index.html``
+TensorBoard (``RUN/logs/evaluation``, step = epoch), the validation embedding for
+TensorBoard's projector (``acvae.projector``) and re-renders ``RUN/figures/index.html``
 when it exists. The keys are documented in ``evaluate``.
 """
 
@@ -22,7 +23,7 @@ import keras
 import numpy as np
 from absl import flags
 
-from acvae import batches, cli, colour, experiment, metrics, plugins, run_folder
+from acvae import batches, cli, colour, experiment, metrics, plugins, projector, run_folder
 from acvae.errors import UserError
 
 RUN_DIR = cli.define(flags.DEFINE_string, "run_dir", None, "A run folder written by acvae.main.")
@@ -218,11 +219,13 @@ def scalars(result: dict) -> dict[str, float]:
 
 
 def write(run: experiment.Run, result: dict) -> list[pathlib.Path]:
-    """Writes metrics.json, the TensorBoard scalars and (if present) a new index.html."""
+    """Writes metrics.json, the TensorBoard scalars, the projector's embedding and (if
+    present) a new index.html."""
     written = [run.folder.write_metrics(result)]
     board = run.folder.tensorboard(("evaluation",))
     board.scalars("evaluation", scalars(result), int(run.epoch))
     board.close()
+    written.append(projector.write(run)[0])
     from acvae import visualise
 
     (page,) = visualise.create(["index_html"])

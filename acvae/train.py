@@ -6,10 +6,12 @@ policy, if any; only then opens the run folder (``acvae.run_folder.RunFolder``: 
 cleaned of a killed run's temporaries), so a config mistake leaves no folder behind. It
 restores the latest readable checkpoint and runs epochs of a ``tf.function`` train step
 (``acvae.steps``; replicated by the strategy; XLA-compiled when ``jit_compile``; several steps
-per call) followed by a validation pass. After every epoch it appends a row to
+per call) followed by a validation pass (a progress bar on stderr during long epochs,
+``acvae.progress``). After every epoch it appends a row to
 ``history.csv``, writes TensorBoard summaries and saves a checkpoint, and a best checkpoint
 when the validation ELBO improved; every ``epoch_step`` epochs it calls the visualisers'
-``on_epoch_end``; at the end, their ``on_train_end``.
+``on_epoch_end``; at the end, their ``on_train_end`` and the validation embedding for
+TensorBoard's projector (``acvae.projector``).
 
 Faults: running the same command again resumes from the last checkpoint, whatever killed the
 run (history and TensorBoard rows after it are dropped, so every epoch appears once). SIGINT
@@ -35,8 +37,10 @@ import time
 import gin
 import keras
 import tensorflow as tf
+from absl import logging
 
-from acvae import config, distribute, experiment, losses, plugins, resume, run_folder, visualise
+from acvae import (batches, config, distribute, experiment, losses, plugins, progress, projector,
+                   resume, run_folder, visualise)
 from acvae.errors import ConfigError
 from acvae.faults import StopSignals, TrainingDiverged, TrainingInterrupted, writing
 from acvae.steps import Steps, means
@@ -199,7 +203,7 @@ class _Loop:
                if self.strategy.num_replicas_in_sync > 1 else ""),
             flush=True,
         )
-        shown = next(iter(data.validation.unbatch().batch(summary_images)))["image"]
+        shown = None  # validation images for reconstruction summaries, read at the first frame
         steps_per_epoch = math.ceil(data.n_train / data.batch_size)
         started, first_epoch = time.perf_counter(), self.epoch
         while self.epoch < n_epochs:
@@ -213,19 +217,22 @@ class _Loop:
             self.epoch += 1
             seconds = time.perf_counter() - epoch_start
             frame = self.epoch % epoch_step == 0 or self.epoch == n_epochs
+            if frame and shown is None:  # a whole pass: a cache being filled is completed
+                shown = batches.collect(data.validation, limit=summary_images,
+                                        keep=("image",))["image"]
             self._end_epoch(train_metrics, val_metrics, beta_now, seconds, shown if frame else None)
             if self.chief and frame:
                 for visualiser in visualisers:
                     visualiser.on_epoch_end(self.live, self.epoch)
             elapsed = time.perf_counter() - started
             eta = elapsed / (self.epoch - first_epoch) * (n_epochs - self.epoch)
-            print(
+            summary = (
                 f"epoch {self.epoch}/{n_epochs}  train loss {train_metrics['loss']:.1f} "
                 f"(rec {train_metrics['reconstruction']:.1f}, kl {train_metrics['kl']:.2f})  "
                 f"val loss {val_metrics['loss']:.1f}  beta {beta_now:.2f}  "
-                f"{seconds:.1f}s  ETA {_format_seconds(eta)}",
-                flush=True,
-            )
+                f"{seconds:.1f}s  ETA {_format_seconds(eta)}")
+            print(summary, flush=True)
+            logging.info(summary)  # kept by --log_dir
             if signals.received:
                 raise TrainingInterrupted(
                     f"{signals.received}: stopped after epoch {self.epoch} (checkpoint saved); "
@@ -239,17 +246,20 @@ class _Loop:
         totals = ({name: tf.convert_to_tensor(partial[name]) for name in partial} if done
                   else self.steps.zeros())
         iterator = iter(self.train_data)
-        while done < steps_per_epoch:
-            n_steps = min(steps_per_call, steps_per_epoch - done)
-            sums = self.steps.train_steps(iterator, tf.constant(n_steps), beta)
-            totals = {name: totals[name] + sums[name] for name in totals}
-            done += n_steps
-            if self.chief and not self._config_written:  # after this call's first steps
-                with writing(self.folder.config_path, self._hint()):
-                    self.folder.write_config(gin.operative_config_str())
-                self._config_written = True
-            if signals.received and done < steps_per_epoch:
-                self._save_unfinished(done, totals, signals)
+        with progress.EpochProgress(steps_per_epoch, self.epoch + 1, done,
+                                    enabled=self.chief) as bar:
+            while done < steps_per_epoch:
+                n_steps = min(steps_per_call, steps_per_epoch - done)
+                sums = self.steps.train_steps(iterator, tf.constant(n_steps), beta)
+                totals = {name: totals[name] + sums[name] for name in totals}
+                done += n_steps
+                bar.update(n_steps)
+                if self.chief and not self._config_written:  # after this call's first steps
+                    with writing(self.folder.config_path, self._hint()):
+                        self.folder.write_config(gin.operative_config_str())
+                    self._config_written = True
+                if signals.received and done < steps_per_epoch:
+                    self._save_unfinished(done, totals, signals)
         return totals
 
     def _save_unfinished(self, done, totals, signals) -> None:
@@ -330,4 +340,7 @@ class _Loop:
         self.live.fit_sampler()
         for path in visualise.train_end(visualisers, self.live):
             print(f"wrote {path}", flush=True)
+        logs = self.folder.path / run_folder.LOGS_DIR
+        print(f"wrote {projector.write(self.live)[0]} (the embedding for TensorBoard's "
+              f"projector: tensorboard --logdir {logs})", flush=True)
         return self.live

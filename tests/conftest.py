@@ -11,7 +11,8 @@ import gin  # noqa: E402
 import pytest  # noqa: E402
 
 REPO = pathlib.Path(__file__).resolve().parent.parent
-# TensorFlow 2.21's C++ start-up lines, printed before absl logging starts; nothing silences them
+# TensorFlow 2.21's C++ start-up lines, printed before absl logging starts: acvae.cli holds them
+# back, but a command module run as ``python -m acvae.evaluate`` imports TensorFlow first
 TF_LOG = re.compile(r"^(WARNING: All log messages before absl|[IWE]\d{4} )")
 
 

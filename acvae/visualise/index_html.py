@@ -1,12 +1,16 @@
 """``index.html``: one self-contained page per run that opens in any browser.
 
-It embeds every figure in ``RUN/figures/`` (PNG and GIF as base64 data URIs; a file with the
-same bytes as one already shown, such as ``embedding.png`` beside ``embedding_<label>.png``,
-once), a chart of the loss history (``loss.loss_figure``, drawn by matplotlib), the final
-metrics (the last history row and ``RUN/metrics.json`` if present) and the operative gin
-config. A small script marks ``<body data-all-images-loaded="true">`` once every image has
-decoded, which the tests check in headless Chromium. It runs after the other visualisers
-(``order = 100``) so their figures are on the page.
+It embeds every figure in ``RUN/figures/`` (PNG, GIF and MP4 as base64 data URIs; a file with
+the same bytes as one already shown, such as ``embedding.png`` beside ``embedding_<label>.png``,
+once; an animation written as both GIF and MP4 as the looping MP4, which every current browser
+plays at a fraction of the GIF's size), a chart of the loss history (``loss.loss_figure``,
+drawn by matplotlib), the final metrics (the last history row and ``RUN/metrics.json`` if
+present), a latent explorer (``explorer``: sliders or a map that show precomputed decodes as
+the user points) and the operative gin config. The page stays one offline file with no
+external resource. A small script marks ``<body data-all-images-loaded="true">`` once every
+image has decoded (and ``data-all-videos-loaded`` once every video has), which the tests check
+in headless Chromium. It runs after the other visualisers (``order = 100``) so their figures
+are on the page.
 """
 
 from __future__ import annotations
@@ -18,22 +22,41 @@ import pathlib
 
 from acvae import metrics, registry
 from acvae.visualise import base, files, loss
+from acvae.visualise import explorer as explorer_module
 
 FIGURE_ORDER = ("samples", "loss", "latent_grid", "embedding", "latent_walk", "training",
                 "reconstructions", "nearest_train")
-MIME = {".png": "image/png", ".gif": "image/gif", ".jpg": "image/jpeg", ".jpeg": "image/jpeg"}
+MIME = {".png": "image/png", ".gif": "image/gif", ".jpg": "image/jpeg", ".jpeg": "image/jpeg",
+        ".mp4": "video/mp4"}
 CHECK_IMAGES = """
 window.addEventListener("load", function () {
   var images = Array.prototype.slice.call(document.images);
   var broken = images.filter(function (im) { return !(im.complete && im.naturalWidth > 0); });
   document.body.setAttribute("data-all-images-loaded", broken.length === 0 ? "true" : "false");
   document.body.setAttribute("data-images", String(images.length));
+  var videos = Array.prototype.slice.call(document.querySelectorAll("video"));
+  var waiting = videos.length;
+  document.body.setAttribute("data-videos", String(videos.length));
+  videos.forEach(function (video) {
+    function done(ok) {
+      waiting -= 1;
+      if (!ok) { document.body.setAttribute("data-all-videos-loaded", "false"); }
+      else if (waiting === 0 && !document.body.hasAttribute("data-all-videos-loaded")) {
+        document.body.setAttribute("data-all-videos-loaded", "true");
+      }
+    }
+    if (video.readyState >= 2) { done(true); }
+    else {
+      video.addEventListener("loadeddata", function () { done(true); }, {once: true});
+      video.addEventListener("error", function () { done(false); }, {once: true});
+    }
+  });
 });
 """
 STYLE = """
 body { font-family: sans-serif; margin: 2em; color: #222; }
 figure { display: inline-block; margin: 1em; vertical-align: top; }
-figure img { max-width: 100%; border: 1px solid #ddd; }
+figure img, figure video { max-width: 100%; border: 1px solid #ddd; }
 table { border-collapse: collapse; } td, th { padding: 2px 10px; border-bottom: 1px solid #eee; }
 td.value { text-align: right; font-family: monospace; }
 pre { background: #f6f6f6; padding: 1em; overflow-x: auto; font-size: 12px; }
@@ -61,10 +84,13 @@ def metrics_table(values: dict[str, object]) -> str:
 
 
 def figure_files(figures_dir: pathlib.Path) -> list[pathlib.Path]:
-    """The images in ``figures_dir``: built-in figures in reading order, then the rest by name;
-    a file with the bytes of an earlier one is left out."""
+    """The images and videos in ``figures_dir``: built-in figures in reading order, then the
+    rest by name; a file with the bytes of an earlier one is left out, and so is a GIF beside
+    an MP4 of the same name."""
     images = [p for p in figures_dir.iterdir()
               if p.suffix.lower() in MIME and not p.name.startswith(".")]
+    videos = {p.stem for p in images if p.suffix.lower() == ".mp4"}
+    images = [p for p in images if not (p.suffix.lower() == ".gif" and p.stem in videos)]
 
     def rank(path):
         for i, prefix in enumerate(FIGURE_ORDER):
@@ -80,10 +106,25 @@ def figure_files(figures_dir: pathlib.Path) -> list[pathlib.Path]:
 
 @registry.register("visualisers", "index_html")
 class IndexHtml(base.Visualiser):
-    """A self-contained index.html: every figure, the loss history, final metrics, gin config."""
+    """A self-contained index.html: every figure, the loss history, final metrics, a latent
+    explorer, the gin config."""
 
     filename = "index.html"
     order = 100
+
+    def __init__(self, explorer: bool = True, steps: int = 41, grid: int = 20,
+                 max_items: int = 400, background="white"):
+        """
+        Args:
+          explorer: include the latent explorer.
+          steps: decodes along each explorer slider.
+          grid: decodes per side of the 2D explorer's map.
+          max_items: training items the explorer keeps as nearest neighbours.
+          background: colour RGBA images are composited onto.
+        """
+        self.explorer = (explorer_module.Explorer(steps=steps, grid=grid, max_items=max_items,
+                                                  background=background)
+                         if explorer else None)
 
     def on_train_end(self, run) -> list[pathlib.Path]:
         run_dir = run.folder.path
@@ -95,12 +136,15 @@ class IndexHtml(base.Visualiser):
         for path in figure_files(run.figures_dir) if run.figures_dir.is_dir() else []:
             data = base64.b64encode(path.read_bytes()).decode("ascii")
             name = html.escape(path.name)
-            figures.append(f'<figure><img src="data:{MIME[path.suffix.lower()]};base64,{data}" '
-                           f'alt="{name}"><figcaption>{name}</figcaption></figure>')
+            source = f"data:{MIME[path.suffix.lower()]};base64,{data}"
+            shown = (f'<video src="{source}" title="{name}" autoplay loop muted playsinline '
+                     'controls></video>' if path.suffix.lower() == ".mp4"
+                     else f'<img src="{source}" alt="{name}">')
+            figures.append(f"<figure>{shown}<figcaption>{name}</figcaption></figure>")
         page = "\n".join([
             "<!DOCTYPE html>",
             '<html lang="en"><head><meta charset="utf-8">',
-            f"<title>{title}</title><style>{STYLE}</style>",
+            f"<title>{title}</title><style>{STYLE}{explorer_module.STYLE}</style>",
             f"<script>{CHECK_IMAGES}</script></head><body>",
             f"<h1>{title}</h1>",
             f"<p>Run folder: <code>{html.escape(str(run_dir.resolve()))}</code></p>",
@@ -111,6 +155,8 @@ class IndexHtml(base.Visualiser):
             "<p>Not evaluated yet: <code>python -m acvae.evaluate --run_dir="
             f"{html.escape(str(run_dir))}</code> adds ELBO, IWAE, active units, probes and "
             "memorisation here.</p>",
+            "<h2>Latent explorer</h2>",
+            self.explorer.section(run) if self.explorer else "<p>Switched off.</p>",
             "<h2>Figures</h2>", "\n".join(figures) or "<p>No figures yet.</p>",
             "<h2>Operative gin config</h2>", f"<pre>{html.escape(config)}</pre>",
             "</body></html>",

@@ -1,11 +1,13 @@
-"""``latent_walk.gif``: a smooth walk across the latent space, as in the reference README.
+"""``latent_walk.gif`` and ``latent_walk.mp4``: a smooth walk across the latent space, as in the
+reference README.
 
 1D: end to end along the latent axis, from the lowest to the highest mean of a label's values
 (or over ``value_range``). 2D and more: through the mean embedding of every value of the label
 (the dataset's first categorical label unless ``label`` names another), visiting them in
 nearest-neighbour order from the one lowest on z1. The walk goes at constant speed. All frames
 are decoded in one batched call; each carries a caption (the latent value, or the nearest
-label value) and a progress bar.
+label value) and a progress bar. The MP4 (H.264, ``movies.write``) holds the first frame a
+second and needs ffmpeg (``pip install 'acvae[video]'``); without it only the GIF is written.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import numpy as np
 
 from acvae import batches, registry
 from acvae.errors import ConfigError
-from acvae.visualise import base, files, images, latents
+from acvae.visualise import base, images, latents, movies
 
 
 def tour(points: np.ndarray) -> np.ndarray:
@@ -44,16 +46,18 @@ def along_path(waypoints: np.ndarray, n: int) -> np.ndarray:
 
 @registry.register("visualisers", "latent_walk")
 class LatentWalk(base.Visualiser):
-    """A GIF walking the latent axis (1D) or through a label's means (2D+), at constant speed."""
+    """A GIF and an MP4 walking the latent axis (1D) or through a label's means (2D+), at
+    constant speed."""
 
     filename = "latent_walk.gif"
+    outputs = ("latent_walk.mp4",)
 
     def __init__(self, n_frames: int = 120, fps: float = 20, value_range=None,
                  quantiles=(0.01, 0.99), label: str | None = None, split: str = "validation",
                  min_size: int = 128, background="white"):
         """
         Args:
-          n_frames: frames in the GIF.
+          n_frames: frames of the walk (the MP4 adds a second of the first one).
           fps: frames per second.
           value_range: ``(low, high)`` ends of a 1D walk; ``None`` spans the label's means.
           quantiles: Normal probabilities of the ends of the walk when the data has a single
@@ -106,4 +110,5 @@ class LatentWalk(base.Visualiser):
                                                  progress=(i + 1) / len(decoded)), image])
             for i, (text, image) in enumerate(zip(captions, decoded))
         ]
-        return [run.folder.write_figure(self.filename, files.gif(frames, self.fps))]
+        return movies.write(run, self.filename, self.outputs[0], frames, self.fps,
+                            images.fill_colour(self.background))

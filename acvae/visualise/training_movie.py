@@ -1,10 +1,11 @@
-"""``training.gif``: the decoded latent grid at fixed latent points as training goes on.
+"""``training.gif`` and ``training.mp4``: the decoded latent grid at fixed points over training.
 
 The reference's training movie. Every ``EPOCH_STEP`` epochs ``on_epoch_end`` decodes the fixed
 points (the ``latent_grid`` layout around zero) in one batched call, keeps the uint8 frame and
 appends it to ``RUN/figures/training_frames/epoch_NNNNNN.png``, so a resumed run continues the
-movie. ``on_train_end`` writes the GIF from every stored frame up to the last epoch trained, by
-epoch without duplicates, thinned evenly to ``max_frames`` (first and last kept).
+movie. ``on_train_end`` writes the GIF and the MP4 (``movies.write``: H.264 with the first
+frame held a second, when ffmpeg is installed) from every stored frame up to the last epoch
+trained, by epoch without duplicates, thinned evenly to ``max_frames`` (first and last kept).
 """
 
 from __future__ import annotations
@@ -15,17 +16,18 @@ import numpy as np
 
 from acvae import registry
 from acvae.errors import ConfigError
-from acvae.visualise import base, files, images, latents
+from acvae.visualise import base, files, images, latents, movies
 
 FRAMES_DIR = "training_frames"
 
 
 @registry.register("visualisers", "training_movie")
 class TrainingMovie(base.Visualiser):
-    """The decoded latent grid every EPOCH_STEP epochs, as a GIF (training.gif)."""
+    """The decoded latent grid every EPOCH_STEP epochs, as a GIF and an MP4 (training.gif,
+    training.mp4)."""
 
     filename = "training.gif"
-    outputs = (f"{FRAMES_DIR}/epoch_*.png",)
+    outputs = ("training.mp4", f"{FRAMES_DIR}/epoch_*.png")
 
     def __init__(self, n: int = 10, value_range=None, quantiles=(0.05, 0.95), fps: float = 10,
                  max_frames: int = 100, pad: int = 1, background="white"):
@@ -34,7 +36,7 @@ class TrainingMovie(base.Visualiser):
           n: decodes per row (and rows in 2D); 3D+ has one row per dimension.
           value_range: ``(low, high)`` latent values; ``None`` uses standard Normal quantiles.
           quantiles: probability range of the Normal quantiles.
-          fps: frames per second of the GIF.
+          fps: frames per second of the GIF and the MP4.
           max_frames: longer movies are thinned evenly to this many frames.
           pad: pixels between decodes.
           background: colour RGBA images are composited onto.
@@ -64,15 +66,14 @@ class TrainingMovie(base.Visualiser):
         """Frames on disk and in memory up to the last epoch trained (``run.epoch`` or the last
         history row, whichever is later: post hoc, ``run.epoch`` may be the best one), by
         epoch (memory wins)."""
-        from PIL import Image
+        import imageio.v3 as iio
 
         last = max([run.epoch] + [row["epoch"] for row in run.history])
         frames = {}
         for path in sorted((run.figures_dir / FRAMES_DIR).glob("epoch_*.png")):
             epoch = int(path.stem.split("_")[1])
             if epoch <= last and epoch not in self.frames:
-                with Image.open(path) as image:
-                    frames[epoch] = np.asarray(image.convert("RGB"))
+                frames[epoch] = iio.imread(path, extension=".png")[..., :3]
         frames.update({e: f for e, f in self.frames.items() if e <= last})
         return dict(sorted(frames.items()))
 
@@ -85,8 +86,8 @@ class TrainingMovie(base.Visualiser):
         if len(epochs) > self.max_frames:
             keep = np.unique(np.round(np.linspace(0, len(epochs) - 1, self.max_frames)).astype(int))
             epochs = [epochs[i] for i in keep]
-        return [run.folder.write_figure(self.filename,
-                                        files.gif([frames[e] for e in epochs], self.fps))]
+        return movies.write(run, self.filename, self.outputs[0], [frames[e] for e in epochs],
+                            self.fps, images.fill_colour(self.background))
 
 
 def _frame_name(epoch: int) -> str:

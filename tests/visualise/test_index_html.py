@@ -37,10 +37,15 @@ def page_run(tmp_path_factory, villagers_tfrecord):
 
 def test_page_is_self_contained_with_metrics_and_escaped_config(page_run):
     page = (page_run.figures_dir / "index.html").read_text()
-    figures = sorted(p.name for p in page_run.figures_dir.iterdir() if p.suffix in (".png", ".gif"))
-    assert len(figures) == 11  # embedding.png is embedding_species.png: shown once
+    figures = sorted(p.name for p in page_run.figures_dir.iterdir()
+                     if p.suffix in (".png", ".gif", ".mp4"))
+    assert len(figures) == 13  # embedding.png is embedding_species.png: shown once
     shown = re.findall(r'<img src="data:image/(?:png|gif);base64,[^"]*" alt="([^"]+)"', page)
-    assert sorted(shown) == sorted(set(figures) - {"embedding_species.png"} | {"loss history"})
+    videos = re.findall(r'<video src="data:video/mp4;base64,[^"]*" title="([^"]+)"', page)
+    assert videos == ["latent_walk.mp4", "training.mp4"]  # in place of their GIFs
+    assert sorted(shown + videos) == sorted(
+        set(figures) - {"embedding_species.png", "latent_walk.gif", "training.gif"}
+        | {"loss history"})
     assert not re.search(r'src="(?!data:)', page)  # nothing loaded from files or the network
     assert "&lt;b&gt;not bold&lt;/b&gt; &amp; co" in page and "<b>not bold</b>" not in page
     assert "test.elbo" in page and "-123.5" in page
@@ -64,7 +69,8 @@ def test_every_image_loads_in_headless_chromium(page_run, tmp_path):
     dom = dump_dom(page_run.figures_dir / "index.html", tmp_path)
     body = re.search(r"<body[^>]*>", dom).group(0)
     assert 'data-all-images-loaded="true"' in body
-    assert 'data-images="11"' in body  # ten figures and the loss chart
+    assert 'data-images="9"' in body  # eight figures and the loss chart (and two videos)
+    assert 'data-videos="2"' in body
     # The check itself catches a broken image.
     broken = tmp_path / "broken.html"
     broken.write_text((page_run.figures_dir / "index.html").read_text().replace(

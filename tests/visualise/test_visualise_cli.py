@@ -54,7 +54,7 @@ def test_training_writes_the_movie_across_a_resume(finished_run):
 def test_post_hoc_command_runs_selected_visualisers(finished_run, capsys):
     paths = visualise_main("--run_dir", str(finished_run), "--only", "latent_grid,training_movie",
                            "--gin_param", "visualisers.latent_grid.dpi = 30")
-    assert [p.name for p in paths] == ["latent_grid.png", "training.gif"]
+    assert [p.name for p in paths] == ["latent_grid.png", "training.gif", "training.mp4"]
     assert "wrote" in capsys.readouterr().out
     with Image.open(finished_run / "figures" / "latent_grid.png") as image:
         assert image.size == (round((10 * 0.9 + 1.0) * 30), round((0.9 + 1.0) * 30))

@@ -68,15 +68,17 @@ def check_embedding(run):
 
 
 def check_latent_walk(run):
-    (path,) = visualise.latent_walk.LatentWalk(n_frames=12, min_size=2 * IMAGE).on_train_end(run)
+    path, mp4 = visualise.latent_walk.LatentWalk(n_frames=12, min_size=2 * IMAGE).on_train_end(run)
     check_image(path, (2 * IMAGE, 14 + 2 * IMAGE), n_frames=12)
+    assert mp4.name == "latent_walk.mp4"  # frames checked in test_movies
 
 
 def check_training_movie(run):
     movie = visualise.training_movie.TrainingMovie(n=3)
     for epoch in (1, 2, 3):
         movie.on_epoch_end(run, epoch)
-    (path,) = movie.on_train_end(run)
+    path, mp4 = movie.on_train_end(run)
+    assert mp4.name == "training.mp4"  # frames checked in test_movies
     rows = {1: 1, 2: 3}.get(run.model.latent_dim, run.model.latent_dim)
     check_image(path, (3 * (IMAGE + 1) - 1, 14 + rows * (IMAGE + 1) - 1), n_frames=3)
 
@@ -95,9 +97,11 @@ def check_index_html(run):
     (path,) = visualise.index_html.IndexHtml().on_train_end(run)
     page = path.read_text()
     shown = visualise.index_html.figure_files(run.figures_dir)
-    assert {p.name for p in shown} | {"embedding_species.png"} >= {
-        p.name for p in run.figures_dir.iterdir() if p.suffix in (".png", ".gif")}
-    assert page.count('<img src="data:image/') == len(shown) + 1  # and the loss chart
+    movies = {p.with_suffix(".gif").name for p in shown if p.suffix == ".mp4"}  # not their GIFs
+    assert {p.name for p in shown} | {"embedding_species.png"} | movies >= {
+        p.name for p in run.figures_dir.iterdir() if p.suffix in (".png", ".gif", ".mp4")}
+    assert (page.count('<img src="data:image/') + page.count('<video src="data:video/mp4')
+            == len(shown) + 1)  # and the loss chart
     assert 'alt="loss history"' in page and "val_loss" in page
 
 
@@ -129,7 +133,7 @@ def test_training_movie_resumes_from_stored_frames(tmp_path, villagers_tfrecord)
     resumed = training_movie.TrainingMovie(n=3)
     resumed.on_epoch_end(run, 2)
     resumed.on_epoch_end(run, 3)
-    (path,) = resumed.on_train_end(run)
+    path = resumed.on_train_end(run)[0]
     stored = sorted(p.name for p in (run.figures_dir / training_movie.FRAMES_DIR).iterdir())
     assert stored == ["epoch_000001.png", "epoch_000002.png", "epoch_000003.png"]
     with Image.open(path) as gif:
@@ -141,7 +145,7 @@ def test_training_movie_resumes_from_stored_frames(tmp_path, villagers_tfrecord)
 
 def test_training_movie_post_hoc_without_frames_writes_one(tmp_path, villagers_tfrecord):
     run = make_run(tmp_path, villagers_tfrecord, latent_dim=2, n_channels=4, n_epochs=5)
-    (path,) = training_movie.TrainingMovie(n=2).on_train_end(run)
+    path = training_movie.TrainingMovie(n=2).on_train_end(run)[0]
     with Image.open(path) as gif:
         assert gif.n_frames == 1
     assert (run.figures_dir / training_movie.FRAMES_DIR / "epoch_000005.png").exists()

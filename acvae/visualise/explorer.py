@@ -1,0 +1,344 @@
+"""The latent explorer of ``index.html``: point at the latent space and see what it decodes to.
+
+No model runs in the page. ``section(run)`` decodes, once, every latent point the page can show
+and packs the images as sprite sheets (base64 JPEG, a quarter of PNG's size) with their
+coordinates in a JSON block; a small script draws them as the user moves:
+
+- 1D: a slider along the range the data occupies (the 1st to 99th percentile of the training
+  posterior means, widened by ``margin`` of that width each side), ``steps`` decodes.
+- 2D: a map of the training items' posterior means over the same range on each axis; pointing
+  (mouse, pen or touch) shows the decode of the nearest of ``grid`` x ``grid`` points and the
+  ``k`` nearest real items with their pictures and names (the schema's identifier).
+- 3D and more: a select box of items and one slider per dimension; moving a slider changes that
+  dimension from the chosen item's posterior mean, the others staying at the item's values.
+  ``max_decodes`` bounds how many items can be chosen.
+
+The page keeps at most ``max_items`` training items (evenly spread), as thumbnails of
+``thumbnail`` pixels.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import json
+import math
+
+import numpy as np
+
+from acvae import batches
+from acvae.visualise import files, images, latents
+
+SCRIPT = r"""
+(function () {
+  var root = document.getElementById("explorer");
+  if (!root) { return; }
+  var data = JSON.parse(document.getElementById("explorer-data").textContent);
+  var shown = document.getElementById("explorer-decoded");
+  var where = document.getElementById("explorer-where");
+  var nearest = document.getElementById("explorer-nearest");
+  var sheets = {};
+  var pending = 2;
+  ["decodes", "items"].forEach(function (name) {
+    var image = new Image();
+    image.onload = function () { pending -= 1; if (pending === 0) { start(); } };
+    image.src = data[name].sheet;
+    sheets[name] = image;
+  });
+
+  function draw(canvas, sheetName, index) {
+    var sheet = data[sheetName];
+    var context = canvas.getContext("2d");
+    context.imageSmoothingEnabled = false;
+    context.fillStyle = "#fff";
+    context.fillRect(0, 0, canvas.width, canvas.height);
+    var col = index % sheet.cols, row = Math.floor(index / sheet.cols);
+    context.drawImage(sheets[sheetName], col * sheet.width, row * sheet.height, sheet.width,
+                      sheet.height, 0, 0, canvas.width, canvas.height);
+    canvas.setAttribute("data-index", String(index));
+  }
+
+  function format(z) {
+    return "z = (" + z.map(function (v) { return v.toFixed(2); }).join(", ") + ")";
+  }
+
+  function showNearest(z) {
+    var items = data.items, order = [];
+    for (var i = 0; i < items.z.length; i++) {
+      var d = 0;
+      for (var j = 0; j < z.length; j++) { d += Math.pow(items.z[i][j] - z[j], 2); }
+      order.push([d, i]);
+    }
+    order.sort(function (a, b) { return a[0] - b[0]; });
+    nearest.innerHTML = "";
+    order.slice(0, data.k).forEach(function (pair) {
+      var figure = document.createElement("figure");
+      var canvas = document.createElement("canvas");
+      canvas.width = data.items.width * 2;
+      canvas.height = data.items.height * 2;
+      draw(canvas, "items", pair[1]);
+      var caption = document.createElement("figcaption");
+      caption.textContent = items.names[pair[1]];
+      figure.appendChild(canvas);
+      figure.appendChild(caption);
+      nearest.appendChild(figure);
+    });
+  }
+
+  function start() {
+    if (data.mode === "1d") { startSlider(); }
+    else if (data.mode === "2d") { startMap(); }
+    else { startDimensions(); }
+    root.setAttribute("data-ready", "true");
+  }
+
+  function startSlider() {
+    var slider = document.getElementById("explorer-slider");
+    function update() {
+      var step = Number(slider.value), z = [data.values[step]];
+      draw(shown, "decodes", step);
+      where.textContent = format(z);
+      showNearest(z);
+    }
+    slider.addEventListener("input", update);
+    update();
+  }
+
+  function startMap() {
+    var map = document.getElementById("explorer-map");
+    var context = map.getContext("2d");
+    var low = data.low, high = data.high, n = data.grid;
+    function toPixel(z) {
+      return [(z[0] - low[0]) / (high[0] - low[0]) * map.width,
+              (1 - (z[1] - low[1]) / (high[1] - low[1])) * map.height];
+    }
+    function drawMap(marker) {
+      context.fillStyle = "#fff";
+      context.fillRect(0, 0, map.width, map.height);
+      context.fillStyle = "rgba(40, 90, 160, 0.55)";
+      data.items.z.forEach(function (z) {
+        var p = toPixel(z);
+        context.beginPath();
+        context.arc(p[0], p[1], 3, 0, 2 * Math.PI);
+        context.fill();
+      });
+      if (marker) {
+        context.strokeStyle = "#d22";
+        context.lineWidth = 2;
+        context.beginPath();
+        context.arc(marker[0], marker[1], 7, 0, 2 * Math.PI);
+        context.stroke();
+      }
+    }
+    function point(x, y) {
+      var z = [low[0] + x / map.width * (high[0] - low[0]),
+               low[1] + (1 - y / map.height) * (high[1] - low[1])];
+      function cell(share) { return Math.min(n - 1, Math.max(0, Math.round(share * (n - 1)))); }
+      var col = cell((z[0] - low[0]) / (high[0] - low[0]));
+      var row = cell((high[1] - z[1]) / (high[1] - low[1]));
+      draw(shown, "decodes", row * n + col);
+      where.textContent = format(z);
+      showNearest(z);
+      drawMap([x, y]);
+    }
+    map.addEventListener("pointermove", function (event) {
+      var box = map.getBoundingClientRect();
+      point((event.clientX - box.left) * map.width / box.width,
+            (event.clientY - box.top) * map.height / box.height);
+    });
+    point(map.width / 2, map.height / 2);
+  }
+
+  function startDimensions() {
+    var select = document.getElementById("explorer-item");
+    var sliders = Array.prototype.slice.call(document.querySelectorAll(".explorer-dimension"));
+    var L = sliders.length, S = data.values[0].length;
+    function base(item) { return item * (L * S + 1); }
+    function closest(values, v) {
+      var best = 0;
+      values.forEach(function (w, i) {
+        if (Math.abs(w - v) < Math.abs(values[best] - v)) { best = i; }
+      });
+      return best;
+    }
+    function reset(keep) {
+      var z = data.chosen[Number(select.value)];
+      sliders.forEach(function (slider, d) {
+        if (d !== keep) { slider.value = String(closest(data.values[d], z[d])); }
+      });
+      return z.slice();
+    }
+    select.addEventListener("change", function () {
+      var item = Number(select.value), z = reset(-1);
+      draw(shown, "decodes", base(item) + L * S);
+      where.textContent = format(z);
+      showNearest(z);
+    });
+    sliders.forEach(function (slider, d) {
+      slider.addEventListener("input", function () {
+        var item = Number(select.value), step = Number(slider.value), z = reset(d);
+        z[d] = data.values[d][step];
+        draw(shown, "decodes", base(item) + d * S + step);
+        where.textContent = format(z);
+        showNearest(z);
+      });
+    });
+    select.dispatchEvent(new Event("change"));
+  }
+})();
+"""
+
+STYLE = """
+#explorer { display: flex; flex-wrap: wrap; gap: 1.5em; align-items: flex-start; }
+#explorer canvas { image-rendering: pixelated; border: 1px solid #ddd; }
+#explorer-map { cursor: crosshair; touch-action: none; }
+#explorer-controls label { display: block; font-size: 13px; }
+#explorer-controls input[type=range] { width: 320px; }
+#explorer-nearest figure { margin: 0 0.5em 0.5em 0; font-size: 12px; text-align: center; }
+#explorer-nearest { display: flex; flex-wrap: wrap; max-width: 420px; }
+"""
+
+
+def sheet(pictures: np.ndarray) -> dict:
+    """uint8 ``[N, H, W, 3]`` pictures as one JPEG sprite sheet for the page: a data URI, the
+    pictures per row and one picture's size (picture ``i`` is at row ``i // cols``)."""
+    n, height, width, _ = pictures.shape
+    cols = math.ceil(math.sqrt(n))
+    tiled = images.tile(pictures, cols, pad=0)
+    encoded = base64.b64encode(files.jpeg_bytes(tiled)).decode("ascii")
+    return {"sheet": f"data:image/jpeg;base64,{encoded}", "cols": cols, "width": width,
+            "height": height}
+
+
+def data_range(z: np.ndarray, margin: float,
+               quantiles=(1.0, 99.0)) -> tuple[np.ndarray, np.ndarray]:
+    """Per-dimension (low, high) of ``[N, L]`` points: the percentiles ``quantiles``, widened
+    by ``margin`` of their width each side (and at least 0.1 wide)."""
+    low, high = np.percentile(z, quantiles, axis=0)
+    width = np.maximum(high - low, 0.1)
+    return low - margin * width, high + margin * width
+
+
+class Explorer:
+    """Builds the explorer section of a run's page.
+
+    Args:
+      steps: decodes along a slider (1D, and each dimension above 2D).
+      grid: decodes per side of the 2D map.
+      k: nearest items shown.
+      margin: share of the data's width added beyond each end of the range.
+      max_items: training items kept in the page (evenly spread).
+      max_decodes: bound on the decodes above 2D (fixes how many items the select box offers).
+      thumbnail: pixels of an item's picture (the larger side).
+      background: colour RGBA images are composited onto.
+    """
+
+    def __init__(self, steps: int = 41, grid: int = 20, k: int = 4, margin: float = 0.1,
+                 max_items: int = 400, max_decodes: int = 1200, thumbnail: int = 32,
+                 background="white"):
+        self.steps, self.grid, self.k, self.margin = steps, grid, k, margin
+        self.max_items, self.max_decodes, self.thumbnail = max_items, max_decodes, thumbnail
+        self.background = background
+
+    def _decode(self, model, z: np.ndarray) -> np.ndarray:
+        return images.to_rgb(latents.decode(model, z), self.background)
+
+    def _items(self, run) -> dict:
+        """Training items: posterior means ``z``, identifiers and thumbnails, at most
+        ``max_items`` evenly spread."""
+        from PIL import Image
+
+        model, schema = run.model, run.data.schema
+        posterior = batches.posterior(model)
+
+        def add(batch):
+            pictures = images.to_rgb(batch["image"], self.background)
+            height, width = pictures.shape[1:3]
+            scale = min(1.0, self.thumbnail / max(height, width))
+            size = (max(1, round(width * scale)), max(1, round(height * scale)))
+            small = [np.asarray(Image.fromarray(p).resize(size, Image.Resampling.BOX))
+                     for p in pictures]
+            return {"z": posterior(batch)["z"], "thumbnail": np.stack(small)}
+
+        data = batches.collect(run.data.train_eval, add=add, keep=(schema.id,))
+        n = len(data["z"])
+        kept = np.unique(np.linspace(0, n - 1, min(n, self.max_items)).round().astype(int))
+        return {"z": data["z"], "kept": kept, "names": data[schema.id],
+                "thumbnails": data["thumbnail"]}
+
+    def data(self, run) -> dict:
+        """The JSON-ready data the page's script draws from."""
+        items = self._items(run)
+        low, high = data_range(items["z"], self.margin)
+        kept = items["kept"]
+        model, latent_dim = run.model, run.model.latent_dim
+        out = {"k": self.k, "latent_dim": latent_dim,
+               "items": {**sheet(items["thumbnails"][kept]),
+                         "z": items["z"][kept].round(4).tolist(),
+                         "names": [str(name) for name in items["names"][kept]]}}
+        if latent_dim == 1:
+            values = np.linspace(low[0], high[0], self.steps, dtype=np.float32)
+            out.update(mode="1d", values=values.round(4).tolist())
+            out["decodes"] = sheet(self._decode(model, values[:, None]))
+        elif latent_dim == 2:
+            axes = [np.linspace(low[d], high[d], self.grid, dtype=np.float32) for d in (0, 1)]
+            z1, z2 = np.meshgrid(axes[0], axes[1][::-1])  # rows from the top: z2 decreasing
+            out.update(mode="2d", grid=self.grid, low=low.tolist(), high=high.tolist())
+            out["decodes"] = sheet(self._decode(model, np.stack([z1.ravel(), z2.ravel()], 1)))
+        else:
+            values = np.stack([np.linspace(low[d], high[d], self.steps, dtype=np.float32)
+                               for d in range(latent_dim)])
+            per_item = latent_dim * self.steps + 1
+            n_chosen = max(1, min(len(kept), self.max_decodes // per_item))
+            chosen = items["z"][kept[:n_chosen]]
+            points = []
+            for centre in chosen:  # [dimension, step] traversals, then the item itself
+                for d in range(latent_dim):
+                    traversal = np.repeat(centre[None], self.steps, axis=0)
+                    traversal[:, d] = values[d]
+                    points.append(traversal)
+                points.append(centre[None])
+            out.update(mode="nd", values=values.round(4).tolist(),
+                       chosen=chosen.round(4).tolist(),
+                       chosen_names=out["items"]["names"][:n_chosen])
+            out["decodes"] = sheet(self._decode(model, np.concatenate(points).astype(np.float32)))
+        return out
+
+    def section(self, run) -> str:
+        """The explorer's HTML: controls, the decoded image, the nearest items, data, script."""
+        data = self.data(run)
+        size = 4 * data["decodes"]["width"], 4 * data["decodes"]["height"]
+        decoded = (f'<canvas id="explorer-decoded" width="{size[0]}" height="{size[1]}" '
+                   'aria-label="decoded image"></canvas>')
+        if data["mode"] == "1d":
+            hint = "Move the slider along the latent axis."
+            controls = (f'<label for="explorer-slider">z, over the range of the training data'
+                        f'</label><input type="range" id="explorer-slider" min="0" '
+                        f'max="{self.steps - 1}" value="{self.steps // 2}">')
+        elif data["mode"] == "2d":
+            hint = "Point at the map of the training items' posterior means."
+            controls = ('<canvas id="explorer-map" width="360" height="360" '
+                        'aria-label="latent map"></canvas>')
+        else:
+            hint = ("Choose an item, then move one dimension at a time from its posterior "
+                    "mean (the other dimensions return to the item's values).")
+            options = "".join(f'<option value="{i}">{html.escape(name)}</option>'
+                              for i, name in enumerate(data["chosen_names"]))
+            sliders = "".join(
+                f'<label>z{d + 1} <input type="range" class="explorer-dimension" min="0" '
+                f'max="{self.steps - 1}" value="{self.steps // 2}"></label>'
+                for d in range(data["latent_dim"]))
+            controls = (f'<label for="explorer-item">item</label>'
+                        f'<select id="explorer-item">{options}</select>{sliders}')
+        payload = json.dumps(data, separators=(",", ":")).replace("</", "<\\/")
+        return "\n".join([
+            f"<p>{hint} The images were decoded when this page was written; nearest items are "
+            "training items.</p>",
+            '<div id="explorer" data-ready="false">',
+            f'<div id="explorer-controls">{controls}</div>',
+            f'<div><figure>{decoded}<figcaption id="explorer-where"></figcaption></figure></div>',
+            '<div><p>Nearest training items</p><div id="explorer-nearest"></div></div>',
+            "</div>",
+            f'<script type="application/json" id="explorer-data">{payload}</script>',
+            f"<script>{SCRIPT}</script>",
+        ])
