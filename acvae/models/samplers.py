@@ -92,13 +92,17 @@ class GaussianMixtureSampler:
         if means.ndim != 2 or len(means) < 2:
             raise ValueError(f"need at least 2 codes [N, L] to fit a mixture, got {means.shape}")
         k = max(1, min(self.n_components, len(means) // 10))
-        mixture = GaussianMixture(k, covariance_type=self.covariance_type, reg_covar=1e-4,
-                                  random_state=self.seed).fit(means)
+        # Fitted on standardised codes: a collapsed (unused) dimension has a near-zero spread
+        # that would make every component's covariance singular.
+        scale = np.maximum(means.std(axis=0), 1e-3)
+        mixture = GaussianMixture(k, covariance_type=self.covariance_type, reg_covar=1e-6,
+                                  random_state=self.seed).fit(means / scale)
         covariances = mixture.covariances_
         if self.covariance_type == "diag":
             covariances = np.stack([np.diag(c) for c in covariances])
+        covariances = covariances * scale[:, None] * scale[None, :]
         self.weights = mixture.weights_.astype(np.float32)
-        self.means = mixture.means_.astype(np.float32)
+        self.means = (mixture.means_ * scale).astype(np.float32)
         self.cholesky = np.linalg.cholesky(covariances).astype(np.float32)
         return self
 

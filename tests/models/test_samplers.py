@@ -46,6 +46,19 @@ def test_mixture_log_prob_is_the_mixture_density():
     np.testing.assert_allclose(sampler.log_prob(z).numpy(), expected, rtol=1e-4)
 
 
+def test_collapsed_dimensions_do_not_break_the_fit():
+    """Unused latent dimensions give near-constant codes: the fit must still succeed."""
+    rng = np.random.default_rng(0)
+    live = _known_mixture(n=400)
+    dead = rng.normal(0.0, 1e-7, size=(len(live), 30)).astype(np.float32)
+    codes = np.concatenate([live, dead], axis=1)
+    sampler = samplers.GaussianMixtureSampler(n_components=10).fit_codes(codes)
+    draws = sampler.sample(4000, seed=0).numpy()
+    assert np.all(np.isfinite(draws))
+    np.testing.assert_allclose(draws[:, :2].mean(0), live.mean(0), atol=0.2)
+    assert np.abs(draws[:, 2:]).max() < 1e-2
+
+
 def test_few_codes_get_few_components_and_bad_settings_fail():
     sampler = samplers.GaussianMixtureSampler(n_components=10).fit_codes(_known_mixture(n=40))
     assert len(sampler.weights) == 4  # a tenth of 40 codes
