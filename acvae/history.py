@@ -3,7 +3,8 @@ rebuilding rows from a run's TensorBoard events.
 
 ``acvae.run_folder.RunFolder`` owns the file (``read_history``, ``append_history``,
 ``repair_history``) and calls these. Columns: ``FIELDS`` (``epoch``, the train and validation
-``METRICS`` per image in nats, ``beta``, ``seconds``), then a model's extra loss terms
+``METRICS`` per image in nats (validation ones nan in an epoch without validation), ``beta``,
+``seconds`` and its parts ``train_seconds``, ``validation_seconds``, ``figure_seconds``), then a model's extra loss terms
 (``train_tc``, ...). ``parse`` keeps every readable row and counts the lines it cannot read (a
 kill or a disk error mid-write, an editor's stray bytes); ``from_events`` gives back the rows of
 the epochs whose scalars TensorBoard holds (their ``seconds`` unknown: nan).
@@ -23,7 +24,8 @@ from acvae import fileio
 
 METRICS = ("loss", "elbo", "reconstruction", "kl")
 FIELDS = (("epoch",) + tuple(f"train_{m}" for m in METRICS)
-          + tuple(f"val_{m}" for m in METRICS) + ("beta", "seconds"))
+          + tuple(f"val_{m}" for m in METRICS) + ("beta", "seconds")
+          + tuple(f"{part}_seconds" for part in ("train", "validation", "figure")))
 
 
 def parse(path: pathlib.Path) -> tuple[list[dict[str, float]], int]:

@@ -41,24 +41,15 @@ from absl import logging
 
 from acvae import (batches, config, distribute, experiment, losses, plugins, progress, projector,
                    resume, run_folder, visualise)
+from acvae import precision as precision_policy
 from acvae.errors import ConfigError
 from acvae.faults import StopSignals, TrainingDiverged, TrainingInterrupted, writing
 from acvae.steps import Steps, means
-
-PRECISIONS = ("float32", "mixed_float16", "mixed_bfloat16")
-
 
 def _format_seconds(seconds: float) -> str:
     minutes, seconds = divmod(int(round(seconds)), 60)
     hours, minutes = divmod(minutes, 60)
     return f"{hours}h{minutes:02d}m" if hours else f"{minutes}m{seconds:02d}s"
-
-
-def _set_precision(precision: str | None) -> None:
-    if precision is not None and precision not in PRECISIONS:
-        raise ConfigError(
-            f"train.precision must be None or one of {', '.join(PRECISIONS)}, got {precision!r}")
-    keras.mixed_precision.set_global_policy(precision or "float32")
 
 
 def _optimizer(optimizer, strategy, precision: str | None):
@@ -78,6 +69,7 @@ def train(
     run_dir: str | pathlib.Path,
     n_epochs: int = 1,
     epoch_step: int = 1,
+    validate_every: int = 1,
     optimizer=None,
     beta: float = 1.0,
     kl_warmup_epochs: int = 0,
@@ -88,7 +80,7 @@ def train(
     summary_images: int = 8,
     checkpoints_to_keep: int = 3,
     strategy=None,
-    precision: str | None = None,
+    precision: str | None = "auto",
     augment=None,
     allow_config_change: bool = False,
 ) -> experiment.Run:
@@ -99,6 +91,8 @@ def train(
         checkpoint.
       n_epochs: total epochs; a finished run trains further when this grows.
       epoch_step: interval in epochs for image summaries and visualisers' ``on_epoch_end``.
+      validate_every: interval in epochs between validation passes (always after the last
+        epoch); the best checkpoint is chosen among validated epochs.
       optimizer: a Keras optimizer (``@optimizers.adam()``); Adam(1e-3) when None.
       beta: final weight of the KL term.
       kl_warmup_epochs: epochs of linear warm-up of beta from 0 (0: constant beta).
@@ -110,8 +104,10 @@ def train(
       summary_images: validation images whose reconstructions go to TensorBoard.
       checkpoints_to_keep: how many epoch checkpoints to keep (besides the best one).
       strategy: a ``tf.distribute.Strategy`` (``@strategies.mirrored()``); None: one device.
-      precision: None (float32), ``"mixed_float16"`` (GPU; with dynamic loss scaling) or
-        ``"mixed_bfloat16"`` (CPU, TPU, recent GPUs); losses are computed in float32.
+      precision: ``"auto"`` (``acvae.precision``: mixed_float16 on a GPU, mixed_bfloat16 on a
+        CPU with bfloat16 units, float32 elsewhere), None or ``"float32"``,
+        ``"mixed_float16"`` (with dynamic loss scaling) or ``"mixed_bfloat16"``; variables
+        and losses stay float32.
       augment: a training-time augmentation (``@augmentations.shift()``) applied to every
         training batch inside the compiled step; None: none.
       allow_config_change: resume although the optimizer or the dataset changed
@@ -128,18 +124,21 @@ def train(
       ConfigError: bad arguments or a checkpoint of another model.
     """
     config.positive_integers("train", n_epochs=n_epochs, epoch_step=epoch_step,
+                             validate_every=validate_every,
                              steps_per_call=steps_per_call, summary_images=summary_images,
                              checkpoints_to_keep=checkpoints_to_keep)
     strategy = strategy if strategy is not None else tf.distribute.get_strategy()
     folder = run_folder.RunFolder(run_dir)
     chief = distribute.is_chief(strategy)
+    policy, why = precision_policy.resolve(precision)
     previous_policy = keras.mixed_precision.global_policy()
-    _set_precision(precision)
+    keras.mixed_precision.set_global_policy(policy)
+    print(f"precision: {policy} ({why})", flush=True)
     try:
         keras.utils.set_random_seed(seed)
         with strategy.scope():
             data, model = experiment.build()
-            optimizer = _optimizer(optimizer, strategy, precision)
+            optimizer = _optimizer(optimizer, strategy, policy)
             optimizer.build(model.trainable_variables)
         if jit_compile is None:
             jit_compile = bool(tf.config.list_physical_devices("GPU"))
@@ -154,8 +153,8 @@ def train(
                                            allow_config_change, record=chief)
             loop = _Loop(folder, data, model, state, steps, strategy, chief,
                          checkpoints_to_keep, resumption)
-            return loop.run(n_epochs, epoch_step, beta, kl_warmup_epochs, steps_per_call,
-                            visualisers, summary_images, signals)
+            return loop.run(n_epochs, epoch_step, validate_every, beta, kl_warmup_epochs,
+                            steps_per_call, visualisers, summary_images, signals)
     finally:
         keras.mixed_precision.set_global_policy(previous_policy)
 
@@ -190,8 +189,8 @@ class _Loop:
     def _hint(self) -> str:
         return f"fix it and run the same command again to resume after epoch {self.epoch}"
 
-    def run(self, n_epochs, epoch_step, beta, kl_warmup_epochs, steps_per_call, visualisers,
-            summary_images, signals) -> experiment.Run:
+    def run(self, n_epochs, epoch_step, validate_every, beta, kl_warmup_epochs, steps_per_call,
+            visualisers, summary_images, signals) -> experiment.Run:
         data, step = self.data, int(self.state.step.numpy())
         print(
             f"data: {data.n_train} training and {data.n_validation} validation images of "
@@ -212,25 +211,35 @@ class _Loop:
             beta_tensor = tf.constant(beta_now, tf.float32)
             train_metrics = means(self._train_epoch(steps_per_epoch, steps_per_call,
                                                     beta_tensor, signals))
-            val_metrics = means(self.steps.evaluate(self.validation, beta_tensor))
+            seconds = {"train_seconds": time.perf_counter() - epoch_start}
+            validate = (self.epoch + 1) % validate_every == 0 or self.epoch + 1 == n_epochs
+            val_metrics = (means(self.steps.evaluate(self.validation, beta_tensor))
+                           if validate else {})
+            seconds["validation_seconds"] = (time.perf_counter() - epoch_start
+                                             - seconds["train_seconds"])
             self._check_finite(train_metrics, val_metrics)
             self.epoch += 1
-            seconds = time.perf_counter() - epoch_start
+            self.live.epoch, self.live.codes = self.epoch, None  # new weights, new codes
             frame = self.epoch % epoch_step == 0 or self.epoch == n_epochs
+            figures_start = time.perf_counter()
             if frame and shown is None:  # a whole pass: a cache being filled is completed
                 shown = batches.collect(data.validation, limit=summary_images,
                                         keep=("image",))["image"]
-            self._end_epoch(train_metrics, val_metrics, beta_now, seconds, shown if frame else None)
             if self.chief and frame:
                 for visualiser in visualisers:
                     visualiser.on_epoch_end(self.live, self.epoch)
+            seconds["figure_seconds"] = time.perf_counter() - figures_start
+            self._end_epoch(train_metrics, val_metrics, beta_now, seconds, epoch_start,
+                            shown if frame else None)
             elapsed = time.perf_counter() - started
             eta = elapsed / (self.epoch - first_epoch) * (n_epochs - self.epoch)
+            validation = f"val loss {val_metrics['loss']:.1f}" if val_metrics else "val loss -"
             summary = (
                 f"epoch {self.epoch}/{n_epochs}  train loss {train_metrics['loss']:.1f} "
                 f"(rec {train_metrics['reconstruction']:.1f}, kl {train_metrics['kl']:.2f})  "
-                f"val loss {val_metrics['loss']:.1f}  beta {beta_now:.2f}  "
-                f"{seconds:.1f}s  ETA {_format_seconds(eta)}")
+                f"{validation}  beta {beta_now:.2f}  {self.live.history[-1]['seconds']:.1f}s "
+                f"(train {seconds['train_seconds']:.1f}, val {seconds['validation_seconds']:.1f}, "
+                f"figures {seconds['figure_seconds']:.1f})  ETA {_format_seconds(eta)}")
             print(summary, flush=True)
             logging.info(summary)  # kept by --log_dir
             if signals.received:
@@ -284,15 +293,22 @@ class _Loop:
                     f"learning rate is probably too high (or the data holds NaN/Inf values); "
                     f"{kept}")
 
-    def _end_epoch(self, train_metrics, val_metrics, beta_now, seconds, shown) -> None:
+    def _end_epoch(self, train_metrics, val_metrics, beta_now, seconds, epoch_start,
+                   shown) -> None:
         """History row, then TensorBoard summaries (reconstructions of ``shown`` unless None),
         then the checkpoint and, if the validation ELBO improved, the best checkpoint: a kill
         in between is undone on resume (history rows and events after the checkpoint's epoch
-        are dropped)."""
-        row = {"epoch": self.epoch, "beta": beta_now, "seconds": seconds}
+        are dropped). Validation values are nan in an epoch without validation; the row's
+        ``seconds`` is the epoch until this row (the checkpoint after it is not counted), its
+        parts are ``train_seconds``, ``validation_seconds`` and ``figure_seconds``."""
+        figures_start = time.perf_counter()
+        if self.chief and shown is not None:
+            reconstructions = self.model.reconstruct(shown)
+        seconds["figure_seconds"] += time.perf_counter() - figures_start
+        row = {"epoch": self.epoch, "beta": beta_now,
+               "seconds": time.perf_counter() - epoch_start, **seconds}
         row.update({f"train_{k}": v for k, v in train_metrics.items()})
         row.update({f"val_{k}": v for k, v in val_metrics.items()})
-        self.live.epoch, self.live.codes = self.epoch, None  # new weights, new codes
         hint = (f"run the same command again (after fixing it) to resume after epoch "
                 f"{self.epoch - 1}")
         if self.chief:
@@ -300,10 +316,11 @@ class _Loop:
                 self.live.history = self.folder.append_history(row)
             with writing(self.folder.path / run_folder.LOGS_DIR, hint):
                 self.tensorboard.scalars("train", {**train_metrics, "beta": beta_now}, self.epoch)
-                self.tensorboard.scalars("validation", val_metrics, self.epoch)
+                if val_metrics:
+                    self.tensorboard.scalars("validation", val_metrics, self.epoch)
                 if shown is not None:
-                    self.tensorboard.images("validation", "reconstructions",
-                                            self.model.reconstruct(shown), self.epoch)
+                    self.tensorboard.images("validation", "reconstructions", reconstructions,
+                                            self.epoch)
                 self.tensorboard.flush()
         else:
             self.live.history.append(row)
@@ -313,7 +330,7 @@ class _Loop:
             variable.assign(0.0)
         with writing(self.folder.checkpoints_dir, hint):
             self.folder.save(self.epoch)
-            if self.chief and val_metrics["elbo"] > self.best_elbo:
+            if self.chief and val_metrics and val_metrics["elbo"] > self.best_elbo:
                 self.folder.save_best(self.model, self.epoch)
                 self.best_elbo = val_metrics["elbo"]
 

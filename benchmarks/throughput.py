@@ -1,14 +1,23 @@
-"""Training throughput: acvae's loop against a plain Keras ``model.fit``, same model and loss.
+"""Throughput: a user's acvae epoch against the reference's model in a plain Keras ``fit``.
 
-Prints training images/s for the latent1d model (64x64x4, batch 16, conv encoder/decoder,
-standard normal prior, Bernoulli likelihood) on synthetic villagers, for:
-  * ``keras fit``: a ``keras.Model`` with a custom ``train_step`` on the same loss, compiled
-    with Keras defaults and fed by the same cached pipeline (the plain implementation);
-  * acvae's ``tf.function`` loop with and without XLA, one or several steps per call;
-and the cost of a whole user epoch (training + validation + the training-movie frame)
-against bare training.
+On the same synthetic villagers (64x64x4, batch 16, latent 1, the reference's knobs), prints
+seconds per epoch and the speed-up over the reference for:
 
-    python benchmarks/throughput.py [--epochs 4] [--repeats 3] [--n 400] [--image 64] [--batch 16]
+  * ``reference model.fit``: the reference's model (``configs/reference.gin``: its decoder,
+    loss and sampling) in ``keras.Model.fit`` with a custom ``train_step``: training only, no
+    validation, nothing drawn (what the reference's ``run.py`` does per epoch, minus its
+    figures);
+  * ``acvae step``: ``configs/latent1d.gin``'s model trained by acvae's compiled steps alone;
+  * ``acvae user epoch``: ``python -m acvae.main --gin_file=configs/latent1d.gin`` as a user runs
+    it (training, validation every epoch, the training-movie frame every epoch, checkpoint),
+    from ``history.csv``, with its parts (train, validation, figures);
+
+each in float32 and in ``train.precision='auto'`` when that picks another policy on this CPU.
+Every number is the median of the timed epochs (the first, with tracing, is not counted) over
+interleaved repeats, so background load hits every variant alike. The CPU's name and its
+relevant flags are printed first.
+
+    python benchmarks/throughput.py [--epochs 4] [--repeats 3] [--n 400]
 """
 
 from __future__ import annotations
@@ -23,19 +32,22 @@ import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
+import gin  # noqa: E402
 import keras  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
-from acvae import experiment  # noqa: E402
-from acvae.data import synthetic  # noqa: E402
-from acvae.data.pipeline import input_pipeline  # noqa: E402
-from acvae.models import build_vae  # noqa: E402
+from acvae import components, config, experiment, precision  # noqa: E402,F401
+from acvae.run_folder import RunFolder  # noqa: E402
 from acvae.steps import Steps  # noqa: E402
+from acvae.train import train  # noqa: E402
 from acvae.visualise.training_movie import TrainingMovie  # noqa: E402
+
+REPO = pathlib.Path(__file__).resolve().parent.parent
+FLAGS_SHOWN = ("avx2", "avx512f", "avx512_bf16", "amx_bf16", "amx_tile")
 
 
 class PlainVAE(keras.Model):
-    """The plain implementation: Keras ``fit`` drives a custom ``train_step`` on the same loss."""
+    """The reference's loop: Keras ``fit`` drives a custom ``train_step`` on the model's loss."""
 
     def __init__(self, vae, **kwargs):
         super().__init__(**kwargs)
@@ -44,7 +56,7 @@ class PlainVAE(keras.Model):
     def train_step(self, images):
         with tf.GradientTape() as tape:
             terms = self.vae.loss_terms(images, training=True)
-            loss = tf.reduce_mean(terms["reconstruction"] + terms["kl"])
+            loss = tf.reduce_mean(self.vae.objective(terms, 1.0))
         variables = self.vae.trainable_variables
         self.optimizer.apply_gradients(zip(tape.gradient(loss, variables), variables))
         return {"loss": loss}
@@ -61,100 +73,110 @@ class _EpochTimer(keras.callbacks.Callback):
         self.times.append(time.perf_counter() - self._start)
 
 
-def _model(data):
-    keras.utils.set_random_seed(0)
-    return build_vae(image_shape=data.image_shape, n_channels=data.n_channels, latent_dim=1)
+def _configure(config_file: str, args, policy: str) -> None:
+    gin.clear_config(clear_constants=True)
+    config.load([str(REPO / config_file)], [
+        "experiment.dataset = @datasets.synthetic()", f"datasets.synthetic.n = {args.n}",
+        "LATENT_DIM = 1", "BATCH_SIZE = 16", "EPOCH_STEP = 1", f"N_EPOCHS = {args.epochs + 1}",
+        f"train.precision = '{policy}'"], finalize=False)
 
 
-def keras_fit(data, epochs: int) -> tuple[float, str]:
-    """Images/s of plain ``model.fit`` (first epoch, with tracing, not counted)."""
-    model = PlainVAE(_model(data))
-    model.compile(optimizer=keras.optimizers.Adam(1e-3))
-    timer = _EpochTimer()
-    model.fit(data.train.map(lambda b: b["image"]), epochs=epochs + 1, verbose=0, callbacks=[timer])
-    return data.n_train * epochs / sum(timer.times[1:]), f"jit_compile={model.jit_compile}"
+def reference_fit(args, policy: str) -> list[float]:
+    """Seconds of each timed epoch of the reference's model in ``model.fit``."""
+    _configure("configs/reference.gin", args, policy)
+    keras.mixed_precision.set_global_policy(policy)
+    try:
+        keras.utils.set_random_seed(0)
+        data, model = experiment.build()
+        plain = PlainVAE(model)
+        plain.compile(optimizer=keras.optimizers.Adam(1e-3))
+        timer = _EpochTimer()
+        plain.fit(data.train.map(lambda batch: batch["image"]), epochs=args.epochs + 1,
+                  verbose=0, callbacks=[timer])
+    finally:
+        keras.mixed_precision.set_global_policy("float32")
+    return timer.times[1:]
 
 
-def acvae_loop(data, epochs: int, jit_compile: bool, steps_per_call: int) -> tuple[float, float]:
-    """Images/s of acvae's loop, and the seconds of one bare training epoch."""
-    model = _model(data)
-    optimizer = keras.optimizers.Adam(1e-3)
-    optimizer.build(model.trainable_variables)
-    steps = Steps(model, optimizer, jit_compile)
-    steps_per_epoch = math.ceil(data.n_train / data.batch_size)
-    beta = tf.constant(1.0)
-    times = []
-    for _ in range(epochs + 1):
-        start = time.perf_counter()
-        iterator = iter(steps.distribute(data.train))
-        for done in range(0, steps_per_epoch, steps_per_call):
-            n = tf.constant(min(steps_per_call, steps_per_epoch - done))
-            totals = steps.train_steps(iterator, n, beta)
-        float(totals["loss"])
-        times.append(time.perf_counter() - start)
-    seconds = sum(times[1:]) / epochs
-    return data.n_train / seconds, seconds, (model, steps)
+def acvae_step(args, policy: str) -> list[float]:
+    """Seconds of each timed epoch of latent1d's model trained by acvae's steps alone."""
+    _configure("configs/latent1d.gin", args, policy)
+    keras.mixed_precision.set_global_policy(policy)
+    try:
+        keras.utils.set_random_seed(0)
+        data, model = experiment.build()
+        optimizer = keras.optimizers.Adam(1e-3)
+        optimizer.build(model.trainable_variables)
+        steps = Steps(model, optimizer, jit_compile=False)
+        steps_per_epoch, beta = math.ceil(data.n_train / data.batch_size), tf.constant(1.0)
+        times = []
+        for _ in range(args.epochs + 1):
+            start = time.perf_counter()
+            iterator = iter(steps.distribute(data.train))
+            for done in range(0, steps_per_epoch, 8):
+                totals = steps.train_steps(iterator, tf.constant(min(8, steps_per_epoch - done)),
+                                           beta)
+            float(totals["loss"])
+            times.append(time.perf_counter() - start)
+    finally:
+        keras.mixed_precision.set_global_policy("float32")
+    return times[1:]
 
 
-def epoch_overhead(data, model_and_steps, train_seconds: float) -> dict[str, float]:
-    """Seconds of the validation pass and of one training-movie frame."""
-    model, steps = model_and_steps
-    validation_data, beta = steps.distribute(data.validation), tf.constant(1.0)
-    float(steps.evaluate(validation_data, beta)["loss"])  # trace
-    start = time.perf_counter()
-    float(steps.evaluate(validation_data, beta)["loss"])
-    validation = time.perf_counter() - start
+def user_epoch(args, policy: str) -> dict[str, list[float]]:
+    """``history.csv``'s timed epochs of a real latent1d training: seconds and their parts."""
+    _configure("configs/latent1d.gin", args, policy)
+    gin.bind_parameter("train.visualisers", [TrainingMovie()])  # the one drawn every epoch
     with tempfile.TemporaryDirectory() as tmp:
-        run = experiment.Run(run_dir=pathlib.Path(tmp), model=model, data=data, history=[],
-                             epoch=0)
-        movie = TrainingMovie()
-        movie.on_epoch_end(run, 1)
-        start = time.perf_counter()
-        movie.on_epoch_end(run, 2)
-        frame = time.perf_counter() - start
-    return {"train": train_seconds, "validation": validation, "movie frame": frame}
-
-
-VARIANTS = ((False, 1), (False, 8), (True, 1), (True, 8))
+        train(pathlib.Path(tmp) / "run")
+        rows = RunFolder(pathlib.Path(tmp) / "run").read_history()[1:]
+    return {key: [row[key] for row in rows]
+            for key in ("seconds", "train_seconds", "validation_seconds", "figure_seconds")}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--epochs", type=int, default=4, help="timed epochs (after a warm-up)")
-    parser.add_argument("--repeats", type=int, default=3,
-                        help="interleaved repetitions; medians are reported")
+    parser.add_argument("--repeats", type=int, default=3, help="interleaved repetitions")
     parser.add_argument("--n", type=int, default=400, help="synthetic villagers")
-    parser.add_argument("--image", type=int, default=64, help="image height and width")
-    parser.add_argument("--batch", type=int, default=16)
     args = parser.parse_args()
-    files = [str(synthetic.cached_tfrecord(n=args.n))]
-    data = input_pipeline(files, image_shape=(args.image, args.image), n_channels=4,
-                          batch_size=args.batch)
-    print(f"{data.n_train} training images {args.image}x{args.image}x4, batch {args.batch}, "
-          f"{os.cpu_count()} CPU cores, TensorFlow {tf.__version__}, Keras {keras.__version__}; "
-          f"median (min-max) of {args.repeats} interleaved repeats")
-    rates = {"fit": []} | {variant: [] for variant in VARIANTS}
-    how, best = "", None
-    for _ in range(args.repeats):  # interleaved, so background load hits every variant alike
-        plain, how = keras_fit(data, args.epochs)
-        rates["fit"].append(plain)
-        for jit, per_call in VARIANTS:
-            rate, seconds, parts = acvae_loop(data, args.epochs, jit, per_call)
-            rates[(jit, per_call)].append(rate)
-            if best is None or rate > best[0]:
-                best = (rate, seconds, parts, f"acvae loop (jit={jit}, steps/call={per_call})")
-    plain = statistics.median(rates["fit"])
-    for key, values in rates.items():
-        label = (f"keras model.fit ({how})" if key == "fit"
-                 else f"acvae loop (jit={key[0]}, steps/call={key[1]})")
+    name, flags = precision.cpu()
+    auto, why = precision.resolve("auto")
+    shown = " ".join(flag for flag in FLAGS_SHOWN if flag in flags) or "none of " + ", ".join(
+        FLAGS_SHOWN)
+    print(f"CPU: {name}; {os.cpu_count()} cores; flags: {shown}\n"
+          f"TensorFlow {tf.__version__}, Keras {keras.__version__}; precision 'auto' = {auto} "
+          f"({why})\n{args.n} synthetic villagers 64x64x4, batch 16, latent 1; median of "
+          f"{args.epochs} timed epochs x {args.repeats} interleaved repeats", flush=True)
+    policies = ["float32"] + ([auto] if auto != "float32" else [])
+    variants = [(what, policy) for policy in policies
+                for what in ("reference model.fit", "acvae step", "acvae user epoch")]
+    seconds = {variant: [] for variant in variants}
+    parts = {policy: {} for policy in policies}
+    for _ in range(args.repeats):
+        for what, policy in variants:
+            if what == "reference model.fit":
+                seconds[(what, policy)] += reference_fit(args, policy)
+            elif what == "acvae step":
+                seconds[(what, policy)] += acvae_step(args, policy)
+            else:
+                timed = user_epoch(args, policy)
+                seconds[(what, policy)] += timed["seconds"]
+                for key, values in timed.items():
+                    parts[policy].setdefault(key, []).extend(values)
+    reference = statistics.median(seconds[("reference model.fit", "float32")])
+    print(f"\n| run | precision | s/epoch | speed vs reference fit (float32) |\n"
+          f"| --- | --- | ---: | ---: |")
+    for (what, policy), values in seconds.items():
         median = statistics.median(values)
-        print(f"{label:<40} {median:7.1f} images/s ({min(values):.0f}-{max(values):.0f})"
-              f"   {median / plain:.2f}x")
-    parts = epoch_overhead(data, best[2], best[1])
-    extra = (parts["validation"] + parts["movie frame"]) / parts["train"]
-    print(f"user epoch with {best[3]}: train {parts['train']:.2f}s, validation "
-          f"{parts['validation']:.2f}s, movie frame {parts['movie frame'] * 1000:.0f} ms "
-          f"-> +{100 * extra:.1f}% over bare training")
+        print(f"| {what} | {policy} | {median:.2f} ({min(values):.2f}-{max(values):.2f}) | "
+              f"{reference / median:.2f}x |")
+    for policy, columns in parts.items():
+        median = {key: statistics.median(values) for key, values in columns.items()}
+        share = (median["validation_seconds"] + median["figure_seconds"]) / median["seconds"]
+        print(f"\nuser epoch ({policy}): train {median['train_seconds']:.2f}s, validation "
+              f"{median['validation_seconds']:.2f}s, figures {median['figure_seconds']:.2f}s "
+              f"of {median['seconds']:.2f}s: validation + figures {100 * share:.0f}%")
 
 
 if __name__ == "__main__":

@@ -31,7 +31,7 @@ def test_list_shows_every_kind_of_component():
     [
         (["build_vae.encoder = @encoders.nonexistent"], "valid encoders: conv, dense"),
         (["N_CHANNELS = 2"], "n_channels"),
-        (["train.no_such_parameter = 1"], "n_epochs, epoch_step, optimizer"),
+        (["train.no_such_parameter = 1"], "n_epochs, epoch_step, validate_every, optimizer"),
         (["encoders.conv.filterz = (4,)"], "valid parameters: input_shape, latent_dim, filters"),
     ],
 )

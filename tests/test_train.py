@@ -1,5 +1,6 @@
 """Tests for acvae.train: the run folder, resuming, repeatability and the KL warm-up."""
 
+import math
 import pathlib
 
 import gin
@@ -36,6 +37,23 @@ def test_train_writes_a_complete_run_folder(tmp_path, villagers_tfrecord):
     assert tf.train.latest_checkpoint(str(tmp_path / run_folder.CHECKPOINT_DIR)).endswith("ckpt-2")
     assert list((tmp_path / "logs" / "train").iterdir())
     assert list((tmp_path / "logs" / "validation").iterdir())
+
+
+def test_validation_every_n_epochs_and_the_epoch_timed_in_parts(tmp_path, villagers_tfrecord,
+                                                                 capsys):
+    _configure(villagers_tfrecord, "N_EPOCHS = 3", "train.validate_every = 2",
+               "input_pipeline.validation_batch_size = 3")
+    train(tmp_path)
+    history = RunFolder(tmp_path).read_history()
+    validated = [not math.isnan(row["val_elbo"]) for row in history]
+    assert validated == [False, True, True]  # every 2nd epoch and the last
+    assert RunFolder(tmp_path).best_epoch() in (2, 3)
+    for row in history:
+        parts = row["train_seconds"] + row["validation_seconds"] + row["figure_seconds"]
+        assert 0 < parts <= row["seconds"]
+    lines = [line for line in capsys.readouterr().out.splitlines() if line.startswith("epoch ")]
+    assert "val loss -" in lines[0] and "val loss -" not in lines[1]
+    assert all("(train " in line and ", figures " in line for line in lines)
 
 
 def test_resume_continues_epochs_and_optimizer_state(tmp_path, villagers_tfrecord):

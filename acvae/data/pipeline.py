@@ -303,6 +303,7 @@ def input_pipeline(
     n_channels: int = 4,
     batch_size: int = 16,
     validation_fraction: float = 0.25,
+    validation_batch_size: int | None = 256,
     shuffle_buffer: int = 1024,
     cache: bool | str | None = None,
     seed: int = 0,
@@ -315,7 +316,10 @@ def input_pipeline(
         by ``python -m acvae.prepare`` (or a dataset plugin) with one schema.
       image_shape: (H, W) every image is fitted into, aspect ratio kept.
       n_channels: 4 = RGBA as stored, 3 = RGB composited onto white, 1 = grey.
-      batch_size: examples per batch; the last batch may be smaller.
+      batch_size: examples per training batch; the last batch may be smaller.
+      validation_batch_size: examples per batch of the forward-only passes (validation, and
+        ``train_eval`` for codes and metrics); None: ``batch_size``. Larger batches make
+        validation cheap; results do not depend on it.
       validation_fraction: expected share of items held out, by a stable hash of the identifier.
       shuffle_buffer: training shuffle buffer size.
       cache: keep decoded images after the first pass: None (default) in memory when both
@@ -339,6 +343,11 @@ def input_pipeline(
         an empty split.
     """
     shape = _check_arguments(image_shape, n_channels, batch_size, validation_fraction)
+    if validation_batch_size is not None and (
+            not isinstance(validation_batch_size, int) or validation_batch_size < 1):
+        raise SettingError(f"validation_batch_size must be a positive integer or None, got "
+                           f"{validation_batch_size!r}")
+    eval_batch_size = validation_batch_size or batch_size
     files = _resolve(files)
     schema, n_train, n_validation, fingerprint = read_schema(files, validation_fraction)
     if n_train == 0 or n_validation == 0:
@@ -388,11 +397,11 @@ def input_pipeline(
     train = train_examples.shuffle(
         max(1, min(shuffle_buffer, n_train)), seed=seed, reshuffle_each_iteration=True
     )
-    batched = lambda dataset: dataset.batch(batch_size).prefetch(tf.data.AUTOTUNE)  # noqa: E731
+    batched = lambda dataset, size: dataset.batch(size).prefetch(tf.data.AUTOTUNE)  # noqa: E731
     return InputData(
-        train=batched(train),
-        train_eval=batched(train_examples),
-        validation=batched(validation_examples),
+        train=batched(train, batch_size),
+        train_eval=batched(train_examples, eval_batch_size),
+        validation=batched(validation_examples, eval_batch_size),
         n_train=n_train,
         n_validation=n_validation,
         image_shape=shape,

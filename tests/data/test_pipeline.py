@@ -61,7 +61,7 @@ def test_channels_shapes_and_padding(n_channels, tmp_path):
     path = write_villagers(tmp_path / "v.tfrecord", NAMES[:12], image=tall_red_image())
     data = pipeline.input_pipeline(path, image_shape=(8, 8), n_channels=n_channels, batch_size=5)
     assert (data.image_shape, data.n_channels, data.batch_size) == ((8, 8), n_channels, 5)
-    batch = next(iter(data.train_eval))
+    batch = next(iter(data.train))
     images = batch["image"].numpy()
     assert images.dtype == np.float32 and images.shape == (5, 8, 8, n_channels)
     assert images.min() >= 0.0 and images.max() <= 1.0
@@ -137,6 +137,18 @@ def test_gin_bindings_configure_the_pipeline(tmp_path):
     assert next(iter(data.validation))["image"].shape[1:] == (6, 5, 1)
 
 
+def test_forward_passes_use_their_own_batch_size(tmp_path):
+    path = write_villagers(tmp_path / "v.tfrecord", NAMES[:12])
+    data = pipeline.input_pipeline(path, batch_size=2, validation_fraction=0.5,
+                                   validation_batch_size=64)
+    assert [len(b["image"]) for b in data.validation] == [data.n_validation]
+    assert [len(b["image"]) for b in data.train_eval] == [data.n_train]
+    assert max(len(b["image"]) for b in data.train) == 2
+    small = pipeline.input_pipeline(path, batch_size=2, validation_fraction=0.5,
+                                    validation_batch_size=None)
+    assert max(len(b["image"]) for b in small.validation) == 2
+
+
 @pytest.mark.parametrize("kwargs, message", [
     ({"n_channels": 2}, "n_channels must be one of 1, 3, 4"),
     ({"validation_fraction": 0.0}, r"validation_fraction must be in \(0, 1\)"),
@@ -145,6 +157,7 @@ def test_gin_bindings_configure_the_pipeline(tmp_path):
     ({"image_shape": 16}, "image_shape must be two positive integers"),
     ({"validation_fraction": "0.25"}, r"validation_fraction must be in \(0, 1\)"),
     ({"batch_size": 0}, "batch_size must be a positive integer"),
+    ({"validation_batch_size": 0}, "validation_batch_size must be a positive integer or None"),
 ])
 def test_bad_arguments(kwargs, message, tmp_path):
     path = write_villagers(tmp_path / "v.tfrecord", NAMES[:8])
