@@ -42,7 +42,6 @@ from absl import logging
 from acvae import (batches, config, distribute, experiment, losses, plugins, progress, projector,
                    resume, run_folder, visualise)
 from acvae import precision as precision_policy
-from acvae.errors import ConfigError
 from acvae.faults import StopSignals, TrainingDiverged, TrainingInterrupted, writing
 from acvae.steps import Steps, means
 

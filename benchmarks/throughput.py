@@ -165,8 +165,8 @@ def main() -> None:
                 for key, values in timed.items():
                     parts[policy].setdefault(key, []).extend(values)
     reference = statistics.median(seconds[("reference model.fit", "float32")])
-    print(f"\n| run | precision | s/epoch | speed vs reference fit (float32) |\n"
-          f"| --- | --- | ---: | ---: |")
+    print("\n| run | precision | s/epoch | speed vs reference fit (float32) |\n"
+          "| --- | --- | ---: | ---: |")
     for (what, policy), values in seconds.items():
         median = statistics.median(values)
         print(f"| {what} | {policy} | {median:.2f} ({min(values):.2f}-{max(values):.2f}) | "
