@@ -216,29 +216,31 @@ class _Loop:
                            if validate else {})
             seconds["validation_seconds"] = (time.perf_counter() - epoch_start
                                              - seconds["train_seconds"])
+            seconds["figure_seconds"] = 0.0
             self._check_finite(train_metrics, val_metrics)
             self.epoch += 1
             self.live.epoch, self.live.codes = self.epoch, None  # new weights, new codes
             frame = self.epoch % epoch_step == 0 or self.epoch == n_epochs
-            figures_start = time.perf_counter()
             if frame and shown is None:  # a whole pass: a cache being filled is completed
                 shown = batches.collect(data.validation, limit=summary_images,
                                         keep=("image",))["image"]
-            if self.chief and frame:
+            row = self._end_epoch(train_metrics, val_metrics, beta_now, seconds, epoch_start,
+                                  shown if frame else None)
+            if self.chief and frame:  # after the checkpoint: a failing figure loses nothing
+                figures_start = time.perf_counter()
                 for visualiser in visualisers:
                     visualiser.on_epoch_end(self.live, self.epoch)
-            seconds["figure_seconds"] = time.perf_counter() - figures_start
-            self._end_epoch(train_metrics, val_metrics, beta_now, seconds, epoch_start,
-                            shown if frame else None)
+                self._add_figure_seconds(row, time.perf_counter() - figures_start)
             elapsed = time.perf_counter() - started
             eta = elapsed / (self.epoch - first_epoch) * (n_epochs - self.epoch)
             validation = f"val loss {val_metrics['loss']:.1f}" if val_metrics else "val loss -"
+            timing = self.live.history[-1]
             summary = (
                 f"epoch {self.epoch}/{n_epochs}  train loss {train_metrics['loss']:.1f} "
                 f"(rec {train_metrics['reconstruction']:.1f}, kl {train_metrics['kl']:.2f})  "
-                f"{validation}  beta {beta_now:.2f}  {self.live.history[-1]['seconds']:.1f}s "
-                f"(train {seconds['train_seconds']:.1f}, val {seconds['validation_seconds']:.1f}, "
-                f"figures {seconds['figure_seconds']:.1f})  ETA {_format_seconds(eta)}")
+                f"{validation}  beta {beta_now:.2f}  {timing['seconds']:.1f}s "
+                f"(train {timing['train_seconds']:.1f}, val {timing['validation_seconds']:.1f}, "
+                f"figures {timing['figure_seconds']:.1f})  ETA {_format_seconds(eta)}")
             print(summary, flush=True)
             logging.info(summary)  # kept by --log_dir
             if signals.received:
@@ -293,13 +295,14 @@ class _Loop:
                     f"{kept}")
 
     def _end_epoch(self, train_metrics, val_metrics, beta_now, seconds, epoch_start,
-                   shown) -> None:
+                   shown) -> dict[str, float]:
         """History row, then TensorBoard summaries (reconstructions of ``shown`` unless None),
         then the checkpoint and, if the validation ELBO improved, the best checkpoint: a kill
         in between is undone on resume (history rows and events after the checkpoint's epoch
-        are dropped). Validation values are nan in an epoch without validation; the row's
-        ``seconds`` is the epoch until this row (the checkpoint after it is not counted), its
-        parts are ``train_seconds``, ``validation_seconds`` and ``figure_seconds``."""
+        are dropped). Returns the history row: validation values are nan in an epoch without
+        validation; ``seconds`` is the epoch until this row (the checkpoint after it is not
+        counted), its parts are ``train_seconds``, ``validation_seconds`` and
+        ``figure_seconds`` (``_add_figure_seconds`` adds the visualisers' frames)."""
         figures_start = time.perf_counter()
         if self.chief and shown is not None:
             reconstructions = self.model.reconstruct(shown)
@@ -332,6 +335,14 @@ class _Loop:
             if self.chief and val_metrics and val_metrics["elbo"] > self.best_elbo:
                 self.folder.save_best(self.model, self.epoch)
                 self.best_elbo = val_metrics["elbo"]
+        return row
+
+    def _add_figure_seconds(self, row: dict[str, float], seconds: float) -> None:
+        """Counts the visualisers' frames (drawn after the checkpoint) in the epoch's row."""
+        row = {**row, "figure_seconds": row["figure_seconds"] + seconds,
+               "seconds": row["seconds"] + seconds}
+        with writing(self.folder.path / run_folder.HISTORY_FILE, self._hint()):
+            self.live.history = self.folder.append_history(row)
 
     def _use_best(self) -> None:
         """Figures show the best validation epoch: its weights replace the latest ones (the

@@ -85,7 +85,8 @@ def test_a_module_on_sys_path_is_switched_on_by_a_gin_import_line(tmp_path, monk
 def test_a_plugin_breaking_the_interface_fails_at_build_time_naming_it(tmp_path):
     plugins.load([write_plugin(tmp_path, "wrong_mlp", width="2 * latent_dim + 1")])
     config.load([str(REPO / "configs/demo.gin"), str(REPO / "configs/test.gin")],
-                ["build_vae.encoder = @encoders.wrong_mlp", "train.visualisers = []"],
+                ["build_vae.encoder = @encoders.wrong_mlp", "train.visualisers = []",
+                 "LATENT_DIM = 2"],
                 finalize=False)
     with pytest.raises(ValueError) as info:
         train(tmp_path / "run")
