@@ -41,11 +41,11 @@ def test_export_loads_and_decodes_in_a_fresh_process_without_acvae(tmp_path_fact
     out = tmp_path / "export"
     assert cli.invoke(export.main, ["--run_dir", str(run_dir), "--out", str(out)]) == out
     info = json.loads((out / export.SIGNATURE_FILE).read_text())
-    assert info["image_shape"] == [16, 16, 4] and info["latent_dim"] == 2
+    assert info["image_shape"] == [16, 16, 4] and info["latent_dim"] == 16  # configs/demo.gin
     assert set(info["functions"]) == {"encode", "decode", "sample"}
     assert "tf.saved_model.load" in (out / export.README_FILE).read_text()
 
-    z = np.random.default_rng(0).normal(size=(4, 2)).astype(np.float32)
+    z = np.random.default_rng(0).normal(size=(4, info["latent_dim"])).astype(np.float32)
     np.save(tmp_path / "z.npy", z)
     script = tmp_path / "load.py"
     script.write_text(LOAD_AND_DECODE)
