@@ -168,6 +168,7 @@ def optimal_sigma_gaussian_log_prob(
     mean: tf.Tensor,
     weights: tf.Tensor | None = None,
     min_sigma: float = 1e-3,
+    per_channel: bool = True,
 ) -> tf.Tensor:
     """Gaussian log-likelihood with sigma set to its maximum-likelihood value per image and channel.
 
@@ -184,6 +185,8 @@ def optimal_sigma_gaussian_log_prob(
       mean: [B, H, W, C] means.
       weights: optional per-element weights broadcastable to ``x`` (see ``colour_weights``).
       min_sigma: lower bound on sigma.
+      per_channel: one sigma per image and channel; False: one sigma per image, shared by
+        its channels (``c`` above runs over a single group of all channels).
 
     Returns:
       [B] (weighted) log-likelihood in nats.
@@ -191,8 +194,11 @@ def optimal_sigma_gaussian_log_prob(
     squared = tf.square(x - mean)
     weights = tf.ones_like(x) if weights is None else tf.broadcast_to(
         tf.cast(weights, x.dtype), tf.shape(x))
-    count = tf.reduce_sum(weights, axis=[1, 2])  # [B, C]
-    mse = tf.math.divide_no_nan(tf.reduce_sum(weights * squared, axis=[1, 2]), count)
+    axes = [1, 2] if per_channel else [1, 2, 3]
+    count = tf.reduce_sum(weights, axis=axes)  # [B, C] or [B]
+    mse = tf.math.divide_no_nan(tf.reduce_sum(weights * squared, axis=axes), count)
+    if not per_channel:
+        count, mse = count[:, None], mse[:, None]
     log_var = tf.math.log(tf.maximum(mse, min_sigma**2))
     # at sigma^2 = mse the squared term is exactly 1/2 per unit weight; below the bound it is
     # mse / (2 min_sigma^2)

@@ -17,7 +17,7 @@ always atomically (``acvae.fileio``). What a run folder holds (``RunFolder.decla
 | ``logs/{train,validation,evaluation}/`` | TensorBoard event files (``tensorboard``) |
 | ``figures/...`` | the visualisers' ``declared_outputs`` (``write_figure``) |
 
-plus the files components declare with ``declare`` (e.g. a fitted latent sampler). A second
+plus the files components declare with ``declare`` (e.g. the projector's files). A second
 writer on the same folder is refused with one line naming the holder's pid; the lock of a
 killed process is taken over (``fcntl.flock`` locks die with their process). Opening a folder
 for writing also removes what a killed writer left (``fileio.TEMPORARY_GLOBS``), and a write

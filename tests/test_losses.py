@@ -145,6 +145,21 @@ def test_optimal_sigma_gaussian_is_the_gaussian_at_the_mse():
         assert np.all(fixed <= got + 1e-4)
 
 
+def test_one_optimal_sigma_per_image_pools_the_channels():
+    rng = np.random.default_rng(1)
+    x = rng.uniform(size=(2, 4, 3, 2)).astype(np.float32)
+    mean = rng.uniform(size=x.shape).astype(np.float32)
+    got = losses.optimal_sigma_gaussian_log_prob(tf.constant(x), tf.constant(mean),
+                                                 per_channel=False).numpy()
+    for b in range(2):
+        sigma2 = np.mean((x[b] - mean[b]) ** 2)
+        expected = np.sum(-0.5 * np.log(2 * np.pi * sigma2)
+                          - (x[b] - mean[b]) ** 2 / (2 * sigma2))
+        assert got[b] == pytest.approx(expected, rel=1e-5)
+    per_channel = losses.optimal_sigma_gaussian_log_prob(tf.constant(x), tf.constant(mean))
+    assert np.all(got <= per_channel.numpy() + 1e-4)  # fewer free sigmas: a lower maximum
+
+
 def test_optimal_sigma_respects_weights_and_its_lower_bound():
     x = tf.zeros([1, 2, 2, 1])
     exact = losses.optimal_sigma_gaussian_log_prob(x, x, min_sigma=0.01).numpy()[0]
