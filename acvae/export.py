@@ -11,7 +11,10 @@ Functions of the SavedModel (also its serving signatures, for TF Serving and ``s
 - ``encode(images)``: float32 [B, H, W, C] in [0, 1] -> {"mean": [B, L], "logvar": [B, L]},
   the posterior q(z|x).
 - ``decode(z)``: float32 [B, L] -> {"images": [B, H, W, C]}, mean images in [0, 1].
-- ``sample(n)``: int32 scalar -> {"z": [n, L], "images": [n, H, W, C]}, prior samples.
+- ``sample(n)``: int32 scalar -> {"z": [n, L], "images": [n, H, W, C]}, drawn from the run's
+  sampler (the Gaussian mixture fitted to the training codes when the config sets
+  ``experiment.sampler``, as ``generate`` does; otherwise the prior).
+- ``prior_sample(n)``: the same from the prior p(z).
 - label-conditional models (``configs/conditional.gin``) add ``encode_conditioned(images,
   label_id)`` and ``decode_conditioned(z, label_id)`` with int32 [B] ids into the values of
   the label the model conditions on (``signature.json``: ``condition.label`` and
@@ -69,6 +72,7 @@ class ExportedVAE(tf.Module):
         self.encode = tf.function(self._encode, input_signature=[images])
         self.decode = tf.function(self._decode, input_signature=[z])
         self.sample = tf.function(self._sample, input_signature=[n])
+        self.prior_sample = tf.function(self._prior_sample, input_signature=[n])
         if model.conditions is not None:
             self.encode_conditioned = tf.function(self._encode_conditioned,
                                                   input_signature=[images, ids])
@@ -84,7 +88,13 @@ class ExportedVAE(tf.Module):
         return {"images": self.model.likelihood.mean(self.model.decode(z))}
 
     def _sample(self, n):
-        z = tf.cast(self.model.prior.sample(n), tf.float32)
+        return self._decoded(self.model.sampler.sample(n))
+
+    def _prior_sample(self, n):
+        return self._decoded(self.model.prior.sample(n))
+
+    def _decoded(self, z):
+        z = tf.cast(z, tf.float32)
         return {"z": z, "images": self.model.likelihood.mean(self.model.decode(z))}
 
     def _encode_conditioned(self, images, label_id):
@@ -96,7 +106,8 @@ class ExportedVAE(tf.Module):
 
     def signatures(self) -> dict:
         """The serving signatures: every exported function."""
-        functions = {"encode": self.encode, "decode": self.decode, "sample": self.sample}
+        functions = {"encode": self.encode, "decode": self.decode, "sample": self.sample,
+                     "prior_sample": self.prior_sample}
         if self.model.conditions is not None:
             functions.update(encode_conditioned=self.encode_conditioned,
                              decode_conditioned=self.decode_conditioned)
@@ -115,6 +126,7 @@ def describe(model, run_dir) -> dict:
         "sample": {"inputs": {"n": "int32 scalar"},
                    "outputs": {"z": f"float32 [n, {dim}]", "images": image.replace("B", "n")}},
     }
+    functions["prior_sample"] = functions["sample"]
     info = {
         "format": "TensorFlow SavedModel; load with tf.saved_model.load(DIR)",
         "image_shape": [height, width, channels],
@@ -122,6 +134,7 @@ def describe(model, run_dir) -> dict:
         "channels": {4: "RGBA, straight alpha", 3: "RGB composited on white",
                      1: "grey"}[channels],
         "functions": functions,
+        "sampler": "prior" if model.sampler is model.prior else model.sampler.name,
         "run_dir": str(pathlib.Path(run_dir).resolve()),
     }
     label = model.conditions
@@ -147,7 +160,8 @@ def readme(info: dict) -> str:
         "    images = model.decode(z)['images']   # [8, H, W, C] in [0, 1]",
         "",
         f"Images: {info['image_shape']} (H, W, C), {info['channels']}, float32 in [0, 1].",
-        f"Latent space: {info['latent_dim']} dimensions; the prior is sampled by sample(n).",
+        f"Latent space: {info['latent_dim']} dimensions; sample(n) draws from the "
+        f"{info['sampler']} sampler, prior_sample(n) from the prior.",
         "",
         "Functions (also serving signatures):",
     ]

@@ -26,6 +26,8 @@ LOAD_AND_DECODE = textwrap.dedent("""
     images = model.decode(tf.constant(z))["images"].numpy()
     encoded = model.encode(tf.constant(images))
     samples = model.sample(tf.constant(3))["images"]
+    prior_z = model.prior_sample(tf.constant(3))["z"]
+    assert prior_z.shape == (3, z.shape[1])
     serving = model.signatures["decode"](z=tf.constant(z))["images"].numpy()
     np.save(sys.argv[3], images)
     assert np.allclose(images, serving)
@@ -42,7 +44,8 @@ def test_export_loads_and_decodes_in_a_fresh_process_without_acvae(tmp_path_fact
     assert cli.invoke(export.main, ["--run_dir", str(run_dir), "--out", str(out)]) == out
     info = json.loads((out / export.SIGNATURE_FILE).read_text())
     assert info["image_shape"] == [16, 16, 4] and info["latent_dim"] == 16  # configs/demo.gin
-    assert set(info["functions"]) == {"encode", "decode", "sample"}
+    assert set(info["functions"]) == {"encode", "decode", "sample", "prior_sample"}
+    assert info["sampler"] == "gaussian_mixture"  # configs/base.gin
     assert "tf.saved_model.load" in (out / export.README_FILE).read_text()
 
     z = np.random.default_rng(0).normal(size=(4, info["latent_dim"])).astype(np.float32)
@@ -99,3 +102,21 @@ def test_installed_console_script_exits_zero(tmp_path_factory, tmp_path):
     assert result.returncode == 0, result.stderr[-2000:]
     assert "unrestored" not in result.stderr  # the optimizer is skipped without warnings
     assert (tmp_path / "e" / export.SIGNATURE_FILE).exists()
+
+
+def test_exported_samples_come_from_the_runs_sampler(tmp_path_factory, tmp_path):
+    """sample(n) draws from the fitted mixture (as generate does), prior_sample(n) from N(0, I)."""
+    run_dir = trained_run(tmp_path_factory, "demo")
+    out = cli.invoke(export.main, ["--run_dir", str(run_dir), "--out", str(tmp_path / "export")])
+    loaded = tf.saved_model.load(str(out))
+    sampler = experiment.load_run(run_dir).model.sampler
+    weights, means = sampler.weights, sampler.means
+    centre = (weights[:, None] * means).sum(0)
+    spread = np.sqrt((weights[:, None] * (means - centre) ** 2).sum(0)
+                     + (weights[:, None] * np.square(sampler.cholesky).sum(-1)).sum(0))
+    z = loaded.sample(tf.constant(4000))["z"].numpy()
+    prior_z = loaded.prior_sample(tf.constant(4000))["z"].numpy()
+    np.testing.assert_allclose(z.mean(0), centre, atol=0.15 * spread.max() + 0.05)
+    np.testing.assert_allclose(z.std(0), spread, rtol=0.15, atol=0.02)
+    np.testing.assert_allclose(prior_z.mean(0), 0.0, atol=0.1)
+    np.testing.assert_allclose(prior_z.std(0), 1.0, atol=0.1)
