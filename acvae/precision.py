@@ -2,9 +2,10 @@
 natively.
 
 ``auto`` is ``mixed_float16`` on a GPU (with loss scaling), ``mixed_bfloat16`` on a CPU whose
-flags include ``avx512_bf16`` or ``amx_bf16`` (bfloat16 matrix units: about 1.9x the float32
-step measured on a Xeon with AMX), and ``float32`` elsewhere: a CPU without them emulates
-bfloat16 and runs several times slower than float32. Variables, the loss and its parts stay
+flags include ``avx512_bf16`` or ``amx_bf16`` (bfloat16 matrix units; the performance issue
+reports about 1.9x the float32 step on a Xeon with AMX, not measured here), and ``float32``
+elsewhere: a CPU without them emulates bfloat16 (measured 6-8x slower than float32 on an
+AVX2-only AMD EPYC). Variables, the loss and its parts stay
 float32 under every policy.
 """
 
