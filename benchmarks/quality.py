@@ -166,9 +166,9 @@ def targets(summary) -> list[str]:
     return checks
 
 
-def picture(names: list[str], args, n: int = 8) -> pathlib.Path:
+def picture(names: list[str], seed: int, args, n: int = 8) -> pathlib.Path:
     """``quality.png``: validation originals, then each config's reconstructions, then each
-    config's samples (seed-0 runs)."""
+    config's samples (the runs of ``seed``)."""
     import gin
     import numpy as np
 
@@ -179,7 +179,7 @@ def picture(names: list[str], args, n: int = 8) -> pathlib.Path:
     originals = None
     for name in names:
         gin.clear_config(clear_constants=True)
-        run = experiment.load_run(args.out / "runs" / f"{name}-s0", CONFIGS[name][2])
+        run = experiment.load_run(args.out / "runs" / f"{name}-s{seed}", CONFIGS[name][2])
         if originals is None:
             originals = batches.collect(run.data.validation, limit=n)["image"]
             rows.append(originals)
@@ -236,7 +236,7 @@ def main() -> None:
                                                                 vars(args).items()},
                                                        "runs": rows}, indent=1))
     (args.out / "results.md").write_text("\n".join(report) + "\n")
-    print(f"wrote {picture(names, args)}", flush=True)
+    print(f"wrote {picture(names, seeds[0], args)}", flush=True)
 
 
 if __name__ == "__main__":
