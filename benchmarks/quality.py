@@ -18,7 +18,7 @@ prints, per config, the median and range over seeds of:
   s/epoch     median seconds per training epoch (history.csv; the machine is the one it ran on)
 
 then checks the quality issue's targets, and writes one picture, ``quality.png``: validation
-originals, each config's reconstructions and samples, side by side (seed 0).
+originals, each config's reconstructions and samples, side by side (the first seed).
 
     python benchmarks/quality.py --data data/twemoji.tfrecord --out benchmarks/results/twemoji
     python benchmarks/quality.py --data synthetic --epochs 300 --seeds 0,1,2
