@@ -5,8 +5,7 @@ natively.
 flags include ``avx512_bf16`` or ``amx_bf16`` (bfloat16 matrix units; the performance issue
 reports about 1.9x the float32 step on a Xeon with AMX, not measured here), and ``float32``
 elsewhere: a CPU without them emulates bfloat16 (measured 6-8x slower than float32 on an
-AVX2-only AMD EPYC). Variables, the loss and its parts stay
-float32 under every policy.
+AVX2-only AMD EPYC). Variables, the loss and its parts stay float32 under every policy.
 """
 
 from __future__ import annotations

@@ -83,8 +83,8 @@ def train_and_evaluate(name: str, seed: int, args) -> dict:
                 f"input_pipeline.validation_fraction = {args.validation_fraction}",
                 *args.gin_param]
     started = time.perf_counter()
-    _command(["acvae.main", f"--gin_file={config}", f"--run_dir={run_dir}",
-              *[f"--gin_param={b}" for b in bindings]], log)
+    _command(["acvae.main", f"--gin_file={config}", *[f"--gin_file={f}" for f in args.gin_file],
+              f"--run_dir={run_dir}", *[f"--gin_param={b}" for b in bindings]], log)
     _command(["acvae.evaluate", f"--run_dir={run_dir}", f"--checkpoint={checkpoint}", "--k=1",
               "--elbo_samples=1", f"--samples={args.samples}", "--seed=0"], log)
     metrics = json.loads((run_dir / "metrics.json").read_text())
@@ -210,6 +210,9 @@ def main() -> None:
     parser.add_argument("--validation_fraction", type=float, default=0.1,
                         help="the same held-out share for every config")
     parser.add_argument("--samples", type=int, default=200, help="samples for sample metrics")
+    parser.add_argument("--gin_file", action="append", default=[],
+                        help="an extra config file for every run, after the config's own "
+                             "(e.g. configs/test.gin for a smoke run)")
     parser.add_argument("--gin_param", action="append", default=[],
                         help="an extra binding for every run (e.g. IMAGE_SHAPE = (32, 32))")
     parser.add_argument("--out", type=pathlib.Path, default=None,

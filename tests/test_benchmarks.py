@@ -8,8 +8,6 @@ import sys
 from PIL import Image
 
 REPO = pathlib.Path(__file__).resolve().parent.parent
-TINY = ["IMAGE_SHAPE = (16, 16)", "BATCH_SIZE = 8", "encoders.conv.filters = (4, 8, 8)",
-        "decoders.conv.filters = (4, 8, 8)", "train.precision = 'float32'"]
 
 
 def test_quality_benchmark_writes_its_table_and_picture_for_the_seeds_given(tmp_path):
@@ -17,7 +15,7 @@ def test_quality_benchmark_writes_its_table_and_picture_for_the_seeds_given(tmp_
     command = [sys.executable, str(REPO / "benchmarks" / "quality.py"), "--data", "synthetic:24",
                "--epochs", "2", "--seeds", "1", "--configs", "reference2d,villagers",
                "--validation_fraction", "0.25", "--samples", "8", "--out", str(out),
-               *[f"--gin_param={binding}" for binding in TINY]]
+               "--gin_file=configs/test.gin"]
     result = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=900)
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
 
