@@ -1,7 +1,8 @@
 """Component registries: one gin module per kind of component, listed by ``--list``.
 
-Every encoder, decoder, prior, likelihood, sampler, dataset, visualiser, optimizer and distribution
-strategy registers itself here, built-in or plugin alike::
+Every encoder, decoder, prior, likelihood, sampler, dataset, visualiser, optimizer,
+learning-rate schedule and distribution strategy registers itself here, built-in or plugin
+alike::
 
     @registry.register("encoders")
     def conv(input_shape, latent_dim, filters=(32, 64, 128)):
@@ -26,6 +27,7 @@ KINDS = (
     "augmentations",
     "visualisers",
     "optimizers",
+    "schedules",
     "strategies",
 )
 

@@ -90,10 +90,11 @@ class Resumption:
                               "fresh optimizer state if the optimizer changed)")
         print(f"note: continuing {folder.path} with a changed setup ({differences})", flush=True)
 
-    def restore(self, state: tf.train.Checkpoint) -> int:
+    def restore(self, state: tf.train.Checkpoint, scheduled: bool = False) -> int:
         """Restores the latest checkpoint into ``state`` (``run_folder.checkpoint_state``), puts
         the configured learning rate back and records the setup; returns the finished epochs
-        (0 for a new run).
+        (0 for a new run). ``scheduled``: the rate follows ``train.learning_rate_schedule``
+        from the configured one, so a saved rate that differs is no news.
 
         The optimizer state is not restored after an ``"optimizer"`` change, nor an unfinished
         epoch after a ``"dataset"`` change.
@@ -107,13 +108,14 @@ class Resumption:
         if "dataset" not in self.changed:
             keep += ["step", "partial"]
         optimizer = getattr(state.optimizer, "inner_optimizer", state.optimizer)
-        configured = _learning_rate(optimizer)
+        configured = learning_rate(optimizer)
         restored = self.folder.restore(
             tf.train.Checkpoint(**{key: getattr(state, key) for key in keep}))
         if restored:
-            saved = _learning_rate(optimizer)
+            saved = learning_rate(optimizer)
             if configured is not None and saved != configured:
                 optimizer.learning_rate = configured
+            if configured is not None and saved != configured and not scheduled:
                 print(f"note: learning rate {configured:.6g} as configured (the checkpoint had "
                       f"{saved:.6g})", flush=True)
         if self.record and (self.before is None or self.changed):
@@ -121,7 +123,7 @@ class Resumption:
         return int(state.epoch.numpy()) if restored else 0
 
 
-def _learning_rate(optimizer) -> float | None:
+def learning_rate(optimizer) -> float | None:
     """The optimizer's learning rate, or None when a schedule computes it from the step."""
     value = optimizer.get_config()["learning_rate"]  # a schedule's is a dict
     return float(value) if isinstance(value, (int, float)) else None

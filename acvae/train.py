@@ -42,6 +42,7 @@ from absl import logging
 from acvae import (batches, config, distribute, experiment, losses, plugins, progress, projector,
                    resume, run_folder, visualise)
 from acvae import precision as precision_policy
+from acvae.errors import ConfigError
 from acvae.faults import StopSignals, TrainingDiverged, TrainingInterrupted, writing
 from acvae.steps import Steps, means
 
@@ -81,6 +82,7 @@ def train(
     strategy=None,
     precision: str | None = "auto",
     augment=None,
+    learning_rate_schedule=None,
     allow_config_change: bool = False,
 ) -> experiment.Run:
     """Trains (or resumes training of) the configured VAE into ``run_dir``.
@@ -109,6 +111,9 @@ def train(
         and losses stay float32.
       augment: a training-time augmentation (``@augmentations.shift()``) applied to every
         training batch inside the compiled step; None: none.
+      learning_rate_schedule: ``factor(epoch, n_epochs)`` (``@schedules.cosine()``) scaling
+        the optimizer's configured learning rate each epoch (recorded as ``learning_rate`` in
+        the history); None: the configured rate throughout.
       allow_config_change: resume although the optimizer or the dataset changed
         (``acvae.resume``; ``--allow_config_change``, not a gin binding).
 
@@ -139,6 +144,7 @@ def train(
             data, model = experiment.build()
             optimizer = _optimizer(optimizer, strategy, policy)
             optimizer.build(model.trainable_variables)
+        schedule = _Schedule(learning_rate_schedule, optimizer)
         if jit_compile is None:
             jit_compile = bool(tf.config.list_physical_devices("GPU"))
         steps = Steps(model, optimizer, jit_compile, strategy, augment)
@@ -151,21 +157,52 @@ def train(
             resumption = resume.Resumption(folder, resume.describe(data, model, optimizer),
                                            allow_config_change, record=chief)
             loop = _Loop(folder, data, model, state, steps, strategy, chief,
-                         checkpoints_to_keep, resumption)
+                         checkpoints_to_keep, resumption, schedule)
             return loop.run(n_epochs, epoch_step, validate_every, beta, kl_warmup_epochs,
                             steps_per_call, visualisers, summary_images, signals)
     finally:
         keras.mixed_precision.set_global_policy(previous_policy)
 
 
+class _Schedule:
+    """A learning-rate schedule applied to an optimizer once per epoch (``set``), from the
+    configured rate read once the checkpoint is restored (``start``).
+
+    Raises:
+      ConfigError: a schedule for an optimizer whose learning rate is already a Keras schedule.
+    """
+
+    def __init__(self, factor, optimizer):
+        self.factor = factor
+        self.optimizer = getattr(optimizer, "inner_optimizer", optimizer)
+        self.base = None
+        if factor is not None and resume.learning_rate(self.optimizer) is None:
+            raise ConfigError("train.learning_rate_schedule needs an optimizer with a number as "
+                              "its learning_rate, not a Keras schedule: give one of the two")
+
+    def start(self) -> None:
+        self.base = resume.learning_rate(self.optimizer)
+
+    def set(self, epoch: int, n_epochs: int) -> dict[str, float]:
+        """Sets the rate of the epoch after ``epoch``; returns it as a history column (none
+        without a schedule)."""
+        if self.factor is None:
+            return {}
+        rate = self.base * self.factor(epoch, n_epochs)
+        self.optimizer.learning_rate = rate
+        return {"learning_rate": rate}
+
+
 class _Loop:
     """The epochs of one ``train`` call: restore, train, validate, write, checkpoint."""
 
     def __init__(self, folder, data, model, state, steps, strategy, chief, checkpoints_to_keep,
-                 resumption):
+                 resumption, schedule):
         self.folder, self.data, self.model, self.state = folder, data, model, state
         self.steps, self.strategy, self.chief = steps, strategy, chief
-        self.epoch = resumption.restore(state)
+        self.epoch = resumption.restore(state, scheduled=schedule.factor is not None)
+        self.schedule = schedule
+        schedule.start()
         # non-chief workers save to a private folder they delete (the collective save needs
         # every worker; only the chief's checkpoints count)
         self._scratch = None if chief else tempfile.mkdtemp(
@@ -208,6 +245,7 @@ class _Loop:
             epoch_start = time.perf_counter()
             beta_now = losses.kl_warmup_beta(self.epoch, beta, kl_warmup_epochs)
             beta_tensor = tf.constant(beta_now, tf.float32)
+            rate = self.schedule.set(self.epoch, n_epochs)
             train_metrics = means(self._train_epoch(steps_per_epoch, steps_per_call,
                                                     beta_tensor, signals))
             seconds = {"train_seconds": time.perf_counter() - epoch_start}
@@ -224,8 +262,8 @@ class _Loop:
             if frame and shown is None:  # a whole pass: a cache being filled is completed
                 shown = batches.collect(data.validation, limit=summary_images,
                                         keep=("image",))["image"]
-            row = self._end_epoch(train_metrics, val_metrics, beta_now, seconds, epoch_start,
-                                  shown if frame else None)
+            row = self._end_epoch(train_metrics, val_metrics, {"beta": beta_now, **rate},
+                                  seconds, epoch_start, shown if frame else None)
             if self.chief and frame:  # after the checkpoint: a failing figure loses nothing
                 figures_start = time.perf_counter()
                 for visualiser in visualisers:
@@ -294,20 +332,21 @@ class _Loop:
                     f"learning rate is probably too high (or the data holds NaN/Inf values); "
                     f"{kept}")
 
-    def _end_epoch(self, train_metrics, val_metrics, beta_now, seconds, epoch_start,
+    def _end_epoch(self, train_metrics, val_metrics, settings, seconds, epoch_start,
                    shown) -> dict[str, float]:
         """History row, then TensorBoard summaries (reconstructions of ``shown`` unless None),
         then the checkpoint and, if the validation ELBO improved, the best checkpoint: a kill
         in between is undone on resume (history rows and events after the checkpoint's epoch
         are dropped). Returns the history row: validation values are nan in an epoch without
-        validation; ``seconds`` is the epoch until this row (the checkpoint after it is not
+        validation; ``settings`` are the epoch's ``beta`` and, under a schedule,
+        ``learning_rate``; ``seconds`` is the epoch until this row (the checkpoint after it is not
         counted), its parts are ``train_seconds``, ``validation_seconds`` and
         ``figure_seconds`` (``_add_figure_seconds`` adds the visualisers' frames)."""
         figures_start = time.perf_counter()
         if self.chief and shown is not None:
             reconstructions = self.model.reconstruct(shown)
         seconds["figure_seconds"] += time.perf_counter() - figures_start
-        row = {"epoch": self.epoch, "beta": beta_now,
+        row = {"epoch": self.epoch, **settings,
                "seconds": time.perf_counter() - epoch_start, **seconds}
         row.update({f"train_{k}": v for k, v in train_metrics.items()})
         row.update({f"val_{k}": v for k, v in val_metrics.items()})
@@ -317,7 +356,7 @@ class _Loop:
             with writing(self.folder.path / run_folder.HISTORY_FILE, hint):
                 self.live.history = self.folder.append_history(row)
             with writing(self.folder.path / run_folder.LOGS_DIR, hint):
-                self.tensorboard.scalars("train", {**train_metrics, "beta": beta_now}, self.epoch)
+                self.tensorboard.scalars("train", {**train_metrics, **settings}, self.epoch)
                 if val_metrics:
                     self.tensorboard.scalars("validation", val_metrics, self.epoch)
                 if shown is not None:

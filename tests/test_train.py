@@ -1,13 +1,16 @@
-"""Tests for acvae.train: the run folder, resuming, repeatability and the KL warm-up."""
+"""Tests for acvae.train: the run folder, resuming, repeatability, the KL warm-up and the
+learning-rate schedule."""
 
 import math
 import pathlib
 
 import gin
+import keras
 import pytest
 import tensorflow as tf
 
-from acvae import components, config, experiment, run_folder  # noqa: F401
+from acvae import components, config, experiment, optimizers, run_folder, steps  # noqa: F401
+from acvae.errors import ConfigError
 from acvae.run_folder import RunFolder
 from acvae.train import train
 from tests.conftest import REPO
@@ -160,3 +163,40 @@ def test_a_relative_run_folder_resumes(tmp_path, villagers_tfrecord, monkeypatch
     gin.clear_config()
     monkeypatch.chdir(tmp_path)
     assert experiment.load_run(relative, "latest").epoch == 2
+
+
+def test_a_learning_rate_schedule_sets_each_epochs_rate_and_resumes_on_its_curve(
+        tmp_path, villagers_tfrecord, monkeypatch, capsys):
+    used = []
+    original = steps.Steps.train_steps
+
+    def recording(self, iterator, n_steps, beta):
+        used.append(float(self.optimizer.learning_rate))
+        return original(self, iterator, n_steps, beta)
+
+    monkeypatch.setattr(steps.Steps, "train_steps", recording)
+    schedule = ("train.learning_rate_schedule = @schedules.cosine()",
+                "schedules.cosine.final_fraction = 0.1", "optimizers.adam.learning_rate = 1e-3")
+    _configure(villagers_tfrecord, "N_EPOCHS = 3", *schedule)
+    train(tmp_path / "straight")
+    expected = pytest.approx([1e-3, 5.5e-4, 1e-4])
+    history = RunFolder(tmp_path / "straight").read_history()
+    assert [row["learning_rate"] for row in history] == expected
+    assert sorted(set(used), reverse=True) == expected  # what the steps ran with
+    for n_epochs in (1, 3):  # stopped after one epoch, resumed: the same curve
+        gin.clear_config()
+        _configure(villagers_tfrecord, f"N_EPOCHS = {n_epochs}", *schedule)
+        train(tmp_path / "resumed")
+    history = RunFolder(tmp_path / "resumed").read_history()
+    assert [row["learning_rate"] for row in history] == expected
+    assert "note: learning rate" not in capsys.readouterr().out
+
+
+def test_a_schedule_for_an_optimizer_with_a_keras_schedule_is_refused(tmp_path,
+                                                                       villagers_tfrecord):
+    _configure(villagers_tfrecord, "N_EPOCHS = 1")
+    keras_schedule = keras.optimizers.schedules.ExponentialDecay(1e-3, 10, 0.5)
+    with pytest.raises(ConfigError, match="not a Keras schedule"):
+        train(tmp_path / "run", optimizer=keras.optimizers.Adam(keras_schedule),
+              learning_rate_schedule=optimizers.cosine())
+    assert not (tmp_path / "run").exists()
