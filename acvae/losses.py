@@ -169,6 +169,7 @@ def optimal_sigma_gaussian_log_prob(
     weights: tf.Tensor | None = None,
     min_sigma: float = 1e-3,
     per_channel: bool = True,
+    over_batch: bool = False,
 ) -> tf.Tensor:
     """Gaussian log-likelihood with sigma set to its maximum-likelihood value per image and channel.
 
@@ -187,6 +188,9 @@ def optimal_sigma_gaussian_log_prob(
       min_sigma: lower bound on sigma.
       per_channel: one sigma per image and channel; False: one sigma per image, shared by
         its channels (``c`` above runs over a single group of all channels).
+      over_batch: sigma fitted to the whole batch (per channel, or one), shared by its images,
+        as in the paper's code: every image's error then weighs the same, where a sigma per
+        image rewards fitting an image it already fits well ever more (memorising it).
 
     Returns:
       [B] (weighted) log-likelihood in nats.
@@ -196,12 +200,15 @@ def optimal_sigma_gaussian_log_prob(
         tf.cast(weights, x.dtype), tf.shape(x))
     axes = [1, 2] if per_channel else [1, 2, 3]
     count = tf.reduce_sum(weights, axis=axes)  # [B, C] or [B]
-    mse = tf.math.divide_no_nan(tf.reduce_sum(weights * squared, axis=axes), count)
+    sums = tf.reduce_sum(weights * squared, axis=axes)
+    mse = tf.math.divide_no_nan(sums, count)
     if not per_channel:
-        count, mse = count[:, None], mse[:, None]
-    log_var = tf.math.log(tf.maximum(mse, min_sigma**2))
-    # at sigma^2 = mse the squared term is exactly 1/2 per unit weight; below the bound it is
-    # mse / (2 min_sigma^2)
+        count, sums, mse = count[:, None], sums[:, None], mse[:, None]
+    fitted = (tf.math.divide_no_nan(tf.reduce_sum(sums, 0), tf.reduce_sum(count, 0))[None]
+              if over_batch else mse)
+    log_var = tf.math.log(tf.maximum(fitted, min_sigma**2))
+    # at sigma^2 = mse the squared term is exactly 1/2 per unit weight; otherwise mse / (2
+    # sigma^2)
     ratio = mse / tf.exp(log_var)
     return -0.5 * tf.reduce_sum(count * (LOG_2PI + log_var + ratio), axis=-1)
 

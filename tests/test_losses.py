@@ -160,6 +160,28 @@ def test_one_optimal_sigma_per_image_pools_the_channels():
     assert np.all(got <= per_channel.numpy() + 1e-4)  # fewer free sigmas: a lower maximum
 
 
+def test_optimal_sigma_over_the_batch_is_one_gaussian_for_all_its_images():
+    rng = np.random.default_rng(2)
+    x = rng.uniform(size=(3, 4, 3, 2)).astype(np.float32)
+    mean = rng.uniform(size=x.shape).astype(np.float32)
+    got = losses.optimal_sigma_gaussian_log_prob(tf.constant(x), tf.constant(mean),
+                                                 per_channel=False, over_batch=True).numpy()
+    sigma2 = np.mean((x - mean) ** 2)  # one sigma, fitted to every pixel of the batch
+    for b in range(3):
+        expected = np.sum(-0.5 * np.log(2 * np.pi * sigma2)
+                          - (x[b] - mean[b]) ** 2 / (2 * sigma2))
+        assert got[b] == pytest.approx(expected, rel=1e-5)
+    per_image = losses.optimal_sigma_gaussian_log_prob(tf.constant(x), tf.constant(mean),
+                                                       per_channel=False).numpy()
+    assert got.sum() <= per_image.sum() + 1e-3  # one free sigma for all: a lower maximum
+    by_channel = losses.optimal_sigma_gaussian_log_prob(tf.constant(x), tf.constant(mean),
+                                                        over_batch=True).numpy()
+    sigma2 = np.mean((x - mean) ** 2, axis=(0, 1, 2))  # [C]
+    expected = np.sum(-0.5 * np.log(2 * np.pi * sigma2) - (x - mean) ** 2 / (2 * sigma2),
+                      axis=(1, 2, 3))
+    assert by_channel == pytest.approx(expected, rel=1e-5)
+
+
 def test_optimal_sigma_respects_weights_and_its_lower_bound():
     x = tf.zeros([1, 2, 2, 1])
     exact = losses.optimal_sigma_gaussian_log_prob(x, x, min_sigma=0.01).numpy()[0]

@@ -185,23 +185,26 @@ class SigmaVAE(Likelihood):
       n_channels: C.
       min_sigma: lower bound on sigma (a perfect fit would give an infinite density).
       per_channel: one sigma per image and channel (True) or one per image (False).
+      over_batch: fit sigma to the whole batch, shared by its images (the paper's code), not to
+        each image.
       alpha_weighting: see ``Likelihood``.
     """
 
     registered_name = "sigma_vae"
 
     def __init__(self, n_channels: int, min_sigma: float = 1e-3, per_channel: bool = True,
-                 alpha_weighting=None, **kwargs):
+                 over_batch: bool = False, alpha_weighting=None, **kwargs):
         super().__init__(n_channels, alpha_weighting, **kwargs)
         if not min_sigma > 0:
             raise ConfigError(f"likelihoods.sigma_vae: min_sigma must be > 0, got {min_sigma}")
         self.min_sigma, self.per_channel = float(min_sigma), bool(per_channel)
+        self.over_batch = bool(over_batch)
 
     def log_prob(self, images, params):
         images = tf.cast(images, tf.float32)
         return losses.optimal_sigma_gaussian_log_prob(
             images, self.mean(params), self.weights_for(images), self.min_sigma,
-            self.per_channel)
+            self.per_channel, self.over_batch)
 
 
 @registry.register("likelihoods", "discretized_logistic")
