@@ -3,7 +3,8 @@
 A few hundred images are too few for a convolutional VAE not to memorise them; showing each
 one slightly moved every epoch is a cheap way to more data that changes no villager into
 another. Colours are never changed (they are what the model must learn to keep), and nothing
-is mirrored by default (a mirrored flag or letter is another item).
+is mirrored by default (a mirrored flag or letter is another item; a mirrored villager is the
+same villager, so ``configs/villagers.gin`` mirrors and does not shift).
 
 An augmentation is a registered factory returning ``fn(images) -> images`` on float32
 [B, H, W, C] batches in [0, 1]; ``train.augment = @augmentations.shift()`` applies it inside

@@ -31,3 +31,13 @@ def test_shift_keeps_colours_and_shape_and_is_registered():
     np.testing.assert_array_equal(augment.shift(max_pixels=0)(images), images)
     with pytest.raises(ConfigError, match="max_pixels"):
         augment.shift(max_pixels=-1)
+
+
+def test_flip_alone_mirrors_some_images_and_changes_nothing_else():
+    tf.random.set_seed(0)
+    images = tf.random.uniform([64, 8, 8, 4])
+    flipped = augment.shift(max_pixels=0, flip=True)(images).numpy()
+    same = [np.array_equal(a, b) for a, b in zip(flipped, images.numpy())]
+    mirrored = [np.array_equal(a, b[:, ::-1]) for a, b in zip(flipped, images.numpy())]
+    assert all(s or m for s, m in zip(same, mirrored))  # each image kept or mirrored, whole
+    assert 10 < sum(mirrored) < 54  # about half of them mirrored
