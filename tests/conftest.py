@@ -1,5 +1,6 @@
-"""Shared pytest fixtures: a clean gin config per test, a private synthetic-data cache, and a
-small synthetic-villager TFRecord in the Kaggle layout shared by the whole session."""
+"""Shared pytest fixtures: a clean gin config per test, a private synthetic-data cache, a
+small synthetic-villager TFRecord in the Kaggle layout shared by the whole session, and the
+learning rates training steps ran with."""
 
 import os
 import pathlib
@@ -28,6 +29,22 @@ def read_events(path) -> list:
     from acvae import summaries
 
     return [tf.compat.v1.Event.FromString(record) for record in summaries.event_records(path)[0]]
+
+
+@pytest.fixture
+def learning_rates_used(monkeypatch) -> list[float]:
+    """The optimizer's learning rate at every ``Steps.train_steps`` call, in call order."""
+    from acvae import steps
+
+    used = []
+    original = steps.Steps.train_steps
+
+    def recording(self, iterator, n_steps, beta):
+        used.append(float(self.optimizer.learning_rate))
+        return original(self, iterator, n_steps, beta)
+
+    monkeypatch.setattr(steps.Steps, "train_steps", recording)
+    return used
 
 
 @pytest.fixture(autouse=True)

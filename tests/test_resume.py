@@ -8,7 +8,7 @@ import gin
 import pytest
 import tensorflow as tf
 
-from acvae import cli, components, config, main, resume, run_folder, steps  # noqa: F401
+from acvae import cli, components, config, main, resume, run_folder  # noqa: F401
 from acvae.errors import ConfigError
 from acvae.models import build_vae
 from acvae.run_folder import RunFolder
@@ -47,19 +47,12 @@ def _saved_learning_rate(run_dir):
 
 
 def test_the_learning_rate_given_on_resume_is_used_and_recorded(
-    run_dir, villagers_tfrecord, monkeypatch, capsys
+    run_dir, villagers_tfrecord, learning_rates_used, capsys
 ):
-    used = []
-    original = steps.Steps.train_steps
-
-    def recording(self, iterator, n_steps, beta):
-        used.append(float(self.optimizer.learning_rate))
-        return original(self, iterator, n_steps, beta)
-
-    monkeypatch.setattr(steps.Steps, "train_steps", recording)
     assert _saved_learning_rate(run_dir) == pytest.approx(1e-3)
     _configure(villagers_tfrecord, "N_EPOCHS = 2", "optimizers.adam.learning_rate = 2e-4")
     train(run_dir)
+    used = learning_rates_used
     assert used and all(rate == pytest.approx(2e-4) for rate in used)  # every call of epoch 2
     assert "learning rate 0.0002 as configured (the checkpoint had 0.001)" in capsys.readouterr().out
     assert "adam.learning_rate = 0.0002" in (run_dir / run_folder.CONFIG_FILE).read_text()
