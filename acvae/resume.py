@@ -115,9 +115,9 @@ class Resumption:
             saved = learning_rate(optimizer)
             if configured is not None and saved != configured:
                 optimizer.learning_rate = configured
-            if configured is not None and saved != configured and not scheduled:
-                print(f"note: learning rate {configured:.6g} as configured (the checkpoint had "
-                      f"{saved:.6g})", flush=True)
+                if not scheduled:
+                    print(f"note: learning rate {configured:.6g} as configured (the checkpoint "
+                          f"had {saved:.6g})", flush=True)
         if self.record and (self.before is None or self.changed):
             self.folder.write_setup(self.setup)
         return int(state.epoch.numpy()) if restored else 0

@@ -165,8 +165,8 @@ def train(
 
 
 class _Schedule:
-    """A learning-rate schedule applied to an optimizer once per epoch (``set``), from the
-    configured rate read once the checkpoint is restored (``start``).
+    """A learning-rate schedule applied to an optimizer once per epoch (``set``), scaling the
+    configured rate (read here; ``Resumption.restore`` puts it back after a restore).
 
     Raises:
       ConfigError: a schedule for an optimizer whose learning rate is already a Keras schedule.
@@ -175,13 +175,10 @@ class _Schedule:
     def __init__(self, factor, optimizer):
         self.factor = factor
         self.optimizer = getattr(optimizer, "inner_optimizer", optimizer)
-        self.base = None
-        if factor is not None and resume.learning_rate(self.optimizer) is None:
+        self.base = resume.learning_rate(self.optimizer)
+        if factor is not None and self.base is None:
             raise ConfigError("train.learning_rate_schedule needs an optimizer with a number as "
                               "its learning_rate, not a Keras schedule: give one of the two")
-
-    def start(self) -> None:
-        self.base = resume.learning_rate(self.optimizer)
 
     def set(self, epoch: int, n_epochs: int) -> dict[str, float]:
         """Sets the rate of the epoch after ``epoch``; returns it as a history column (none
@@ -202,7 +199,6 @@ class _Loop:
         self.steps, self.strategy, self.chief = steps, strategy, chief
         self.epoch = resumption.restore(state, scheduled=schedule.factor is not None)
         self.schedule = schedule
-        schedule.start()
         # non-chief workers save to a private folder they delete (the collective save needs
         # every worker; only the chief's checkpoints count)
         self._scratch = None if chief else tempfile.mkdtemp(
@@ -339,8 +335,8 @@ class _Loop:
         in between is undone on resume (history rows and events after the checkpoint's epoch
         are dropped). Returns the history row: validation values are nan in an epoch without
         validation; ``settings`` are the epoch's ``beta`` and, under a schedule,
-        ``learning_rate``; ``seconds`` is the epoch until this row (the checkpoint after it is not
-        counted), its parts are ``train_seconds``, ``validation_seconds`` and
+        ``learning_rate``; ``seconds`` is the epoch until this row (the checkpoint after it is
+        not counted), its parts are ``train_seconds``, ``validation_seconds`` and
         ``figure_seconds`` (``_add_figure_seconds`` adds the visualisers' frames)."""
         figures_start = time.perf_counter()
         if self.chief and shown is not None:
