@@ -55,6 +55,31 @@ def check_latent_dim(component: str, latent_dim) -> int:
     return int(latent_dim)
 
 
+def global_dims(component: str, latent_dim: int, grid: tuple[int, int], map_channels) -> int:
+    """The latent dimensions left for the global code beside a ``grid`` x ``map_channels`` map.
+
+    Args:
+      component: registered name for the message, e.g. ``"encoders.conv"``.
+      latent_dim: L, all latent dimensions.
+      grid: (h, w) of the smallest feature map (the image shape over ``2**len(filters)``).
+      map_channels: c >= 0, latent channels per cell of that map (0: no map).
+
+    Returns:
+      L - h * w * c, at least 0.
+    """
+    if not isinstance(map_channels, int) or isinstance(map_channels, bool) or map_channels < 0:
+        raise ConfigError(f"{component}: map_channels must be an integer >= 0, got "
+                          f"{map_channels!r}")
+    map_dims = grid[0] * grid[1] * map_channels
+    if latent_dim < map_dims:
+        raise ConfigError(
+            f"{component}: latent_dim {latent_dim} is smaller than its {grid[0]}x{grid[1]}x"
+            f"{map_channels} latent map ({map_dims} dimensions); set LATENT_DIM to {map_dims} "
+            f"plus the global dimensions, or fewer map_channels"
+        )
+    return latent_dim - map_dims
+
+
 def normalize_activate(x, normalization: str | None, activation: str, name: str):
     """Applies the optional normalisation layer, then the activation, to ``x``."""
     if normalization == "batch":

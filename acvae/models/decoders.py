@@ -28,8 +28,13 @@ def conv(
     activation: str = "relu",
     normalization: str | None = None,
     latent_mlp: Sequence[int] = (),
+    map_channels: int = 0,
 ) -> keras.Model:
     """Mirror of ``encoders.conv``: dense to (H/8, W/8, 128), stride-2 transposed convolutions.
+
+    With ``map_channels`` c > 0 (as in ``encoders.conv``), the code's last H/8 * W/8 * c
+    dimensions are a latent map: reshaped to (H/8, W/8, c), joined to the projection of the
+    global dimensions (if any) and mixed by a 3x3 convolution before the transposed ones.
 
     Args:
       latent_dim: L, the latent dimensionality.
@@ -42,7 +47,9 @@ def conv(
       latent_mlp: widths of dense layers (with ``activation``) between z and the projection
         to the first feature map. With one or two latent dimensions the projection alone is
         one linear map of z and a ReLU: a few hidden layers let the decoder bend its few
-        coordinates into many distinct images, at a negligible cost.
+        coordinates into many distinct images, at a negligible cost. Applied to the global
+        dimensions only.
+      map_channels: latent channels per cell of the first feature map (0: all global).
 
     Returns:
       A functional model mapping [B, L] -> [B, H, W, C_out], with no output activation.
@@ -54,15 +61,25 @@ def conv(
     divisor = 2 ** len(filters)
     base_filters = filters[-1] if filters else channels
     base_shape = (height // divisor, width // divisor, base_filters)
+    global_dim = blocks.global_dims(name, latent_dim, base_shape[:2], map_channels)
     z = keras.Input(shape=(latent_dim,), name="z")
-    x = z
-    for i, units in enumerate(latent_mlp):
-        x = keras.layers.Dense(units, activation=activation, name=f"latent_mlp{i}")(x)
-    x = keras.layers.Dense(
-        math.prod(base_shape), use_bias=normalization is None, name="project"
-    )(x)
-    x = blocks.normalize_activate(x, normalization, activation, "project")
-    x = keras.layers.Reshape(base_shape, name="reshape")(x)
+    x = None
+    if global_dim:
+        x = z[:, :global_dim] if map_channels else z
+        for i, units in enumerate(latent_mlp):
+            x = keras.layers.Dense(units, activation=activation, name=f"latent_mlp{i}")(x)
+        x = keras.layers.Dense(
+            math.prod(base_shape), use_bias=normalization is None, name="project"
+        )(x)
+        x = blocks.normalize_activate(x, normalization, activation, "project")
+        x = keras.layers.Reshape(base_shape, name="reshape")(x)
+    if map_channels:
+        local = keras.layers.Reshape((*base_shape[:2], map_channels), name="latent_map")(
+            z[:, global_dim:])
+        x = local if x is None else keras.layers.Concatenate(name="join")([x, local])
+        x = keras.layers.Conv2D(base_filters, kernel_size, padding="same",
+                                use_bias=normalization is None, name="mix")(x)
+        x = blocks.normalize_activate(x, normalization, activation, "mix")
     for i, n_filters in enumerate(reversed(filters)):
         x = keras.layers.Conv2DTranspose(
             n_filters, kernel_size, strides=2, padding="same",

@@ -25,8 +25,17 @@ def conv(
     kernel_size: int = 3,
     activation: str = "relu",
     normalization: str | None = None,
+    map_channels: int = 0,
 ) -> keras.Model:
     """Stride-2 convolutions (default 32/64/128 filters, 3x3), flatten, dense to the posterior.
+
+    With ``map_channels`` c > 0, part of the code is a latent map: a 3x3 convolution of the
+    last feature map ((H/8, W/8) by default) gives c posterior channels per cell, each cell
+    describing its own region of the image, and the dense layer gives the remaining
+    ``latent_dim - H/8 * W/8 * c`` global dimensions (possibly none). A local code learns
+    patches that recur across images, so it carries over to art it was not trained on; the
+    global one holds what spans the image (a palette, a pose). The code is
+    [global, map flattened row-major]; ``decoders.conv.map_channels`` must match.
 
     Args:
       input_shape: (H, W, C); H and W must be divisible by ``2 ** len(filters)``.
@@ -35,6 +44,7 @@ def conv(
       kernel_size: convolution kernel size.
       activation: Keras activation name after each convolution.
       normalization: None, "batch" or "layer", applied before each activation.
+      map_channels: latent channels per cell of the last feature map (0: all global).
 
     Returns:
       A functional model mapping [B, H, W, C] -> [B, 2 * L].
@@ -51,8 +61,22 @@ def conv(
             use_bias=normalization is None, name=f"conv{i}",
         )(x)
         x = blocks.normalize_activate(x, normalization, activation, f"conv{i}")
-    x = keras.layers.Flatten(name="flatten")(x)
-    posterior = keras.layers.Dense(2 * latent_dim, name="posterior")(x)
+    global_dim = blocks.global_dims(name, latent_dim, tuple(x.shape[1:3]), map_channels)
+    if not map_channels:
+        x = keras.layers.Flatten(name="flatten")(x)
+        posterior = keras.layers.Dense(2 * latent_dim, name="posterior")(x)
+        return keras.Model(images, posterior, name="conv_encoder")
+    means, logvars = [], []
+    if global_dim:
+        dense = keras.layers.Flatten(name="flatten")(x)
+        dense = keras.layers.Dense(2 * global_dim, name="posterior_global")(dense)
+        means.append(dense[:, :global_dim])
+        logvars.append(dense[:, global_dim:])
+    local = keras.layers.Conv2D(2 * map_channels, kernel_size, padding="same",
+                                name="posterior_map")(x)
+    means.append(keras.layers.Flatten(name="map_mean")(local[..., :map_channels]))
+    logvars.append(keras.layers.Flatten(name="map_logvar")(local[..., map_channels:]))
+    posterior = keras.layers.Concatenate(name="posterior")(means + logvars)
     return keras.Model(images, posterior, name="conv_encoder")
 
 

@@ -64,3 +64,27 @@ def test_conv_decoder_latent_mlp_adds_dense_layers_before_the_projection():
     assert [layer.name for layer in bent.layers[1:3]] == ["latent_mlp0", "latent_mlp1"]
     assert bent.output_shape == plain.output_shape == (None, 16, 16, 4)
     assert bent.get_layer("project").input.shape[-1] == 16
+
+
+def test_conv_map_channels_decodes_each_cell_near_its_place():
+    decoder = decoders.conv(40, (32, 32, 3), filters=(4, 8, 8), map_channels=2)
+    assert "latent_map" in [layer.name for layer in decoder.layers]
+    z = tf.random.normal([1, 40], seed=2)
+    moved = tf.tensor_scatter_nd_add(z, [[0, 8], [0, 9]], [3.0, -3.0])  # map cell (0, 0)
+    before, after = decoder(z).numpy()[0], decoder(moved).numpy()[0]
+    assert not np.allclose(before[:8, :8], after[:8, :8])
+    np.testing.assert_array_equal(before[24:, 24:], after[24:, 24:])  # the far corner
+    global_moved = decoder(tf.tensor_scatter_nd_add(z, [[0, 0]], [3.0])).numpy()[0]
+    assert not np.allclose(before[24:, 24:], global_moved[24:, 24:])
+
+
+def test_conv_map_channels_only_a_map():
+    decoder = decoders.conv(32, (16, 16, 4), filters=(4, 8), map_channels=2)
+    assert "project" not in [layer.name for layer in decoder.layers]
+    assert tuple(decoder(tf.zeros([2, 32])).shape) == (2, 16, 16, 4)
+
+
+def test_conv_map_channels_refused_in_one_line():
+    with pytest.raises(ValueError, match=r"decoders.conv: latent_dim 20 is smaller than its "
+                                         r"4x4x4 latent map \(64 dimensions\)"):
+        decoders.conv(20, (16, 16, 4), filters=(4, 8), map_channels=4)
