@@ -1,7 +1,9 @@
 """``latent_grid.png``: the decoded latent space, as in the reference README, where the data is.
 
 1D: a row of decodes across the latent axis. 2D: a grid (z1 left to right, z2 bottom to top).
-More dimensions: one traversal row per dimension around the mean training code. By default the
+More dimensions: one traversal row per dimension around the mean training code, for the
+``max_rows`` dimensions the training codes spread over most (a 288-dimensional code would
+otherwise be 288 rows, most of them dimensions the model does not use). By default the
 values span the box the training codes occupy (the 1st to 99th percentile of each dimension,
 ``latents.data_range``): a trained VAE's codes rarely fill its prior, and a grid over the
 prior's quantiles shows only the empty middle. ``span = "prior"`` gives the standard Normal
@@ -15,6 +17,7 @@ import pathlib
 import numpy as np
 
 from acvae import registry
+from acvae.errors import ConfigError
 from acvae.visualise import base, files, images, latents, plots
 
 CENTERS = ("data", "prior")
@@ -22,11 +25,12 @@ SPANS = ("data", "prior")
 
 
 def draw_grid(ax, image: np.ndarray, shape: tuple[int, int], cell: tuple[int, int], pad: int,
-              axes: np.ndarray, latent_dim: int) -> None:
+              axes: np.ndarray, latent_dim: int, dims=None) -> None:
     """Shows a tiled grid image on ``ax`` with ticks at the latent values of its cells.
 
     Args:
       axes: [L, n] the values along each dimension (offsets for L > 2).
+      dims: for L > 2, the dimensions of the rows (all by default).
     """
     rows, cols = shape
     h, w = cell
@@ -45,7 +49,8 @@ def draw_grid(ax, image: np.ndarray, shape: tuple[int, int], cell: tuple[int, in
         ax.set_ylabel("z2")
     else:
         ax.set_xticklabels([])
-        ax.set_yticklabels([f"z{d + 1} {a[0]:+.2g}..{a[-1]:+.2g}" for d, a in enumerate(axes)],
+        dims = range(latent_dim) if dims is None else dims
+        ax.set_yticklabels([f"z{d + 1} {axes[d][0]:+.2g}..{axes[d][-1]:+.2g}" for d in dims],
                            fontsize=7)
         ax.set_xlabel("offset from the centre along each dimension")
     for spine in ax.spines.values():
@@ -60,7 +65,8 @@ class LatentGrid(base.Visualiser):
 
     def __init__(self, n: int = 10, span: str = "data", percentiles=(1.0, 99.0),
                  value_range=None, quantiles=(0.05, 0.95), center: str = "data",
-                 background="white", pad: int = 2, cell_inches: float = 0.9, dpi: float = 100):
+                 max_rows: int = 16, background="white", pad: int = 2,
+                 cell_inches: float = 0.9, dpi: float = 100):
         """
         Args:
           n: decodes per row (and rows in 2D).
@@ -72,6 +78,8 @@ class LatentGrid(base.Visualiser):
           quantiles: probability range of the Normal quantiles (``span = "prior"``).
           center: 3D+ traversals go around ``"data"`` (the mean training code) or
             ``"prior"`` (zero).
+          max_rows: 3D+: traverse at most this many dimensions, those whose training codes
+            spread widest (standard deviation), in index order.
           background: colour RGBA images are composited onto.
           pad: pixels between decodes.
           cell_inches: size of one decode in the figure.
@@ -80,7 +88,11 @@ class LatentGrid(base.Visualiser):
         base.check_choice("span", span, SPANS)
         base.check_choice("center", center, CENTERS)
         latents.axis_values(n, value_range, quantiles)  # a bad n fails now, not after training
+        if not isinstance(max_rows, int) or isinstance(max_rows, bool) or max_rows < 1:
+            raise ConfigError(f"visualisers.latent_grid: max_rows must be a positive integer, "
+                              f"got {max_rows!r}")
         self.n, self.span, self.percentiles = n, span, tuple(percentiles)
+        self.max_rows = max_rows
         self.value_range, self.quantiles, self.center = value_range, quantiles, center
         self.background, self.pad, self.cell_inches, self.dpi = background, pad, cell_inches, dpi
 
@@ -108,15 +120,22 @@ class LatentGrid(base.Visualiser):
     def on_train_end(self, run) -> list[pathlib.Path]:
         latent_dim = run.model.latent_dim
         axes, center, caption = self.points(run)
-        z, (rows, cols) = latents.latent_grid(latent_dim, axes, center)
+        dims = None
+        if latent_dim > 2:
+            spread = run.training_codes().std(axis=0)
+            dims = np.sort(np.argsort(-spread, kind="stable")[:self.max_rows])
+            if len(dims) < latent_dim:
+                caption += f";\nthe {len(dims)} of {latent_dim} dimensions the codes spread widest"
+            center_text = ", ".join(f"{center[d]:.2g}" for d in dims)
+        z, (rows, cols) = latents.latent_grid(latent_dim, axes, center, dims)
         decoded = images.to_rgb(latents.decode(run.model, z), self.background)
         grid = images.tile(decoded, cols, self.pad, images.fill_colour(self.background))
         fig = plots.new_figure(
             (cols * self.cell_inches + 1.0, rows * self.cell_inches + 1.0), self.dpi)
         ax = fig.add_subplot()
-        draw_grid(ax, grid, (rows, cols), decoded.shape[1:3], self.pad, axes, latent_dim)
+        draw_grid(ax, grid, (rows, cols), decoded.shape[1:3], self.pad, axes, latent_dim, dims)
         title = f"decoded latent space (epoch {run.epoch}), spanning the {caption}"
         if center is not None:
-            title += "\ncentre " + ", ".join(f"{v:.2g}" for v in center)
+            title += "\ncentre " + center_text
         ax.set_title(title, fontsize=9)
         return [run.folder.write_figure(self.filename, files.figure(fig))]

@@ -56,17 +56,20 @@ def data_range(codes: np.ndarray, percentiles=(1.0, 99.0)) -> tuple[np.ndarray, 
     return low.astype(np.float32), high.astype(np.float32)
 
 
-def latent_grid(latent_dim: int, axis, center=None) -> tuple[np.ndarray, tuple[int, int]]:
+def latent_grid(latent_dim: int, axis, center=None,
+                dims=None) -> tuple[np.ndarray, tuple[int, int]]:
     """Latent points laid out as a grid of images.
 
     1D: one row along ``axis``. 2D: a square grid, z1 increasing left to right and z2 bottom to
-    top. More: one row per dimension, varying that dimension by ``axis`` around ``center``.
+    top. More: one row per dimension in ``dims``, varying that dimension by ``axis`` around
+    ``center``.
 
     Args:
       latent_dim: L.
       axis: float ``[n]`` values for every dimension, or ``[L, n]``: one row of values per
         dimension (offsets from ``center`` for L > 2).
       center: float ``[L]``; zeros by default.
+      dims: the dimensions traversed for L > 2, one row each, in order; all by default.
 
     Returns:
       ``(z, (rows, cols))`` with z float32 ``[rows * cols, L]`` in row-major order.
@@ -80,10 +83,11 @@ def latent_grid(latent_dim: int, axis, center=None) -> tuple[np.ndarray, tuple[i
     if latent_dim == 2:
         z1, z2 = np.meshgrid(axes[0], axes[1][::-1])
         return np.stack([z1.ravel(), z2.ravel()], axis=1) + center, (n, n)
-    z = np.tile(center, (latent_dim, n, 1))
-    for d in range(latent_dim):
-        z[d, :, d] += axes[d]
-    return z.reshape(latent_dim * n, latent_dim), (latent_dim, n)
+    dims = range(latent_dim) if dims is None else dims
+    z = np.tile(center, (len(dims), n, 1))
+    for row, d in enumerate(dims):
+        z[row, :, d] += axes[d]
+    return z.reshape(len(dims) * n, latent_dim), (len(dims), n)
 
 
 def decode(model, z: np.ndarray, condition=None) -> np.ndarray:

@@ -79,6 +79,7 @@ def test_gif_keeps_every_distinct_frame(tmp_path):
 @pytest.mark.parametrize("name, kwargs, message", [
     ("samples", {"split": "test"}, "unknown split 'test'; valid: train_eval, validation"),
     ("latent_grid", {"center": "origin"}, "valid: data, prior"),
+    ("latent_grid", {"max_rows": 0}, "max_rows must be a positive integer, got 0"),
     ("latent_walk", {"n_frames": 1}, "at least 2 frames"),
     ("training_movie", {"max_frames": 1}, "at least 2"),
 ])
@@ -118,3 +119,39 @@ def test_latent_grid_spans_where_the_training_codes_are():
     assert z[:, 0].min() == pytest.approx(-10.83) and z[:, 1].max() == pytest.approx(3.395)
     prior = registry.get("visualisers", "latent_grid")(n=5, span="prior").points(Run())[0]
     np.testing.assert_allclose(prior[:, -1], 1.6449, atol=1e-3)
+
+
+def test_latent_grid_rows_are_the_dimensions_the_codes_spread_over_most():
+    """5D codes, max_rows=2: rows traverse z2 and z4 (the widest), in index order."""
+    codes = np.random.default_rng(0).normal(size=(200, 5)) * [0.1, 3.0, 0.2, 2.0, 0.1]
+    decoded = []
+
+    class Model:
+        latent_dim = 5
+
+        @staticmethod
+        def decode_mean(z, condition=None):
+            decoded.append(z)
+            return np.zeros([len(z), 4, 4, 4], np.float32)
+
+    class Folder:
+        @staticmethod
+        def write_figure(name, data):
+            return name
+
+    class Run:
+        model, folder, epoch = Model(), Folder(), 3
+
+        @staticmethod
+        def training_codes():
+            return codes
+
+    grid = registry.get("visualisers", "latent_grid")(n=3, max_rows=2, dpi=20)
+    assert grid.on_train_end(Run()) == ["latent_grid.png"]
+    (z,) = decoded
+    moved = np.abs(z - codes.mean(axis=0)) > 1e-6  # [rows * n, L]
+    assert z.shape == (6, 5)
+    assert moved[:3].any(axis=0).tolist() == [False, True, False, False, False]
+    assert moved[3:].any(axis=0).tolist() == [False, False, False, True, False]
+    z_all, (rows, _) = latents.latent_grid(5, np.zeros((5, 3)), None, dims=[4, 0])
+    assert rows == 2 and z_all.shape == (6, 5)
