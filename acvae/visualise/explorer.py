@@ -11,7 +11,8 @@ coordinates in a JSON block; a small script draws them as the user moves:
   ``k`` nearest real items with their pictures and names (the schema's identifier).
 - 3D and more: a select box of items and one slider per dimension; moving a slider changes that
   dimension from the chosen item's posterior mean, the others staying at the item's values.
-  ``max_decodes`` bounds how many items can be chosen.
+  Sliders are given to at most ``max_dimensions`` dimensions, those the training codes spread
+  over most; ``max_decodes`` bounds how many items can be chosen.
 
 The page keeps at most ``max_items`` training items (evenly spread), as thumbnails of
 ``thumbnail`` pixels.
@@ -59,6 +60,11 @@ SCRIPT = r"""
   }
 
   function format(z) {
+    if (data.dims && data.dims.length < z.length) {
+      return data.dims.map(function (d) { return "z" + (d + 1) + " " + z[d].toFixed(2); })
+        .join(", ") + " (the other " + (z.length - data.dims.length) +
+        " dimensions at the item's values)";
+    }
     return "z = (" + z.map(function (v) { return v.toFixed(2); }).join(", ") + ")";
   }
 
@@ -163,8 +169,8 @@ SCRIPT = r"""
     }
     function reset(keep) {
       var z = data.chosen[Number(select.value)];
-      sliders.forEach(function (slider, d) {
-        if (d !== keep) { slider.value = String(closest(data.values[d], z[d])); }
+      sliders.forEach(function (slider, i) {
+        if (i !== keep) { slider.value = String(closest(data.values[i], z[data.dims[i]])); }
       });
       return z.slice();
     }
@@ -174,11 +180,11 @@ SCRIPT = r"""
       where.textContent = format(z);
       showNearest(z);
     });
-    sliders.forEach(function (slider, d) {
+    sliders.forEach(function (slider, i) {
       slider.addEventListener("input", function () {
-        var item = Number(select.value), step = Number(slider.value), z = reset(d);
-        z[d] = data.values[d][step];
-        draw(shown, "decodes", base(item) + d * S + step);
+        var item = Number(select.value), step = Number(slider.value), z = reset(i);
+        z[data.dims[i]] = data.values[i][step];
+        draw(shown, "decodes", base(item) + i * S + step);
         where.textContent = format(z);
         showNearest(z);
       });
@@ -229,15 +235,17 @@ class Explorer:
       margin: share of the data's width added beyond each end of the range.
       max_items: training items kept in the page (evenly spread).
       max_decodes: bound on the decodes above 2D (fixes how many items the select box offers).
+      max_dimensions: sliders above 2D, for the dimensions the training codes spread widest.
       thumbnail: pixels of an item's picture (the larger side).
       background: colour RGBA images are composited onto.
     """
 
     def __init__(self, steps: int = 41, grid: int = 20, k: int = 4, margin: float = 0.1,
-                 max_items: int = 400, max_decodes: int = 1200, thumbnail: int = 32,
-                 background="white"):
+                 max_items: int = 400, max_decodes: int = 1200, max_dimensions: int = 16,
+                 thumbnail: int = 32, background="white"):
         self.steps, self.grid, self.k, self.margin = steps, grid, k, margin
         self.max_items, self.max_decodes, self.thumbnail = max_items, max_decodes, thumbnail
+        self.max_dimensions = max_dimensions
         self.background = background
 
     def _decode(self, model, z: np.ndarray) -> np.ndarray:
@@ -286,19 +294,20 @@ class Explorer:
             out.update(mode="2d", grid=self.grid, low=low.tolist(), high=high.tolist())
             out["decodes"] = sheet(self._decode(model, np.stack([z1.ravel(), z2.ravel()], 1)))
         else:
+            dims = latents.widest_dimensions(items["z"], self.max_dimensions)
             values = np.stack([np.linspace(low[d], high[d], self.steps, dtype=np.float32)
-                               for d in range(latent_dim)])
-            per_item = latent_dim * self.steps + 1
+                               for d in dims])
+            per_item = len(dims) * self.steps + 1
             n_chosen = max(1, min(len(kept), self.max_decodes // per_item))
             chosen = items["z"][kept[:n_chosen]]
             points = []
-            for centre in chosen:  # [dimension, step] traversals, then the item itself
-                for d in range(latent_dim):
+            for centre in chosen:  # [slider, step] traversals, then the item itself
+                for i, d in enumerate(dims):
                     traversal = np.repeat(centre[None], self.steps, axis=0)
-                    traversal[:, d] = values[d]
+                    traversal[:, d] = values[i]
                     points.append(traversal)
                 points.append(centre[None])
-            out.update(mode="nd", values=values.round(4).tolist(),
+            out.update(mode="nd", values=values.round(4).tolist(), dims=dims.tolist(),
                        chosen=chosen.round(4).tolist(),
                        chosen_names=out["items"]["names"][:n_chosen])
             out["decodes"] = sheet(self._decode(model, np.concatenate(points).astype(np.float32)))
@@ -327,7 +336,7 @@ class Explorer:
             sliders = "".join(
                 f'<label>z{d + 1} <input type="range" class="explorer-dimension" min="0" '
                 f'max="{self.steps - 1}" value="{self.steps // 2}"></label>'
-                for d in range(data["latent_dim"]))
+                for d in data["dims"])
             controls = (f'<label for="explorer-item">item</label>'
                         f'<select id="explorer-item">{options}</select>{sliders}')
         payload = json.dumps(data, separators=(",", ":")).replace("</", "<\\/")

@@ -122,8 +122,7 @@ class LatentGrid(base.Visualiser):
         axes, center, caption = self.points(run)
         dims = None
         if latent_dim > 2:
-            spread = run.training_codes().std(axis=0)
-            dims = np.sort(np.argsort(-spread, kind="stable")[:self.max_rows])
+            dims = latents.widest_dimensions(run.training_codes(), self.max_rows)
             if len(dims) < latent_dim:
                 caption += f";\nthe {len(dims)} of {latent_dim} dimensions the codes spread widest"
             center_text = ", ".join(f"{center[d]:.2g}" for d in dims)

@@ -39,6 +39,12 @@ def axis_values(n: int, value_range=None, quantiles=(0.05, 0.95)) -> np.ndarray:
     return np.asarray([normal.inv_cdf(float(p)) for p in probs], np.float32)
 
 
+def widest_dimensions(codes: np.ndarray, k: int) -> np.ndarray:
+    """The ``k`` dimensions the codes ``[N, L]`` spread over most (standard deviation), in
+    index order: the ones the model uses, when a large code is shown a few at a time."""
+    return np.sort(np.argsort(-np.asarray(codes).std(axis=0), kind="stable")[:k])
+
+
 def data_range(codes: np.ndarray, percentiles=(1.0, 99.0)) -> tuple[np.ndarray, np.ndarray]:
     """The box the codes occupy: per-dimension percentiles.
 

@@ -171,3 +171,15 @@ def test_the_movies_play_as_videos_in_chromium(browser, tmp_path_factory, villag
     sizes = browser.execute_script(
         "return Array.from(document.querySelectorAll('video')).map(v => v.videoWidth)")
     assert len(sizes) == 2 and min(sizes) > 0
+
+
+def test_above_max_dimensions_the_sliders_go_to_the_widest_dimensions(tmp_path,
+                                                                      villagers_tfrecord):
+    run = make_run(tmp_path, villagers_tfrecord, latent_dim=5, n_channels=4)
+    data = explorer.Explorer(steps=3, max_dimensions=2).data(run)
+    z = np.asarray(data["items"]["z"])
+    widest = np.sort(np.argsort(-z.std(axis=0))[:2]).tolist()
+    assert data["dims"] == widest and np.asarray(data["values"]).shape == (2, 3)
+    html = explorer.Explorer(steps=3, max_dimensions=2).section(run)
+    assert html.count('class="explorer-dimension"') == 2
+    assert f"z{widest[0] + 1} <input" in html and f"z{widest[1] + 1} <input" in html
