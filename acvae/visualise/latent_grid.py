@@ -3,7 +3,7 @@
 1D: a row of decodes across the latent axis. 2D: a grid (z1 left to right, z2 bottom to top).
 More dimensions: one traversal row per dimension around the mean training code, for the
 ``max_rows`` dimensions the training codes spread over most (a 288-dimensional code would
-otherwise be 288 rows, most of them dimensions the model does not use). By default the
+otherwise be 288 rows, too many to draw or read). By default the
 values span the box the training codes occupy (the 1st to 99th percentile of each dimension,
 ``latents.data_range``): a trained VAE's codes rarely fill its prior, and a grid over the
 prior's quantiles shows only the empty middle. ``span = "prior"`` gives the standard Normal
