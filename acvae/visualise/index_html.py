@@ -113,16 +113,18 @@ class IndexHtml(base.Visualiser):
     order = 100
 
     def __init__(self, explorer: bool = True, steps: int = 41, grid: int = 20,
-                 max_items: int = 400, background="white"):
+                 max_items: int = 400, max_dimensions: int = 16, background="white"):
         """
         Args:
           explorer: include the latent explorer.
           steps: decodes along each explorer slider.
           grid: decodes per side of the 2D explorer's map.
           max_items: training items the explorer keeps as nearest neighbours.
+          max_dimensions: explorer sliders above 2D (the dimensions the codes spread widest).
           background: colour RGBA images are composited onto.
         """
         self.explorer = (explorer_module.Explorer(steps=steps, grid=grid, max_items=max_items,
+                                                  max_dimensions=max_dimensions,
                                                   background=background)
                          if explorer else None)
 

@@ -24,12 +24,12 @@ needs_browser = pytest.mark.skipif(
            "(apt-get install chromium chromium-driver)")
 
 
-def page(tmp_path_factory, tfrecord, latent_dim):
+def page(tmp_path_factory, tfrecord, latent_dim, **kwargs):
     """A tiny run's index.html; the decoder is made to react strongly to z (it is untrained)."""
     run = make_run(tmp_path_factory.mktemp(f"explorer{latent_dim}"), tfrecord, latent_dim, 4)
     first = run.model.decoder.weights[0]
     first.assign(first * 30.0)
-    (path,) = index_html.IndexHtml(steps=9, grid=6).on_train_end(run)
+    (path,) = index_html.IndexHtml(steps=9, grid=6, **kwargs).on_train_end(run)
     return run, path
 
 
@@ -128,6 +128,25 @@ def test_3d_sliders_move_one_dimension_from_the_chosen_item(browser, tmp_path_fa
     assert shown(browser) not in (moved, second_item)
     where = browser.find_element("id", "explorer-where").text
     assert where.startswith("z = (") and where.count(",") == 2
+
+
+@needs_browser
+def test_above_max_dimensions_each_slider_moves_its_own_dimension(browser, tmp_path_factory,
+                                                                   villagers_tfrecord):
+    from selenium.webdriver.common.keys import Keys
+
+    run, path = page(tmp_path_factory, villagers_tfrecord, 5, max_dimensions=2)
+    open_explorer(browser, path)
+    sliders = browser.find_elements("css selector", ".explorer-dimension")
+    assert len(sliders) == 2
+    dims = json.loads(re.search(r'<script type="application/json" id="explorer-data">(.*?)'
+                                r'</script>', path.read_text(), re.S).group(1))["dims"]
+    before = shown(browser)
+    sliders[1].send_keys(Keys.END)
+    assert shown(browser) != before
+    where = browser.find_element("id", "explorer-where").text
+    assert where.startswith(f"z{dims[0] + 1} ") and f", z{dims[1] + 1} " in where
+    assert where.endswith("(the other 3 dimensions at the item's values)")
 
 
 def test_the_page_data_covers_the_range_the_training_data_occupies(tmp_path, villagers_tfrecord):
