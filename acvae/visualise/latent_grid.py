@@ -125,7 +125,7 @@ class LatentGrid(base.Visualiser):
             dims = latents.widest_dimensions(run.training_codes(), self.max_rows)
             if len(dims) < latent_dim:
                 caption += f";\nthe {len(dims)} of {latent_dim} dimensions the codes spread widest"
-            center_text = ", ".join(f"{center[d]:.2g}" for d in dims)
+            caption += "\ncentre " + ", ".join(f"{center[d]:.2g}" for d in dims)
         z, (rows, cols) = latents.latent_grid(latent_dim, axes, center, dims)
         decoded = images.to_rgb(latents.decode(run.model, z), self.background)
         grid = images.tile(decoded, cols, self.pad, images.fill_colour(self.background))
@@ -133,8 +133,6 @@ class LatentGrid(base.Visualiser):
             (cols * self.cell_inches + 1.0, rows * self.cell_inches + 1.0), self.dpi)
         ax = fig.add_subplot()
         draw_grid(ax, grid, (rows, cols), decoded.shape[1:3], self.pad, axes, latent_dim, dims)
-        title = f"decoded latent space (epoch {run.epoch}), spanning the {caption}"
-        if center is not None:
-            title += "\ncentre " + center_text
-        ax.set_title(title, fontsize=9)
+        ax.set_title(f"decoded latent space (epoch {run.epoch}), spanning the {caption}",
+                     fontsize=9)
         return [run.folder.write_figure(self.filename, files.figure(fig))]
