@@ -1,9 +1,10 @@
 """``latent_grid.png``: the decoded latent space, as in the reference README, where the data is.
 
 1D: a row of decodes across the latent axis. 2D: a grid (z1 left to right, z2 bottom to top).
-More dimensions: one traversal row per dimension around the mean training code, for the
-``max_rows`` dimensions the training codes spread over most (a 288-dimensional code would
-otherwise be 288 rows, too many to draw or read). By default the
+More dimensions: one traversal row per dimension around a real training item's code (the one
+nearest the mean code: the mean of a large code decodes to a blend of every item, a grey
+villager), for the ``max_rows`` dimensions the training codes spread over most (a
+520-dimensional code would otherwise be 520 rows, too many to draw or read). By default the
 values span the box the training codes occupy (the 1st to 99th percentile of each dimension,
 ``latents.data_range``): a trained VAE's codes rarely fill its prior, and a grid over the
 prior's quantiles shows only the empty middle. ``span = "prior"`` gives the standard Normal
@@ -20,7 +21,7 @@ from acvae import registry
 from acvae.errors import ConfigError
 from acvae.visualise import base, files, images, latents, plots
 
-CENTERS = ("data", "prior")
+CENTERS = ("nearest", "data", "prior")
 SPANS = ("data", "prior")
 
 
@@ -64,7 +65,7 @@ class LatentGrid(base.Visualiser):
     filename = "latent_grid.png"
 
     def __init__(self, n: int = 10, span: str = "data", percentiles=(1.0, 99.0),
-                 value_range=None, quantiles=(0.05, 0.95), center: str = "data",
+                 value_range=None, quantiles=(0.05, 0.95), center: str = "nearest",
                  max_rows: int = 16, background="white", pad: int = 2,
                  cell_inches: float = 0.9, dpi: float = 100):
         """
@@ -76,8 +77,9 @@ class LatentGrid(base.Visualiser):
           value_range: ``(low, high)`` latent values (offsets for 3D+) for every dimension;
             overrides ``span``.
           quantiles: probability range of the Normal quantiles (``span = "prior"``).
-          center: 3D+ traversals go around ``"data"`` (the mean training code) or
-            ``"prior"`` (zero).
+          center: 3D+ traversals go around ``"nearest"`` (the training code nearest the
+            mean one: a real item), ``"data"`` (the mean training code) or ``"prior"``
+            (zero).
           max_rows: 3D+: traverse at most this many dimensions, those whose training codes
             spread widest (standard deviation), in index order.
           background: colour RGBA images are composited onto.
@@ -99,10 +101,7 @@ class LatentGrid(base.Visualiser):
     def points(self, run) -> tuple[np.ndarray, np.ndarray | None, str]:
         """``(axes [L, n], center [L] or None, caption)``: the values each dimension takes."""
         latent_dim = run.model.latent_dim
-        center = None
-        if latent_dim > 2:
-            center = (run.training_codes().mean(axis=0) if self.center == "data"
-                      else np.zeros(latent_dim, np.float32))
+        center = self.center_code(run) if latent_dim > 2 else None
         if self.value_range is not None:
             axis = latents.axis_values(self.n, self.value_range)
             return np.tile(axis, (latent_dim, 1)), center, "fixed range"
@@ -115,7 +114,17 @@ class LatentGrid(base.Visualiser):
             low, high = low - center, high - center
         axes = np.linspace(low, high, self.n, axis=1).astype(np.float32)
         low_p, high_p = self.percentiles
-        return axes, center, f"training codes' {low_p:g}th-{high_p:g}th percentile"
+        return axes, center, f"training codes' percentiles {low_p:g}-{high_p:g}"
+
+    def center_code(self, run) -> np.ndarray:
+        """[L]: the code 3D+ traversals go around (``center``)."""
+        if self.center == "prior":
+            return np.zeros(run.model.latent_dim, np.float32)
+        codes = run.training_codes()
+        mean = codes.mean(axis=0)
+        if self.center == "data":
+            return mean
+        return codes[np.argmin(np.square(codes - mean).sum(axis=1))]
 
     def on_train_end(self, run) -> list[pathlib.Path]:
         latent_dim = run.model.latent_dim
@@ -125,7 +134,9 @@ class LatentGrid(base.Visualiser):
             dims = latents.widest_dimensions(run.training_codes(), self.max_rows)
             if len(dims) < latent_dim:
                 caption += f";\nthe {len(dims)} of {latent_dim} dimensions the codes spread widest"
-            caption += "\ncentre " + ", ".join(f"{center[d]:.2g}" for d in dims)
+            where = {"nearest": "the training code nearest the mean", "data": "the mean code",
+                     "prior": "the origin"}[self.center]
+            caption += f"\naround {where}: " + ", ".join(f"{center[d]:.2g}" for d in dims)
         z, (rows, cols) = latents.latent_grid(latent_dim, axes, center, dims)
         decoded = images.to_rgb(latents.decode(run.model, z), self.background)
         grid = images.tile(decoded, cols, self.pad, images.fill_colour(self.background))

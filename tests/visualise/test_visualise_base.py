@@ -78,7 +78,7 @@ def test_gif_keeps_every_distinct_frame(tmp_path):
 
 @pytest.mark.parametrize("name, kwargs, message", [
     ("samples", {"split": "test"}, "unknown split 'test'; valid: train_eval, validation"),
-    ("latent_grid", {"center": "origin"}, "valid: data, prior"),
+    ("latent_grid", {"center": "origin"}, "valid: nearest, data, prior"),
     ("latent_grid", {"max_rows": 0}, "max_rows must be a positive integer, got 0"),
     ("latent_walk", {"n_frames": 1}, "at least 2 frames"),
     ("training_movie", {"max_frames": 1}, "at least 2"),
@@ -122,7 +122,8 @@ def test_latent_grid_spans_where_the_training_codes_are():
 
 
 def test_latent_grid_rows_are_the_dimensions_the_codes_spread_over_most():
-    """5D codes, max_rows=2: rows traverse z2 and z4 (the widest), in index order."""
+    """5D codes, max_rows=2: rows traverse z2 and z4 (the widest), in index order, around the
+    training code nearest the mean (a real item; center="data" gives the mean itself)."""
     codes = np.random.default_rng(0).normal(size=(200, 5)) * [0.1, 3.0, 0.2, 2.0, 0.1]
     decoded = []
 
@@ -149,9 +150,14 @@ def test_latent_grid_rows_are_the_dimensions_the_codes_spread_over_most():
     grid = registry.get("visualisers", "latent_grid")(n=3, max_rows=2, dpi=20)
     assert grid.on_train_end(Run()) == ["latent_grid.png"]
     (z,) = decoded
-    moved = np.abs(z - codes.mean(axis=0)) > 1e-6  # [rows * n, L]
+    nearest = codes[np.argmin(np.square(codes - codes.mean(axis=0)).sum(axis=1))]
+    moved = np.abs(z - nearest) > 1e-6  # [rows * n, L]: around a real training code
     assert z.shape == (6, 5)
     assert moved[:3].any(axis=0).tolist() == [False, True, False, False, False]
     assert moved[3:].any(axis=0).tolist() == [False, False, False, True, False]
+    assert np.allclose(grid.center_code(Run()), nearest)
+    mean_grid = registry.get("visualisers", "latent_grid")(center="data")
+    assert np.allclose(mean_grid.center_code(Run()), codes.mean(axis=0))
+    assert not any(np.allclose(code, codes.mean(axis=0)) for code in codes)
     z_all, (rows, _) = latents.latent_grid(5, np.zeros((5, 3)), None, dims=[4, 0])
     assert rows == 2 and z_all.shape == (6, 5)
