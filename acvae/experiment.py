@@ -66,8 +66,8 @@ class Run:
       data: the ``InputData``.
       history: the ``history.csv`` rows of the run (of every epoch trained so far).
       epoch: the epoch the model's weights are from (the best one's, post hoc by default).
-      codes: the training posterior means [N, L] of these weights, once computed
-        (``training_codes``); the model's sampler was fitted to them.
+      posteriors: the training posterior means and log-variances [N, L] of these weights,
+        once computed (``training_posteriors``); the model's sampler was fitted to them.
     """
 
     run_dir: pathlib.Path
@@ -75,22 +75,28 @@ class Run:
     data: object
     history: list[dict[str, float]]
     epoch: int
-    codes: np.ndarray | None = dataclasses.field(default=None, repr=False)
+    posteriors: tuple[np.ndarray, np.ndarray] | None = dataclasses.field(default=None,
+                                                                        repr=False)
     folder: run_folder.RunFolder = dataclasses.field(init=False, repr=False)
 
     def __post_init__(self):
         self.run_dir = pathlib.Path(self.run_dir)
         self.folder = run_folder.RunFolder(self.run_dir)
 
+    def training_posteriors(self) -> tuple[np.ndarray, np.ndarray]:
+        """The training posterior means and log-variances [N, L] of the current weights
+        (computed once)."""
+        if self.posteriors is None:
+            self.posteriors = samplers.training_posteriors(self.model, self.data)
+        return self.posteriors
+
     def training_codes(self) -> np.ndarray:
         """The training posterior means [N, L] of the current weights (computed once)."""
-        if self.codes is None:
-            self.codes = samplers.training_codes(self.model, self.data)
-        return self.codes
+        return self.training_posteriors()[0]
 
     def fit_sampler(self) -> None:
-        """Fits the model's sampler to the training codes of the current weights."""
-        samplers.fit_sampler(self.model, self.data, self.training_codes())
+        """Fits the model's sampler to the training posteriors of the current weights."""
+        samplers.fit_sampler(self.model, self.data, self.training_posteriors())
 
     @property
     def figures_dir(self) -> pathlib.Path:

@@ -8,8 +8,8 @@ simple density to the training codes after training and sample from it instead; 
 ``GaussianMixtureSampler`` is the same idea as a thin layer over scikit-learn.
 
 A sampler is built by gin (``experiment.sampler = @samplers.gaussian_mixture``, configured
-with ``samplers.gaussian_mixture.n_components = 10``), ``fit`` on the training posterior means
-of the trained model (``fit_sampler``), and then has ``sample(n, seed) -> [n, L]`` (TensorFlow,
+with ``samplers.gaussian_mixture.n_components = 10``), ``fit`` on the training posteriors (means
+and log-variances) of the trained model (``fit_sampler``), and then has ``sample(n, seed) -> [n, L]`` (TensorFlow,
 so it also runs inside an exported SavedModel) and ``log_prob(z) -> [n]``. ``@samplers.prior``
 samples the model's prior, as an untrained-for-generation VAE would.
 """
@@ -23,6 +23,7 @@ from acvae import batches, registry
 from acvae.errors import ConfigError
 
 MAX_FIT_ITEMS = 10_000  # training codes used for a fit: enough for any mixture, bounded time
+MAX_FIT_DRAWS = 4_000  # posterior draws in all (fewer per item on large sets): bounded time
 
 
 @registry.register("samplers", "prior")
@@ -34,9 +35,9 @@ class PriorSampler:
     def __init__(self, prior=None):
         self.prior = prior
 
-    def fit(self, model, means: np.ndarray) -> "PriorSampler":
+    def fit(self, model, means: np.ndarray, logvars: np.ndarray | None = None) -> "PriorSampler":
         """Takes the model's prior; the codes are not needed."""
-        del means
+        del means, logvars
         self.prior = model.prior
         return self
 
@@ -51,7 +52,7 @@ class PriorSampler:
 
 @registry.register("samplers", "gaussian_mixture")
 class GaussianMixtureSampler:
-    """A Gaussian mixture fitted to the training posterior means (Ghosh et al. 2020, Sec. 4).
+    """A Gaussian mixture fitted to the training codes (Ghosh et al. 2020, Sec. 4).
 
     Fitted with scikit-learn's ``GaussianMixture`` (EM, k-means initialisation, ``seed``);
     sampled in TensorFlow: a component k ~ Categorical(weights), then
@@ -61,37 +62,58 @@ class GaussianMixtureSampler:
       n_components: K; reduced to a tenth of the training items when there are fewer than
         ``10 K`` (a component per handful of points would only memorise them).
       covariance_type: ``"full"`` or ``"diag"`` (scikit-learn's meaning).
-      seed: the fit's random state.
+      seed: the fit's random state (and that of the posterior draws).
+      posterior_draws: 0 fits the posterior means, as Ghosh et al.; d > 0 fits d draws per
+        item from its posterior q(z|x) (at most ``MAX_FIT_DRAWS`` in all, at least one per
+        item), so the mixture models the aggregate posterior the decoder was trained on,
+        posterior noise included, not only its centres.
     """
 
     name = "gaussian_mixture"
     COVARIANCES = ("full", "diag")
 
-    def __init__(self, n_components: int = 10, covariance_type: str = "full", seed: int = 0):
+    def __init__(self, n_components: int = 10, covariance_type: str = "full", seed: int = 0,
+                 posterior_draws: int = 0):
         if not isinstance(n_components, int) or n_components < 1:
             raise ConfigError(
                 f"samplers.gaussian_mixture: n_components must be an integer >= 1, got "
                 f"{n_components!r}")
+        if (not isinstance(posterior_draws, int) or isinstance(posterior_draws, bool)
+                or posterior_draws < 0):
+            raise ConfigError(
+                f"samplers.gaussian_mixture: posterior_draws must be an integer >= 0, got "
+                f"{posterior_draws!r}")
         if covariance_type not in self.COVARIANCES:
             raise ConfigError(
                 f"samplers.gaussian_mixture: covariance_type must be one of "
                 f"{', '.join(self.COVARIANCES)}, got {covariance_type!r}")
         self.n_components, self.covariance_type, self.seed = n_components, covariance_type, seed
+        self.posterior_draws = posterior_draws
         self.weights = self.means = self.cholesky = None
 
-    def fit(self, model, means: np.ndarray) -> "GaussianMixtureSampler":
-        """Fits the mixture to ``means`` [N, L] (the model is not needed)."""
+    def fit(self, model, means: np.ndarray,
+            logvars: np.ndarray | None = None) -> "GaussianMixtureSampler":
+        """Fits the mixture to the training posteriors: ``means`` [N, L] and, for
+        ``posterior_draws``, their ``logvars`` [N, L] (the model is not needed)."""
         del model
-        return self.fit_codes(means)
+        if not self.posterior_draws:
+            return self.fit_codes(means)
+        if logvars is None:
+            raise ValueError("posterior_draws needs the posteriors' log-variances")
+        means = np.asarray(means, np.float64)
+        per_item = max(1, min(self.posterior_draws, MAX_FIT_DRAWS // len(means)))
+        noise = np.random.default_rng(self.seed).standard_normal((per_item, *means.shape))
+        draws = means + np.exp(0.5 * np.asarray(logvars, np.float64)) * noise
+        return self.fit_codes(draws.reshape(-1, means.shape[1]), items=len(means))
 
-    def fit_codes(self, means: np.ndarray) -> "GaussianMixtureSampler":
-        """Fits the mixture to codes [N, L] (N >= 2)."""
+    def fit_codes(self, means: np.ndarray, items: int | None = None) -> "GaussianMixtureSampler":
+        """Fits the mixture to codes [M, L] (M >= 2) of ``items`` training items (M)."""
         from sklearn.mixture import GaussianMixture
 
         means = np.asarray(means, np.float64)
         if means.ndim != 2 or len(means) < 2:
             raise ValueError(f"need at least 2 codes [N, L] to fit a mixture, got {means.shape}")
-        k = max(1, min(self.n_components, len(means) // 10))
+        k = max(1, min(self.n_components, (items or len(means)) // 10))
         # Fitted on standardised codes: a collapsed (unused) dimension has a near-zero spread
         # that would make every component's covariance singular.
         scale = np.maximum(means.std(axis=0), 1e-3)
@@ -145,25 +167,28 @@ class GaussianMixtureSampler:
         return tf.reduce_logsumexp(log_normal + tf.math.log(tf.constant(self.weights))[None], -1)
 
 
-def training_codes(model, data, limit: int = MAX_FIT_ITEMS) -> np.ndarray:
-    """Posterior means [N, L] of (up to ``limit``) training items, in the split's fixed order."""
-    encoded = batches.collect(data.train_eval, limit=limit, add=batches.posterior(model))
-    return encoded["z"]
+def training_posteriors(model, data,
+                        limit: int = MAX_FIT_ITEMS) -> tuple[np.ndarray, np.ndarray]:
+    """Posterior means and log-variances [N, L] of (up to ``limit``) training items, in the
+    split's fixed order."""
+    encoded = batches.collect(data.train_eval, limit=limit, add=batches.posterior(model),
+                              keep=())
+    return encoded["z"], encoded["logvar"]
 
 
-def fit_sampler(model, data, codes: np.ndarray | None = None) -> np.ndarray:
-    """Fits the model's ``sampler`` (set by ``experiment``) to its training codes.
+def fit_sampler(model, data, posteriors: tuple[np.ndarray, np.ndarray] | None = None) -> tuple:
+    """Fits the model's ``sampler`` (set by ``experiment``) to its training posteriors.
 
     Args:
       model: a trained ``VAE``; a model whose sampler is its prior needs no fit.
       data: its ``InputData``.
-      codes: the training posterior means if already computed.
+      posteriors: the training ``(means, logvars)`` if already computed.
 
     Returns:
-      The codes [N, L] used (callers that need them too need not encode again).
+      The ``(means, logvars)`` [N, L] used (callers that need them need not encode again).
     """
-    if codes is None:
-        codes = training_codes(model, data)
+    if posteriors is None:
+        posteriors = training_posteriors(model, data)
     if model.sampler is not model.prior:
-        model.sampler.fit(model, codes)
-    return codes
+        model.sampler.fit(model, *posteriors)
+    return posteriors

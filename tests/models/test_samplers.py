@@ -70,6 +70,43 @@ def test_few_codes_get_few_components_and_bad_settings_fail():
         samplers.GaussianMixtureSampler(covariance_type="tied")
 
 
+def test_posterior_draws_fit_the_aggregate_posterior_not_only_its_centres():
+    """Items whose means sit on two points with posterior std 0.5: fitted to the means, each
+    component is a point; fitted to posterior draws, each has the posteriors' spread."""
+    means = np.repeat([[-4.0, 2.0], [3.0, -1.0]], 200, axis=0)
+    means += np.random.default_rng(1).normal(0.0, 1e-3, means.shape)
+    logvars = np.full_like(means, np.log(0.25))
+    centres = samplers.GaussianMixtureSampler(n_components=2).fit(None, means, logvars)
+    aggregate = samplers.GaussianMixtureSampler(n_components=2, posterior_draws=5).fit(
+        None, means, logvars)
+    spread = lambda sampler: np.sqrt(np.einsum("kij,kij->ki", sampler.cholesky,
+                                               sampler.cholesky))
+    assert spread(centres).max() < 0.01
+    np.testing.assert_allclose(spread(aggregate), 0.5, rtol=0.08)
+    np.testing.assert_allclose(np.sort(aggregate.means[:, 0]), [-4.0, 3.0], atol=0.05)
+    few = samplers.GaussianMixtureSampler(n_components=10, posterior_draws=5).fit(
+        None, means[:40], logvars[:40])
+    assert len(few.weights) == 4  # a tenth of the 40 items, not of their 200 draws
+    with pytest.raises(ValueError, match="log-variances"):
+        samplers.GaussianMixtureSampler(posterior_draws=2).fit(None, means)
+    with pytest.raises(ConfigError, match="posterior_draws must be an integer >= 0"):
+        samplers.GaussianMixtureSampler(posterior_draws=-1)
+
+
+def test_posterior_draws_are_bounded_in_all():
+    """Many items: fewer draws each, so a large set does not make the fit slow."""
+    means = np.random.default_rng(0).normal(size=(samplers.MAX_FIT_DRAWS // 2 + 1, 2))
+    fitted = []
+
+    class Recording(samplers.GaussianMixtureSampler):
+        def fit_codes(self, codes, items=None):
+            fitted.append((len(codes), items))
+            return super().fit_codes(codes, items)
+
+    Recording(n_components=2, posterior_draws=5).fit(None, means, np.zeros_like(means))
+    assert fitted == [(len(means), len(means))]  # one draw per item, no more than the bound
+
+
 def test_registered_and_the_prior_sampler_draws_the_prior():
     assert registry.get("samplers", "gaussian_mixture") is samplers.GaussianMixtureSampler
     prior = StandardNormal(3)
