@@ -8,9 +8,10 @@ simple density to the training codes after training and sample from it instead; 
 ``GaussianMixtureSampler`` is the same idea as a thin layer over scikit-learn.
 
 A sampler is built by gin (``experiment.sampler = @samplers.gaussian_mixture``, configured
-with ``samplers.gaussian_mixture.n_components = 10``), ``fit`` on the training posteriors (means
-and log-variances) of the trained model (``fit_sampler``), and then has ``sample(n, seed) -> [n, L]`` (TensorFlow,
-so it also runs inside an exported SavedModel) and ``log_prob(z) -> [n]``. ``@samplers.prior``
+with ``samplers.gaussian_mixture.n_components = 10``), ``fit`` on the training posteriors
+(means and log-variances) of the trained model (``fit_sampler``), and then has
+``sample(n, seed) -> [n, L]`` (TensorFlow, so it also runs inside an exported SavedModel) and
+``log_prob(z) -> [n]``. ``@samplers.prior``
 samples the model's prior, as an untrained-for-generation VAE would.
 """
 
@@ -106,19 +107,19 @@ class GaussianMixtureSampler:
         draws = means + np.exp(0.5 * np.asarray(logvars, np.float64)) * noise
         return self.fit_codes(draws.reshape(-1, means.shape[1]), items=len(means))
 
-    def fit_codes(self, means: np.ndarray, items: int | None = None) -> "GaussianMixtureSampler":
+    def fit_codes(self, codes: np.ndarray, items: int | None = None) -> "GaussianMixtureSampler":
         """Fits the mixture to codes [M, L] (M >= 2) of ``items`` training items (M)."""
         from sklearn.mixture import GaussianMixture
 
-        means = np.asarray(means, np.float64)
-        if means.ndim != 2 or len(means) < 2:
-            raise ValueError(f"need at least 2 codes [N, L] to fit a mixture, got {means.shape}")
-        k = max(1, min(self.n_components, (items or len(means)) // 10))
+        codes = np.asarray(codes, np.float64)
+        if codes.ndim != 2 or len(codes) < 2:
+            raise ValueError(f"need at least 2 codes [N, L] to fit a mixture, got {codes.shape}")
+        k = max(1, min(self.n_components, (items or len(codes)) // 10))
         # Fitted on standardised codes: a collapsed (unused) dimension has a near-zero spread
         # that would make every component's covariance singular.
-        scale = np.maximum(means.std(axis=0), 1e-3)
+        scale = np.maximum(codes.std(axis=0), 1e-3)
         mixture = GaussianMixture(k, covariance_type=self.covariance_type, reg_covar=1e-6,
-                                  random_state=self.seed).fit(means / scale)
+                                  random_state=self.seed).fit(codes / scale)
         covariances = mixture.covariances_
         if self.covariance_type == "diag":
             covariances = np.stack([np.diag(c) for c in covariances])
