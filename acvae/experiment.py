@@ -83,6 +83,10 @@ class Run:
         self.run_dir = pathlib.Path(self.run_dir)
         self.folder = run_folder.RunFolder(self.run_dir)
 
+    def weights_changed(self, epoch: int) -> None:
+        """The model now holds ``epoch``'s weights: forgets the codes of the old ones."""
+        self.epoch, self.posteriors = epoch, None
+
     def training_posteriors(self) -> tuple[np.ndarray, np.ndarray]:
         """The training posterior means and log-variances [N, L] of the current weights
         (computed once)."""

@@ -253,7 +253,7 @@ class _Loop:
             seconds["figure_seconds"] = 0.0
             self._check_finite(train_metrics, val_metrics)
             self.epoch += 1
-            self.live.epoch, self.live.posteriors = self.epoch, None  # new weights, new codes
+            self.live.weights_changed(self.epoch)
             frame = self.epoch % epoch_step == 0 or self.epoch == n_epochs
             if frame and shown is None:  # a whole pass: a cache being filled is completed
                 shown = batches.collect(data.validation, limit=summary_images,
@@ -387,7 +387,7 @@ class _Loop:
             return
         state = run_folder.checkpoint_state(self.model)
         self.folder.restore(state, "best", strict=False)
-        self.live.epoch, self.live.posteriors = best, None
+        self.live.weights_changed(best)
         print(f"figures show epoch {best}, the best validation ELBO", flush=True)
 
     def _finish(self, visualisers) -> experiment.Run:
