@@ -60,10 +60,3 @@ def check_choice(what: str, value, valid) -> None:
     """Raises a one-line ``ConfigError`` listing ``valid`` when ``value`` is not one of them."""
     if value not in valid:
         raise ConfigError(f"unknown {what} {value!r}; valid: {', '.join(map(str, valid))}")
-
-
-def check_max_rows(visualiser: str, max_rows) -> None:
-    """Raises a one-line ``ConfigError`` unless ``max_rows`` is a positive integer."""
-    if not isinstance(max_rows, int) or isinstance(max_rows, bool) or max_rows < 1:
-        raise ConfigError(f"visualisers.{visualiser}: max_rows must be a positive integer, "
-                          f"got {max_rows!r}")

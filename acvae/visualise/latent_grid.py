@@ -18,6 +18,7 @@ import pathlib
 import numpy as np
 
 from acvae import registry
+from acvae.errors import ConfigError
 from acvae.visualise import base, files, images, latents, plots
 
 CENTERS = ("nearest", "data", "prior")
@@ -89,7 +90,9 @@ class LatentGrid(base.Visualiser):
         base.check_choice("span", span, SPANS)
         base.check_choice("center", center, CENTERS)
         latents.axis_values(n, value_range, quantiles)  # a bad n fails now, not after training
-        base.check_max_rows("latent_grid", max_rows)
+        if not isinstance(max_rows, int) or isinstance(max_rows, bool) or max_rows < 1:
+            raise ConfigError(f"visualisers.latent_grid: max_rows must be a positive integer, "
+                              f"got {max_rows!r}")
         self.n, self.span, self.percentiles = n, span, tuple(percentiles)
         self.max_rows = max_rows
         self.value_range, self.quantiles, self.center = value_range, quantiles, center

@@ -1,13 +1,14 @@
-"""``training.gif`` and ``training.mp4``: the decoded latent grid at fixed points over training.
+"""``training.gif`` and ``training.mp4``: what the model draws, frame by frame over training.
 
-The reference's training movie. Every ``EPOCH_STEP`` epochs ``on_epoch_end`` decodes the fixed
-points (the ``latent_grid`` layout around zero; for 3D+ codes one traversal row for each of the
-first ``max_rows`` dimensions, so a 520-dimensional code does not make 520 rows) in one batched
-call, keeps the uint8 frame and appends it to ``RUN/figures/training_frames/epoch_NNNNNN.png``,
-so a resumed run continues the movie. ``on_train_end`` writes the GIF and the MP4
-(``movies.write``: H.264 with the first frame held a second, when ffmpeg is installed) from
-every stored frame up to the last epoch trained, by epoch without duplicates, thinned evenly to
-``max_frames`` (first and last kept).
+The reference's training movie. Every ``EPOCH_STEP`` epochs ``on_epoch_end`` decodes, in one
+batched call, the same points or items in every frame: for a 1-2 dimensional code the
+``latent_grid`` layout around zero (the reference's movie); for 3 or more dimensions, where a
+grid around zero shows one blend (or, for a latent map, a blob), the first ``n`` validation
+items' reconstructions under their originals. It keeps the uint8 frame and appends it to
+``RUN/figures/training_frames/epoch_NNNNNN.png``, so a resumed run continues the movie.
+``on_train_end`` writes the GIF and the MP4 (``movies.write``: H.264 with the first frame held
+a second, when ffmpeg is installed) from every stored frame up to the last epoch trained, by
+epoch without duplicates, thinned evenly to ``max_frames`` (first and last kept).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import pathlib
 
 import numpy as np
 
-from acvae import registry
+from acvae import batches, registry
 from acvae.errors import ConfigError
 from acvae.visualise import base, files, images, latents, movies
 
@@ -25,50 +26,52 @@ FRAMES_DIR = "training_frames"
 
 @registry.register("visualisers", "training_movie")
 class TrainingMovie(base.Visualiser):
-    """The decoded latent grid every EPOCH_STEP epochs, as a GIF and an MP4 (training.gif,
-    training.mp4)."""
+    """The decoded latent grid (1-2D) or validation reconstructions (3D+) every EPOCH_STEP
+    epochs, as a GIF and an MP4 (training.gif, training.mp4)."""
 
     filename = "training.gif"
     outputs = ("training.mp4", f"{FRAMES_DIR}/epoch_*.png")
 
     def __init__(self, n: int = 10, value_range=None, quantiles=(0.05, 0.95), fps: float = 10,
-                 max_frames: int = 100, max_rows: int = 16, pad: int = 1,
-                 background="white"):
+                 max_frames: int = 100, pad: int = 1, background="white"):
         """
         Args:
-          n: decodes per row (and rows in 2D); 3D+ has one row per dimension traversed.
+          n: decodes per row (and rows in 2D); 3D+: validation items shown.
           value_range: ``(low, high)`` latent values; ``None`` uses standard Normal quantiles.
           quantiles: probability range of the Normal quantiles.
           fps: frames per second of the GIF and the MP4.
           max_frames: longer movies are thinned evenly to this many frames.
-          max_rows: 3D+: traverse the first this many dimensions (the same in every frame).
           pad: pixels between decodes.
           background: colour RGBA images are composited onto.
         """
         if max_frames < 2:
             raise ConfigError(f"max_frames must be at least 2, got {max_frames}")
-        base.check_max_rows("training_movie", max_rows)
         self.n, self.value_range, self.quantiles, self.fps = n, value_range, quantiles, fps
-        self.max_frames, self.max_rows = max_frames, max_rows
-        self.pad, self.background = pad, background
+        self.max_frames, self.pad, self.background = max_frames, pad, background
         self.frames: dict[int, np.ndarray] = {}
+        self.shown: dict | None = None  # 3D+: the validation items of every frame
 
-    def frame(self, model, epoch: int) -> np.ndarray:
-        """The uint8 ``[14 + grid height, grid width, 3]`` frame of ``model`` at ``epoch``."""
-        axis = latents.axis_values(self.n, self.value_range, self.quantiles)
-        latent_dim = model.latent_dim
-        dims = range(min(latent_dim, self.max_rows))
-        z, (_, cols) = latents.latent_grid(latent_dim, axis, dims=dims)
-        decoded = images.to_rgb(latents.decode(model, z), self.background)
-        grid = images.tile(decoded, cols, self.pad, images.fill_colour(self.background))
-        text = f"epoch {epoch}"
-        if latent_dim > 2 and len(dims) < latent_dim:
-            text += f", z1-z{len(dims)} of {latent_dim}"
+    def frame(self, run, epoch: int) -> np.ndarray:
+        """The uint8 ``[14 + grid height, grid width, 3]`` frame of ``run.model`` at ``epoch``."""
+        model = run.model
+        if model.latent_dim > 2:
+            if self.shown is None:
+                self.shown = batches.collect(run.data.validation, limit=self.n)
+            originals = self.shown["image"]
+            rebuilt = np.asarray(model.reconstruct(originals, model.condition_of(self.shown)))
+            decoded, cols = np.concatenate([originals, rebuilt]), len(originals)
+            text = f"epoch {epoch}: validation reconstructions under their originals"
+        else:
+            axis = latents.axis_values(self.n, self.value_range, self.quantiles)
+            z, (_, cols) = latents.latent_grid(model.latent_dim, axis)
+            decoded, text = latents.decode(model, z), f"epoch {epoch}"
+        rgb = images.to_rgb(decoded, self.background)
+        grid = images.tile(rgb, cols, self.pad, images.fill_colour(self.background))
         caption = images.caption_strip(text, grid.shape[1], background=self.background)
         return np.concatenate([caption, grid])
 
     def on_epoch_end(self, run, epoch: int) -> None:
-        frame = self.frame(run.model, epoch)
+        frame = self.frame(run, epoch)
         self.frames[epoch] = frame
         run.folder.write_figure(_frame_name(epoch), files.png(frame))
 

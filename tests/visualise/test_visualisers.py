@@ -11,7 +11,7 @@ from PIL import Image
 from acvae import batches, registry
 from acvae import visualise
 from acvae.errors import ConfigError
-from acvae.visualise import plots, training_movie
+from acvae.visualise import images, plots, training_movie
 from tests.visualise.tiny_runs import DPI, IMAGE, make_run
 
 
@@ -79,7 +79,7 @@ def check_training_movie(run):
         movie.on_epoch_end(run, epoch)
     path, mp4 = movie.on_train_end(run)
     assert mp4.name == "training.mp4"  # frames checked in test_movies
-    rows = {1: 1, 2: 3}.get(run.model.latent_dim, run.model.latent_dim)
+    rows = {1: 1, 2: 3}.get(run.model.latent_dim, 2)  # 3D+: originals over reconstructions
     check_image(path, (3 * (IMAGE + 1) - 1, 14 + rows * (IMAGE + 1) - 1), n_frames=3)
 
 
@@ -141,6 +141,23 @@ def test_training_movie_resumes_from_stored_frames(tmp_path, villagers_tfrecord)
     thinned = training_movie.TrainingMovie(n=3, max_frames=2).on_train_end(run)[0]
     with Image.open(thinned) as gif:
         assert gif.n_frames == 2
+
+
+def test_training_movie_of_a_3d_code_shows_the_same_validation_items_over_their_reconstructions(
+        tmp_path, villagers_tfrecord):
+    run = make_run(tmp_path, villagers_tfrecord, latent_dim=3, n_channels=4)
+    movie = training_movie.TrainingMovie(n=3, pad=0)
+    frame = movie.frame(run, 1)
+    shown = batches.collect(run.data.validation, limit=3)
+    originals = images.to_rgb(shown["image"], "white")
+    rebuilt = images.to_rgb(np.asarray(run.model.reconstruct(shown["image"])), "white")
+    assert frame.shape == (14 + 2 * IMAGE, 3 * IMAGE, 3)  # caption, originals, reconstructions
+    np.testing.assert_array_equal(frame[14:14 + IMAGE], np.concatenate(list(originals), axis=1))
+    np.testing.assert_array_equal(frame[14 + IMAGE:], np.concatenate(list(rebuilt), axis=1))
+    run.model.decoder.trainable_weights[0].assign_add(0.5)  # training moves the decoder
+    later = movie.frame(run, 2)
+    np.testing.assert_array_equal(later[14:14 + IMAGE], frame[14:14 + IMAGE])
+    assert not np.array_equal(later[14 + IMAGE:], frame[14 + IMAGE:])
 
 
 def test_training_movie_post_hoc_without_frames_writes_one(tmp_path, villagers_tfrecord):
