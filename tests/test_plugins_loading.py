@@ -86,7 +86,7 @@ def test_a_plugin_breaking_the_interface_fails_at_build_time_naming_it(tmp_path)
     plugins.load([write_plugin(tmp_path, "wrong_mlp", width="2 * latent_dim + 1")])
     config.load([str(REPO / "configs/demo.gin"), str(REPO / "configs/test.gin")],
                 ["build_vae.encoder = @encoders.wrong_mlp", "train.visualisers = []",
-                 "LATENT_DIM = 2"],
+                 "LATENT_DIM = 2", "MAP_CHANNELS = 0"],
                 finalize=False)
     with pytest.raises(ValueError) as info:
         train(tmp_path / "run")
