@@ -11,8 +11,9 @@ coordinates in a JSON block; a small script draws them as the user moves:
   ``k`` nearest real items with their pictures and names (the schema's identifier).
 - 3D and more: a select box of items and one slider per dimension; moving a slider changes that
   dimension from the chosen item's posterior mean, the others staying at the item's values.
-  Sliders are given to at most ``max_dimensions`` dimensions, those the training codes spread
-  over most; ``max_decodes`` bounds how many items can be chosen.
+  Sliders are given to at most ``max_dimensions`` dimensions, those whose traversal around
+  the item nearest the mean changes the picture most (``latents.visible_dimensions``, as
+  ``latent_grid.png``); ``max_decodes`` bounds how many items can be chosen.
 
 The page keeps at most ``max_items`` training items (evenly spread), as thumbnails of
 ``thumbnail`` pixels.
@@ -235,7 +236,7 @@ class Explorer:
       margin: share of the data's width added beyond each end of the range.
       max_items: training items kept in the page (evenly spread).
       max_decodes: bound on the decodes above 2D (fixes how many items the select box offers).
-      max_dimensions: sliders above 2D, for the dimensions the training codes spread widest.
+      max_dimensions: sliders above 2D, for the dimensions whose traversal shows most.
       thumbnail: pixels of an item's picture (the larger side).
       background: colour RGBA images are composited onto.
     """
@@ -294,7 +295,8 @@ class Explorer:
             out.update(mode="2d", grid=self.grid, low=low.tolist(), high=high.tolist())
             out["decodes"] = sheet(self._decode(model, np.stack([z1.ravel(), z2.ravel()], 1)))
         else:
-            dims = latents.widest_dimensions(items["z"], self.max_dimensions)
+            dims = latents.visible_dimensions(model, latents.nearest_to_mean(items["z"]), low,
+                                              high, self.max_dimensions)
             values = np.stack([np.linspace(low[d], high[d], self.steps, dtype=np.float32)
                                for d in dims])
             per_item = len(dims) * self.steps + 1

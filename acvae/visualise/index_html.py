@@ -120,7 +120,7 @@ class IndexHtml(base.Visualiser):
           steps: decodes along each explorer slider.
           grid: decodes per side of the 2D explorer's map.
           max_items: training items the explorer keeps as nearest neighbours.
-          max_dimensions: explorer sliders above 2D (the dimensions the codes spread widest).
+          max_dimensions: explorer sliders above 2D (the dimensions whose traversal shows most).
           background: colour RGBA images are composited onto.
         """
         self.explorer = (explorer_module.Explorer(steps=steps, grid=grid, max_items=max_items,

@@ -3,8 +3,9 @@
 1D: a row of decodes across the latent axis. 2D: a grid (z1 left to right, z2 bottom to top).
 More dimensions: one traversal row per dimension around a real training item's code (the one
 nearest the mean code: the mean of a large code decodes to a blend of every item, a grey
-villager), for the ``max_rows`` dimensions the training codes spread over most (a
-520-dimensional code would otherwise be 520 rows, too many to draw or read). By default the
+villager), for the ``max_rows`` dimensions whose traversal changes the picture most (a
+520-dimensional code would otherwise be 520 rows, too many to draw or read, and most of a
+latent map's dimensions redraw only a few pixels). By default the
 values span the box the training codes occupy (the 1st to 99th percentile of each dimension,
 ``latents.data_range``): a trained VAE's codes rarely fill its prior, and a grid over the
 prior's quantiles shows only the empty middle. ``span = "prior"`` gives the standard Normal
@@ -80,8 +81,8 @@ class LatentGrid(base.Visualiser):
           center: 3D+ traversals go around ``"nearest"`` (the training code nearest the
             mean one: a real item), ``"data"`` (the mean training code) or ``"prior"``
             (zero).
-          max_rows: 3D+: traverse at most this many dimensions, those whose training codes
-            spread widest (standard deviation), in index order.
+          max_rows: 3D+: traverse at most this many dimensions, those whose traversal
+            changes the picture most (``latents.visible_dimensions``), in index order.
           background: colour RGBA images are composited onto.
           pad: pixels between decodes.
           cell_inches: size of one decode in the figure.
@@ -121,19 +122,20 @@ class LatentGrid(base.Visualiser):
         if self.center == "prior":
             return np.zeros(run.model.latent_dim, np.float32)
         codes = run.training_codes()
-        mean = codes.mean(axis=0)
         if self.center == "data":
-            return mean
-        return codes[np.argmin(np.square(codes - mean).sum(axis=1))]
+            return codes.mean(axis=0)
+        return latents.nearest_to_mean(codes)
 
     def on_train_end(self, run) -> list[pathlib.Path]:
         latent_dim = run.model.latent_dim
         axes, center, caption = self.points(run)
         dims = None
         if latent_dim > 2:
-            dims = latents.widest_dimensions(run.training_codes(), self.max_rows)
+            dims = latents.visible_dimensions(run.model, center, center + axes[:, 0],
+                                              center + axes[:, -1], self.max_rows)
             if len(dims) < latent_dim:
-                caption += f";\nthe {len(dims)} of {latent_dim} dimensions the codes spread widest"
+                caption += (f";\nthe {len(dims)} of {latent_dim} dimensions whose traversal "
+                            f"changes the picture most")
             where = {"nearest": "the training code nearest the mean", "data": "the mean code",
                      "prior": "the origin"}[self.center]
             caption += f"\naround {where}: " + ", ".join(f"{center[d]:.2g}" for d in dims)

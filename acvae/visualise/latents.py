@@ -39,10 +39,41 @@ def axis_values(n: int, value_range=None, quantiles=(0.05, 0.95)) -> np.ndarray:
     return np.asarray([normal.inv_cdf(float(p)) for p in probs], np.float32)
 
 
-def widest_dimensions(codes: np.ndarray, k: int) -> np.ndarray:
-    """The ``k`` dimensions the codes ``[N, L]`` spread over most (standard deviation), in
-    index order: the ones the model uses, when a large code is shown a few at a time."""
-    return np.sort(np.argsort(-np.asarray(codes).std(axis=0), kind="stable")[:k])
+def nearest_to_mean(codes: np.ndarray) -> np.ndarray:
+    """[L]: the code of ``codes`` ``[N, L]`` nearest their mean (a real item, not a blend)."""
+    codes = np.asarray(codes)
+    return codes[np.argmin(np.square(codes - codes.mean(axis=0)).sum(axis=1))]
+
+
+def visible_dimensions(model, center, low, high, k: int, chunk: int = 256) -> np.ndarray:
+    """The ``k`` dimensions whose traversal changes the decoded image most, in index order.
+
+    Each dimension of ``center`` is set to its ``low`` and to its ``high`` value; dimensions
+    are ranked by the mean absolute difference of the two decodes. The spread of the codes
+    alone would rank a latent map's cells, which redraw a few pixels each, beside the global
+    dimensions that recolour the whole picture; this ranks what a traversal shows.
+
+    Args:
+      model: decodes (``decode_mean``).
+      center: float ``[L]``, the code traversed around.
+      low, high: float ``[L]``, each dimension's ends.
+      k: dimensions kept (all of them when ``L <= k``).
+      chunk: decodes per call.
+    """
+    center = np.asarray(center, np.float32)
+    latent_dim = len(center)
+    if latent_dim <= k:
+        return np.arange(latent_dim)
+    change = np.empty(latent_dim)
+    for start in range(0, latent_dim, chunk):
+        dims = np.arange(start, min(start + chunk, latent_dim))
+        ends = np.repeat(center[None], 2 * len(dims), axis=0)
+        ends[np.arange(len(dims)), dims] = np.asarray(low, np.float32)[dims]
+        ends[len(dims) + np.arange(len(dims)), dims] = np.asarray(high, np.float32)[dims]
+        decoded = decode(model, ends)
+        change[dims] = np.abs(decoded[:len(dims)] - decoded[len(dims):]).mean(
+            axis=tuple(range(1, decoded.ndim)))
+    return np.sort(np.argsort(-change, kind="stable")[:k])
 
 
 def data_range(codes: np.ndarray, percentiles=(1.0, 99.0)) -> tuple[np.ndarray, np.ndarray]:

@@ -13,7 +13,8 @@ import shutil
 import numpy as np
 import pytest
 
-from acvae.visualise import explorer, index_html
+from acvae import batches
+from acvae.visualise import explorer, index_html, latents
 from tests.visualise.test_index_html import CHROMIUM, CHROMIUM_FLAGS
 from tests.visualise.tiny_runs import make_run
 
@@ -192,13 +193,19 @@ def test_the_movies_play_as_videos_in_chromium(browser, tmp_path_factory, villag
     assert len(sizes) == 2 and min(sizes) > 0
 
 
-def test_above_max_dimensions_the_sliders_go_to_the_widest_dimensions(tmp_path,
-                                                                      villagers_tfrecord):
+def test_above_max_dimensions_the_sliders_go_to_the_dimensions_that_show_most(tmp_path,
+                                                                              villagers_tfrecord):
+    """The explorer ranks dimensions as latent_grid.png does: by how much a traversal around
+    the item nearest the mean changes the decode, over the range the sliders span."""
     run = make_run(tmp_path, villagers_tfrecord, latent_dim=5, n_channels=4)
     data = explorer.Explorer(steps=3, max_dimensions=2).data(run)
-    z = np.asarray(data["items"]["z"])
-    widest = np.sort(np.argsort(-z.std(axis=0))[:2]).tolist()
-    assert data["dims"] == widest and np.asarray(data["values"]).shape == (2, 3)
+    values = np.asarray(data["values"])
+    assert len(data["dims"]) == 2 and values.shape == (2, 3)
+    z = batches.collect(run.data.train_eval, add=batches.posterior(run.model))["z"]
+    low, high = explorer.data_range(z, explorer.Explorer().margin)
+    shows = latents.visible_dimensions(run.model, latents.nearest_to_mean(z), low, high, 2)
+    assert data["dims"] == shows.tolist()
+    np.testing.assert_allclose(values[:, [0, -1]], np.stack([low, high], 1)[shows], atol=1e-4)
     html = explorer.Explorer(steps=3, max_dimensions=2).section(run)
     assert html.count('class="explorer-dimension"') == 2
-    assert f"z{widest[0] + 1} <input" in html and f"z{widest[1] + 1} <input" in html
+    assert f"z{shows[0] + 1} <input" in html and f"z{shows[1] + 1} <input" in html

@@ -121,10 +121,11 @@ def test_latent_grid_spans_where_the_training_codes_are():
     np.testing.assert_allclose(prior[:, -1], 1.6449, atol=1e-3)
 
 
-def test_latent_grid_rows_are_the_dimensions_the_codes_spread_over_most():
-    """5D codes, max_rows=2: rows traverse z2 and z4 (the widest), in index order, around the
-    training code nearest the mean (a real item; center="data" gives the mean itself)."""
-    codes = np.random.default_rng(0).normal(size=(200, 5)) * [0.1, 3.0, 0.2, 2.0, 0.1]
+def test_latent_grid_rows_are_the_dimensions_whose_traversal_changes_the_picture_most():
+    """5D codes, max_rows=2: the codes spread widest along z2 and z4, but the decoder draws only
+    z1 and z5 (z5 four times as strongly): the rows traverse z1 and z5, in index order, around
+    the training code nearest the mean (a real item; center="data" gives the mean itself)."""
+    codes = np.random.default_rng(0).normal(size=(200, 5)) * [0.5, 3.0, 0.2, 2.0, 0.5]
     decoded = []
 
     class Model:
@@ -132,8 +133,9 @@ def test_latent_grid_rows_are_the_dimensions_the_codes_spread_over_most():
 
         @staticmethod
         def decode_mean(z, condition=None):
-            decoded.append(z)
-            return np.zeros([len(z), 4, 4, 4], np.float32)
+            decoded.append(np.asarray(z))
+            value = np.asarray(z) @ np.array([1.0, 0.0, 0.0, 0.0, 4.0], np.float32)
+            return np.tile(value[:, None, None, None], (1, 4, 4, 4)).astype(np.float32)
 
     class Folder:
         @staticmethod
@@ -149,13 +151,17 @@ def test_latent_grid_rows_are_the_dimensions_the_codes_spread_over_most():
 
     grid = registry.get("visualisers", "latent_grid")(n=3, max_rows=2, dpi=20)
     assert grid.on_train_end(Run()) == ["latent_grid.png"]
-    (z,) = decoded
+    z = decoded[-1]  # the grid, after the decodes that ranked the dimensions
     nearest = codes[np.argmin(np.square(codes - codes.mean(axis=0)).sum(axis=1))]
     moved = np.abs(z - nearest) > 1e-6  # [rows * n, L]: around a real training code
     assert z.shape == (6, 5)
-    assert moved[:3].any(axis=0).tolist() == [False, True, False, False, False]
-    assert moved[3:].any(axis=0).tolist() == [False, False, False, True, False]
+    assert moved[:3].any(axis=0).tolist() == [True, False, False, False, False]
+    assert moved[3:].any(axis=0).tolist() == [False, False, False, False, True]
     assert np.allclose(grid.center_code(Run()), nearest)
+    low, high = nearest - 1.0, nearest + 1.0
+    assert latents.visible_dimensions(Model(), nearest, low, high, 1).tolist() == [4]
+    assert latents.visible_dimensions(Model(), nearest, low, high, 1, chunk=2).tolist() == [4]
+    assert latents.visible_dimensions(Model(), nearest, low, high, 5).tolist() == [0, 1, 2, 3, 4]
     mean_grid = registry.get("visualisers", "latent_grid")(center="data")
     assert np.allclose(mean_grid.center_code(Run()), codes.mean(axis=0))
     assert not any(np.allclose(code, codes.mean(axis=0)) for code in codes)
