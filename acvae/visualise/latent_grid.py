@@ -4,12 +4,12 @@
 More dimensions: one traversal row per dimension around a real training item's code (the one
 nearest the mean code: the mean of a large code decodes to a blend of every item, a grey
 villager), for the ``max_rows`` dimensions whose traversal changes the picture most (a
-520-dimensional code would otherwise be 520 rows, too many to draw or read, and most of a
-latent map's dimensions redraw only a few pixels). By default the
-values span the box the training codes occupy (the 1st to 99th percentile of each dimension,
-``latents.data_range``): a trained VAE's codes rarely fill its prior, and a grid over the
-prior's quantiles shows only the empty middle. ``span = "prior"`` gives the standard Normal
-quantiles instead; ``value_range`` fixes the values.
+520-dimensional code would otherwise be 520 rows, too many to draw or read, and most of a latent
+map's dimensions redraw only a few pixels). By default the values span the box the training
+codes occupy (the 1st to 99th percentile of each dimension, ``latents.data_range``): a trained
+VAE's codes rarely fill its prior, and a grid over the prior's quantiles shows only the empty
+middle. ``span = "prior"`` gives the standard Normal quantiles instead; ``value_range`` fixes
+the values.
 """
 
 from __future__ import annotations
