@@ -32,8 +32,8 @@ def experiment(dataset=gin.REQUIRED, model=build_vae, sampler=None):
       model: a factory ``(image_shape, n_channels, schema) -> VAE``, by default ``build_vae``
         (whose ``model`` binding selects a variant such as ``@models.conditional_vae``).
       sampler: where generated images come from once trained, a registered sampler
-        (``@samplers.gaussian_mixture()``, fitted to the training codes by
-        ``samplers.fit_sampler``); None: the model's prior.
+        (``@samplers.gaussian_mixture()``, fitted to the training posteriors by
+        ``Run.fit_sampler``); None: the model's prior.
 
     Returns:
       ``(data, vae)``, the model sized for the data's image shape, channels and labels.
@@ -99,8 +99,10 @@ class Run:
         return self.training_posteriors()[0]
 
     def fit_sampler(self) -> None:
-        """Fits the model's sampler to the training posteriors of the current weights."""
-        samplers.fit_sampler(self.model, self.data, self.training_posteriors())
+        """Fits the model's sampler to the training posteriors of the current weights (a model
+        whose sampler is its prior needs no fit, nor the posteriors)."""
+        if self.model.sampler is not self.model.prior:
+            self.model.sampler.fit(self.model, *self.training_posteriors())
 
     @property
     def figures_dir(self) -> pathlib.Path:

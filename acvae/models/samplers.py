@@ -9,9 +9,9 @@ simple density to the training codes after training and sample from it instead; 
 
 A sampler is built by gin (``experiment.sampler = @samplers.gaussian_mixture``, configured
 with ``samplers.gaussian_mixture.n_components = 10``), ``fit`` on the training posteriors
-(means and log-variances) of the trained model (``fit_sampler``), and then has
-``sample(n, seed) -> [n, L]`` (TensorFlow, so it also runs inside an exported SavedModel) and
-``log_prob(z) -> [n]``. ``@samplers.prior``
+(means and log-variances, ``training_posteriors``) of the trained model
+(``experiment.Run.fit_sampler``), and then has ``sample(n, seed) -> [n, L]`` (TensorFlow, so it
+also runs inside an exported SavedModel) and ``log_prob(z) -> [n]``. ``@samplers.prior``
 samples the model's prior, as an untrained-for-generation VAE would.
 """
 
@@ -175,21 +175,3 @@ def training_posteriors(model, data,
     encoded = batches.collect(data.train_eval, limit=limit, add=batches.posterior(model),
                               keep=())
     return encoded["z"], encoded["logvar"]
-
-
-def fit_sampler(model, data, posteriors: tuple[np.ndarray, np.ndarray] | None = None) -> tuple:
-    """Fits the model's ``sampler`` (set by ``experiment``) to its training posteriors.
-
-    Args:
-      model: a trained ``VAE``; a model whose sampler is its prior needs no fit.
-      data: its ``InputData``.
-      posteriors: the training ``(means, logvars)`` if already computed.
-
-    Returns:
-      The ``(means, logvars)`` [N, L] used (callers that need them need not encode again).
-    """
-    if posteriors is None:
-        posteriors = training_posteriors(model, data)
-    if model.sampler is not model.prior:
-        model.sampler.fit(model, *posteriors)
-    return posteriors
