@@ -11,9 +11,9 @@ coordinates in a JSON block; a small script draws them as the user moves:
   ``k`` nearest real items with their pictures and names (the schema's identifier).
 - 3D and more: a select box of items and one slider per dimension; moving a slider changes that
   dimension from the chosen item's posterior mean, the others staying at the item's values.
-  Sliders are given to at most ``max_dimensions`` dimensions, those whose traversal around
-  the item nearest the mean changes the picture most (``latents.visible_dimensions``, as
-  ``latent_grid.png``); ``max_decodes`` bounds how many items can be chosen.
+  Sliders are given to at most ``max_dimensions`` dimensions, those whose traversal changes
+  the picture most (``latents.visible_dimensions``, the same as ``latent_grid.png``);
+  ``max_decodes`` bounds how many items can be chosen.
 
 The page keeps at most ``max_items`` training items (evenly spread), as thumbnails of
 ``thumbnail`` pixels.
@@ -253,12 +253,11 @@ class Explorer:
         return images.to_rgb(latents.decode(model, z), self.background)
 
     def _items(self, run) -> dict:
-        """Training items: posterior means ``z``, identifiers and thumbnails, at most
-        ``max_items`` evenly spread."""
+        """Training items: posterior means ``z`` (the run's training codes, encoded once for
+        every figure), identifiers and thumbnails, at most ``max_items`` evenly spread."""
         from PIL import Image
 
-        model, schema = run.model, run.data.schema
-        posterior = batches.posterior(model)
+        schema, codes = run.data.schema, run.training_codes()
 
         def add(batch):
             pictures = images.to_rgb(batch["image"], self.background)
@@ -267,12 +266,14 @@ class Explorer:
             size = (max(1, round(width * scale)), max(1, round(height * scale)))
             small = [np.asarray(Image.fromarray(p).resize(size, Image.Resampling.BOX))
                      for p in pictures]
-            return {"z": posterior(batch)["z"], "thumbnail": np.stack(small)}
+            return {"thumbnail": np.stack(small)}
 
-        data = batches.collect(run.data.train_eval, add=add, keep=(schema.id,))
-        n = len(data["z"])
+        # The same items in the same order as the codes (the first ones of the fixed split).
+        data = batches.collect(run.data.train_eval, limit=len(codes), add=add,
+                               keep=(schema.id,))
+        n = len(codes)
         kept = np.unique(np.linspace(0, n - 1, min(n, self.max_items)).round().astype(int))
-        return {"z": data["z"], "kept": kept, "names": data[schema.id],
+        return {"z": codes, "kept": kept, "names": data[schema.id],
                 "thumbnails": data["thumbnail"]}
 
     def data(self, run) -> dict:
@@ -295,8 +296,7 @@ class Explorer:
             out.update(mode="2d", grid=self.grid, low=low.tolist(), high=high.tolist())
             out["decodes"] = sheet(self._decode(model, np.stack([z1.ravel(), z2.ravel()], 1)))
         else:
-            dims = latents.visible_dimensions(model, latents.nearest_to_mean(items["z"]), low,
-                                              high, self.max_dimensions)
+            dims = latents.visible_dimensions(model, items["z"], self.max_dimensions)
             values = np.stack([np.linspace(low[d], high[d], self.steps, dtype=np.float32)
                                for d in dims])
             per_item = len(dims) * self.steps + 1

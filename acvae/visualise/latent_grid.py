@@ -131,8 +131,7 @@ class LatentGrid(base.Visualiser):
         axes, center, caption = self.points(run)
         dims = None
         if latent_dim > 2:
-            dims = latents.visible_dimensions(run.model, center, center + axes[:, 0],
-                                              center + axes[:, -1], self.max_rows)
+            dims = latents.visible_dimensions(run.model, run.training_codes(), self.max_rows)
             if len(dims) < latent_dim:
                 caption += (f";\nthe {len(dims)} of {latent_dim} dimensions whose traversal "
                             f"changes the picture most")

@@ -45,31 +45,34 @@ def nearest_to_mean(codes: np.ndarray) -> np.ndarray:
     return codes[np.argmin(np.square(codes - codes.mean(axis=0)).sum(axis=1))]
 
 
-def visible_dimensions(model, center, low, high, k: int, chunk: int = 256) -> np.ndarray:
+def visible_dimensions(model, codes: np.ndarray, k: int, chunk: int = 256) -> np.ndarray:
     """The ``k`` dimensions whose traversal changes the decoded image most, in index order.
 
-    Each dimension of ``center`` is set to its ``low`` and to its ``high`` value; dimensions
-    are ranked by the mean absolute difference of the two decodes. The spread of the codes
-    alone would rank a latent map's cells, which redraw a few pixels each, beside the global
-    dimensions that recolour the whole picture; this ranks what a traversal shows.
+    Each dimension of the code nearest the mean of ``codes`` is set to the 1st and to the 99th
+    percentile of the codes; dimensions are ranked by the mean absolute difference of the two
+    decodes. The spread of the codes alone would rank a latent map's cells, which redraw a few
+    pixels each, beside the global dimensions that recolour the whole picture; this ranks what
+    a traversal shows. It depends on the model and its codes only, so ``latent_grid.png`` and
+    the explorer show the same dimensions.
 
     Args:
       model: decodes (``decode_mean``).
-      center: float ``[L]``, the code traversed around.
-      low, high: float ``[L]``, each dimension's ends.
+      codes: float ``[N, L]``, the training codes.
       k: dimensions kept (all of them when ``L <= k``).
       chunk: decodes per call.
     """
-    center = np.asarray(center, np.float32)
-    latent_dim = len(center)
+    codes = np.asarray(codes, np.float32)
+    latent_dim = codes.shape[1]
     if latent_dim <= k:
         return np.arange(latent_dim)
+    center = nearest_to_mean(codes)
+    low, high = data_range(codes)
     change = np.empty(latent_dim)
     for start in range(0, latent_dim, chunk):
         dims = np.arange(start, min(start + chunk, latent_dim))
         ends = np.repeat(center[None], 2 * len(dims), axis=0)
-        ends[np.arange(len(dims)), dims] = np.asarray(low, np.float32)[dims]
-        ends[len(dims) + np.arange(len(dims)), dims] = np.asarray(high, np.float32)[dims]
+        ends[np.arange(len(dims)), dims] = low[dims]
+        ends[len(dims) + np.arange(len(dims)), dims] = high[dims]
         decoded = decode(model, ends)
         change[dims] = np.abs(decoded[:len(dims)] - decoded[len(dims):]).mean(
             axis=tuple(range(1, decoded.ndim)))

@@ -195,15 +195,16 @@ def test_the_movies_play_as_videos_in_chromium(browser, tmp_path_factory, villag
 
 def test_above_max_dimensions_the_sliders_go_to_the_dimensions_that_show_most(tmp_path,
                                                                               villagers_tfrecord):
-    """The explorer ranks dimensions as latent_grid.png does: by how much a traversal around
-    the item nearest the mean changes the decode, over the range the sliders span."""
+    """The explorer ranks dimensions as latent_grid.png does (latents.visible_dimensions of
+    the run's training codes); its sliders span the codes' range widened by its margin."""
     run = make_run(tmp_path, villagers_tfrecord, latent_dim=5, n_channels=4)
     data = explorer.Explorer(steps=3, max_dimensions=2).data(run)
     values = np.asarray(data["values"])
     assert len(data["dims"]) == 2 and values.shape == (2, 3)
     z = batches.collect(run.data.train_eval, add=batches.posterior(run.model))["z"]
     low, high = explorer.data_range(z, explorer.Explorer().margin)
-    shows = latents.visible_dimensions(run.model, latents.nearest_to_mean(z), low, high, 2)
+    shows = latents.visible_dimensions(run.model, run.training_codes(), 2)
+    np.testing.assert_allclose(run.training_codes(), z, atol=1e-6)  # encoded once, for both
     assert data["dims"] == shows.tolist()
     np.testing.assert_allclose(values[:, [0, -1]], np.stack([low, high], 1)[shows], atol=1e-4)
     html = explorer.Explorer(steps=3, max_dimensions=2).section(run)

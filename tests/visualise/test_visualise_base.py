@@ -158,10 +158,9 @@ def test_latent_grid_rows_are_the_dimensions_whose_traversal_changes_the_picture
     assert moved[:3].any(axis=0).tolist() == [True, False, False, False, False]
     assert moved[3:].any(axis=0).tolist() == [False, False, False, False, True]
     assert np.allclose(grid.center_code(Run()), nearest)
-    low, high = nearest - 1.0, nearest + 1.0
-    assert latents.visible_dimensions(Model(), nearest, low, high, 1).tolist() == [4]
-    assert latents.visible_dimensions(Model(), nearest, low, high, 1, chunk=2).tolist() == [4]
-    assert latents.visible_dimensions(Model(), nearest, low, high, 5).tolist() == [0, 1, 2, 3, 4]
+    assert latents.visible_dimensions(Model(), codes, 1).tolist() == [4]
+    assert latents.visible_dimensions(Model(), codes, 1, chunk=2).tolist() == [4]
+    assert latents.visible_dimensions(Model(), codes, 5).tolist() == [0, 1, 2, 3, 4]
     mean_grid = registry.get("visualisers", "latent_grid")(center="data")
     assert np.allclose(mean_grid.center_code(Run()), codes.mean(axis=0))
     assert not any(np.allclose(code, codes.mean(axis=0)) for code in codes)
