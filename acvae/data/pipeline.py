@@ -302,7 +302,7 @@ def input_pipeline(
     image_shape: Sequence[int] = (64, 64),
     n_channels: int = 4,
     batch_size: int = 16,
-    validation_fraction: float = 0.25,
+    validation_fraction: float = 0.1,
     validation_batch_size: int | None = 256,
     shuffle_buffer: int = 1024,
     cache: bool | str | None = None,
@@ -320,7 +320,8 @@ def input_pipeline(
       validation_batch_size: examples per batch of the forward-only passes (validation, and
         ``train_eval`` for codes and metrics); None: ``batch_size``. Larger batches make
         validation cheap; results do not depend on it.
-      validation_fraction: expected share of items held out, by a stable hash of the identifier.
+      validation_fraction: expected share of items held out, by a stable hash of the identifier
+        (0.1: on a few hundred images each one trained on counts more than a larger check).
       shuffle_buffer: training shuffle buffer size.
       cache: keep decoded images after the first pass: None (default) in memory when both
         splits fit in ``cache_budget_mb``, else not at all (every epoch streams from the
