@@ -12,7 +12,8 @@ seconds per epoch and the speed-up over the reference for:
     it (training, validation every epoch, the training-movie frame every epoch, checkpoint),
     from ``history.csv``, with its parts (train, validation, figures);
 
-each in float32 and in ``train.precision='auto'`` when that picks another policy on this CPU.
+each in float32, in ``mixed_bfloat16`` when the CPU has bfloat16 units (``auto`` keeps float32
+on CPUs: ``acvae.precision``) and in ``train.precision='auto'`` when that picks another policy.
 Every number is the median of the timed epochs (the first, with tracing, is not counted) over
 interleaved repeats, so background load hits every variant alike. The CPU's name and its
 relevant flags are printed first.
@@ -148,7 +149,11 @@ def main() -> None:
           f"TensorFlow {tf.__version__}, Keras {keras.__version__}; precision 'auto' = {auto} "
           f"({why})\n{args.n} synthetic villagers 64x64x4, batch 16, latent 1; median of "
           f"{args.epochs} timed epochs x {args.repeats} interleaved repeats", flush=True)
-    policies = ["float32"] + ([auto] if auto != "float32" else [])
+    policies = ["float32"]
+    if flags.intersection(precision.BF16_FLAGS):
+        policies.append("mixed_bfloat16")
+    if auto not in policies:
+        policies.append(auto)
     variants = [(what, policy) for policy in policies
                 for what in ("reference model.fit", "acvae step", "acvae user epoch")]
     seconds = {variant: [] for variant in variants}
