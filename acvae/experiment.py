@@ -68,6 +68,8 @@ class Run:
       epoch: the epoch the model's weights are from (the best one's, post hoc by default).
       posteriors: the training posterior means and log-variances [N, L] of these weights,
         once computed (``training_posteriors``); the model's sampler was fitted to them.
+      derived: other results of these weights, computed once for every figure
+        (``per_weights``).
     """
 
     run_dir: pathlib.Path
@@ -77,6 +79,7 @@ class Run:
     epoch: int
     posteriors: tuple[np.ndarray, np.ndarray] | None = dataclasses.field(default=None,
                                                                         repr=False)
+    derived: dict = dataclasses.field(default_factory=dict, repr=False)
     folder: run_folder.RunFolder = dataclasses.field(init=False, repr=False)
 
     def __post_init__(self):
@@ -86,6 +89,14 @@ class Run:
     def weights_changed(self, epoch: int) -> None:
         """The model now holds ``epoch``'s weights: forgets the codes of the old ones."""
         self.epoch, self.posteriors = epoch, None
+        self.derived.clear()
+
+    def per_weights(self, key: str, compute):
+        """``compute()`` of the current weights, computed once under ``key`` (forgotten when
+        the weights change)."""
+        if key not in self.derived:
+            self.derived[key] = compute()
+        return self.derived[key]
 
     def training_posteriors(self) -> tuple[np.ndarray, np.ndarray]:
         """The training posterior means and log-variances [N, L] of the current weights

@@ -296,7 +296,7 @@ class Explorer:
             out.update(mode="2d", grid=self.grid, low=low.tolist(), high=high.tolist())
             out["decodes"] = sheet(self._decode(model, np.stack([z1.ravel(), z2.ravel()], 1)))
         else:
-            dims = latents.visible_dimensions(model, items["z"], self.max_dimensions)
+            dims = latents.run_visible_dimensions(run, self.max_dimensions)
             values = np.stack([np.linspace(low[d], high[d], self.steps, dtype=np.float32)
                                for d in dims])
             per_item = len(dims) * self.steps + 1

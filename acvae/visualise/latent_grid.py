@@ -131,7 +131,7 @@ class LatentGrid(base.Visualiser):
         axes, center, caption = self.points(run)
         dims = None
         if latent_dim > 2:
-            dims = latents.visible_dimensions(run.model, run.training_codes(), self.max_rows)
+            dims = latents.run_visible_dimensions(run, self.max_rows)
             if len(dims) < latent_dim:
                 caption += (f";\nthe {len(dims)} of {latent_dim} dimensions whose traversal "
                             f"changes the picture most")

@@ -50,10 +50,11 @@ def visible_dimensions(model, codes: np.ndarray, k: int, chunk: int = 256) -> np
 
     Each dimension of the code nearest the mean of ``codes`` is set to the 1st and to the 99th
     percentile of the codes; dimensions are ranked by the mean absolute difference of the two
-    decodes. The spread of the codes alone would rank a latent map's cells, which redraw a few
-    pixels each, beside the global dimensions that recolour the whole picture; this ranks what
-    a traversal shows. It depends on the model and its codes only, so ``latent_grid.png`` and
-    the explorer show the same dimensions.
+    decodes (``traversal_changes``). The spread of the codes alone would rank a latent map's
+    cells, which redraw a few pixels each, beside the global dimensions that recolour the whole
+    picture; this ranks what a traversal shows. It depends on the model and its codes only, so
+    ``latent_grid.png`` and the explorer show the same dimensions (``run_visible_dimensions``
+    decodes once for both).
 
     Args:
       model: decodes (``decode_mean``).
@@ -62,9 +63,27 @@ def visible_dimensions(model, codes: np.ndarray, k: int, chunk: int = 256) -> np
       chunk: decodes per call.
     """
     codes = np.asarray(codes, np.float32)
-    latent_dim = codes.shape[1]
+    if codes.shape[1] <= k:
+        return np.arange(codes.shape[1])
+    return _largest(traversal_changes(model, codes, chunk), k)
+
+
+def run_visible_dimensions(run, k: int) -> np.ndarray:
+    """``visible_dimensions`` of a run's model and training codes, decoded once per weights
+    (``Run.per_weights``) for every figure that asks."""
+    latent_dim = run.training_codes().shape[1]
     if latent_dim <= k:
         return np.arange(latent_dim)
+    changes = run.per_weights("traversal_changes",
+                              lambda: traversal_changes(run.model, run.training_codes()))
+    return _largest(changes, k)
+
+
+def traversal_changes(model, codes: np.ndarray, chunk: int = 256) -> np.ndarray:
+    """[L]: how much the decode changes (mean absolute difference) when each dimension of the
+    code nearest the mean of ``codes`` goes from the codes' 1st to their 99th percentile."""
+    codes = np.asarray(codes, np.float32)
+    latent_dim = codes.shape[1]
     center = nearest_to_mean(codes)
     low, high = data_range(codes)
     change = np.empty(latent_dim)
@@ -76,7 +95,12 @@ def visible_dimensions(model, codes: np.ndarray, k: int, chunk: int = 256) -> np
         decoded = decode(model, ends)
         change[dims] = np.abs(decoded[:len(dims)] - decoded[len(dims):]).mean(
             axis=tuple(range(1, decoded.ndim)))
-    return np.sort(np.argsort(-change, kind="stable")[:k])
+    return change
+
+
+def _largest(changes: np.ndarray, k: int) -> np.ndarray:
+    """The indices of the ``k`` largest ``changes``, in index order."""
+    return np.sort(np.argsort(-np.asarray(changes), kind="stable")[:k])
 
 
 def data_range(codes: np.ndarray, percentiles=(1.0, 99.0)) -> tuple[np.ndarray, np.ndarray]:

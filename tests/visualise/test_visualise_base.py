@@ -149,6 +149,10 @@ def test_latent_grid_rows_are_the_dimensions_whose_traversal_changes_the_picture
         def training_codes():
             return codes
 
+        @staticmethod
+        def per_weights(key, compute):
+            return compute()
+
     grid = registry.get("visualisers", "latent_grid")(n=3, max_rows=2, dpi=20)
     assert grid.on_train_end(Run()) == ["latent_grid.png"]
     z = decoded[-1]  # the grid, after the decodes that ranked the dimensions
@@ -166,3 +170,32 @@ def test_latent_grid_rows_are_the_dimensions_whose_traversal_changes_the_picture
     assert not any(np.allclose(code, codes.mean(axis=0)) for code in codes)
     z_all, (rows, _) = latents.latent_grid(5, np.zeros((5, 3)), None, dims=[4, 0])
     assert rows == 2 and z_all.shape == (6, 5)
+
+
+def test_the_grid_and_the_explorer_rank_dimensions_with_one_set_of_decodes(tmp_path):
+    """latents.run_visible_dimensions decodes the traversals once per weights of a Run, for
+    every figure that asks, and again after the weights change."""
+    from acvae.experiment import Run
+
+    codes = np.random.default_rng(0).normal(size=(50, 6)).astype(np.float32)
+    calls = []
+
+    class Model:
+        latent_dim = 6
+
+        @staticmethod
+        def decode_mean(z, condition=None):
+            calls.append(len(z))
+            value = np.asarray(z) @ np.array([0, 3, 0, 1, 0, 2], np.float32)
+            return np.tile(value[:, None, None, None], (1, 2, 2, 1)).astype(np.float32)
+
+    run = Run(tmp_path, Model(), None, [], 1, posteriors=(codes, np.zeros_like(codes)))
+    first = latents.run_visible_dimensions(run, 2)
+    assert first.tolist() == [1, 5]
+    assert latents.run_visible_dimensions(run, 3).tolist() == [1, 3, 5]
+    assert len(calls) == 1  # one chunk of 2 * 6 decodes, shared by both calls
+    assert first.tolist() == latents.visible_dimensions(Model(), codes, 2).tolist()
+    run.weights_changed(2)
+    run.posteriors = (codes, np.zeros_like(codes))
+    latents.run_visible_dimensions(run, 2)
+    assert len(calls) == 3  # the other weights are ranked anew
