@@ -80,10 +80,27 @@ def global_dims(component: str, latent_dim: int, grid: tuple[int, int], map_chan
     return latent_dim - map_dims
 
 
-def normalize_activate(x, normalization: str | None, activation: str, name: str):
-    """Applies the optional normalisation layer, then the activation, to ``x``."""
+def normalize_activate(x, normalization: str | None, activation: str, name: str,
+                       condition=None):
+    """Applies the optional normalisation layer, the optional modulation by ``condition``
+    (``modulate``), then the activation, to ``x``."""
     if normalization == "batch":
         x = keras.layers.BatchNormalization(name=f"{name}_bn")(x)
     elif normalization == "layer":
         x = keras.layers.LayerNormalization(name=f"{name}_ln")(x)
+    if condition is not None:
+        x = modulate(x, condition, name)
     return keras.layers.Activation(activation, name=f"{name}_act")(x)
+
+
+def modulate(x, condition, name: str):
+    """FiLM (Perez et al. 2018): ``x * (1 + gamma) + beta`` per channel of a feature map
+    [B, H, W, C], with gamma and beta dense maps of ``condition`` [B, D] that start at zero (so
+    training starts from the unmodulated network)."""
+    channels = x.shape[-1]
+
+    def per_channel(kind):
+        dense = keras.layers.Dense(channels, kernel_initializer="zeros", name=f"{name}_{kind}")
+        return keras.layers.Reshape((1, 1, channels), name=f"{name}_{kind}_map")(dense(condition))
+
+    return x * (1.0 + per_channel("gamma")) + per_channel("beta")

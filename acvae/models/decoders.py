@@ -16,6 +16,7 @@ from collections.abc import Sequence
 import keras
 
 from acvae import registry
+from acvae.errors import ConfigError
 from acvae.models import blocks
 
 
@@ -29,6 +30,7 @@ def conv(
     normalization: str | None = None,
     latent_mlp: Sequence[int] = (),
     map_channels: int = 0,
+    modulate: bool = False,
 ) -> keras.Model:
     """Mirror of ``encoders.conv``: dense to (H/8, W/8, 128), stride-2 transposed convolutions.
 
@@ -50,6 +52,10 @@ def conv(
         coordinates into many distinct images, at a negligible cost. Applied to the global
         dimensions only.
       map_channels: latent channels per cell of the first feature map (0: all global).
+      modulate: the global code (after ``latent_mlp``) also scales and shifts every channel
+        of every transposed convolution and adds a tint to the output (FiLM, Perez et al.
+        2018), so a few numbers reach the late layers that draw colour directly rather than
+        only through the first feature map. Needs global dimensions.
 
     Returns:
       A functional model mapping [B, L] -> [B, H, W, C_out], with no output activation.
@@ -62,12 +68,16 @@ def conv(
     base_filters = filters[-1] if filters else channels
     base_shape = (height // divisor, width // divisor, base_filters)
     global_dim = blocks.global_dims(name, latent_dim, base_shape[:2], map_channels)
+    if modulate and not global_dim:
+        raise ConfigError(f"{name}: modulate needs global dimensions; latent_dim {latent_dim} "
+                          f"is all latent map")
     z = keras.Input(shape=(latent_dim,), name="z")
-    x = None
+    x = condition = None
     if global_dim:
         x = z[:, :global_dim] if map_channels else z
         for i, units in enumerate(latent_mlp):
             x = keras.layers.Dense(units, activation=activation, name=f"latent_mlp{i}")(x)
+        condition = x if modulate else None
         x = keras.layers.Dense(
             math.prod(base_shape), use_bias=normalization is None, name="project"
         )(x)
@@ -85,10 +95,13 @@ def conv(
             n_filters, kernel_size, strides=2, padding="same",
             use_bias=normalization is None, name=f"deconv{i}",
         )(x)
-        x = blocks.normalize_activate(x, normalization, activation, f"deconv{i}")
+        x = blocks.normalize_activate(x, normalization, activation, f"deconv{i}", condition)
     params = keras.layers.Conv2DTranspose(
         channels, kernel_size, strides=1, padding="same", name="params"
     )(x)
+    if condition is not None:
+        tint = keras.layers.Dense(channels, kernel_initializer="zeros", name="tint")(condition)
+        params = params + keras.layers.Reshape((1, 1, channels), name="tint_map")(tint)
     return keras.Model(z, params, name="conv_decoder")
 
 

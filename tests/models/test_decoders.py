@@ -88,3 +88,28 @@ def test_conv_map_channels_refused_in_one_line():
     with pytest.raises(ValueError, match=r"decoders.conv: latent_dim 20 is smaller than its "
                                          r"4x4x4 latent map \(64 dimensions\)"):
         decoders.conv(20, (16, 16, 4), filters=(4, 8), map_channels=4)
+
+
+def test_conv_modulate_lets_the_code_reach_every_layer():
+    """With modulation, z scales and shifts every transposed convolution and tints the output:
+    with the projection to the first feature map silenced, z still changes the picture."""
+    decoder = decoders.conv(2, (16, 16, 4), filters=(4, 8), latent_mlp=(8,), modulate=True)
+    names = [layer.name for layer in decoder.layers]
+    for name in ("deconv0_gamma", "deconv0_beta", "deconv1_gamma", "deconv1_beta", "tint"):
+        assert name in names
+    project = decoder.get_layer("project")
+    project.set_weights([np.zeros_like(w) for w in project.get_weights()])
+    z = tf.constant([[0.0, 0.0], [3.0, -2.0]])
+    start = decoder(z).numpy()
+    assert np.allclose(start[0], start[1]), "FiLM starts at zero: z has no way in yet"
+    for name in ("deconv0_beta", "tint"):
+        layer = decoder.get_layer(name)
+        kernel, bias = layer.get_weights()
+        layer.set_weights([np.ones_like(kernel), bias])
+    out = decoder(z).numpy()
+    assert not np.allclose(out[0], out[1])
+
+
+def test_conv_modulate_needs_global_dimensions():
+    with pytest.raises(ValueError, match=r"decoders.conv: modulate needs global dimensions"):
+        decoders.conv(32, (16, 16, 4), filters=(4, 8), map_channels=2, modulate=True)
