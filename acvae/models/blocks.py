@@ -98,9 +98,12 @@ def modulate(x, condition, name: str):
     [B, H, W, C], with gamma and beta dense maps of ``condition`` [B, D] that start at zero (so
     training starts from the unmodulated network)."""
     channels = x.shape[-1]
+    gamma = per_channel(condition, channels, f"{name}_gamma")
+    return x * (1.0 + gamma) + per_channel(condition, channels, f"{name}_beta")
 
-    def per_channel(kind):
-        dense = keras.layers.Dense(channels, kernel_initializer="zeros", name=f"{name}_{kind}")
-        return keras.layers.Reshape((1, 1, channels), name=f"{name}_{kind}_map")(dense(condition))
 
-    return x * (1.0 + per_channel("gamma")) + per_channel("beta")
+def per_channel(condition, channels: int, name: str):
+    """A dense map of ``condition`` [B, D] to one value per channel, [B, 1, 1, channels],
+    starting at zero; broadcast over a feature map's height and width."""
+    values = keras.layers.Dense(channels, kernel_initializer="zeros", name=name)(condition)
+    return keras.layers.Reshape((1, 1, channels), name=f"{name}_map")(values)

@@ -100,8 +100,7 @@ def conv(
         channels, kernel_size, strides=1, padding="same", name="params"
     )(x)
     if condition is not None:
-        tint = keras.layers.Dense(channels, kernel_initializer="zeros", name="tint")(condition)
-        params = params + keras.layers.Reshape((1, 1, channels), name="tint_map")(tint)
+        params = params + blocks.per_channel(condition, channels, "tint")
     return keras.Model(z, params, name="conv_decoder")
 
 
