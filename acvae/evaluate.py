@@ -24,15 +24,17 @@ import numpy as np
 from absl import flags
 
 from acvae import batches, cli, colour, experiment, metrics, plugins, projector, run_folder
+from acvae.data import content
 from acvae.errors import UserError
 
 RUN_DIR = cli.define(flags.DEFINE_string, "run_dir", None, "A run folder written by acvae.main.")
 TRUST_PLUGINS = cli.define(flags.DEFINE_bool, *plugins.TRUST_FLAG)
+ALLOW_DATA_CHANGE = cli.define(flags.DEFINE_bool, *content.ALLOW_DATA_CHANGE_FLAG)
 CHECKPOINT = cli.define(flags.DEFINE_enum, "checkpoint", "best",
                         list(run_folder.CHECKPOINTS),
                         "Which checkpoint: the best validation epoch or the latest.")
 SEED = cli.define(flags.DEFINE_integer, "seed", 0, "Sampling seed; the same seed gives the "
-                  "same numbers.")
+                  "same numbers.", lower_bound=0)
 K = flags.DEFINE_integer("k", 1000, "Importance samples per validation image for IWAE.")
 SAMPLES = flags.DEFINE_integer("samples", 100, "Samples for the memorisation check.")
 ELBO_SAMPLES = flags.DEFINE_integer("elbo_samples", 10,
@@ -243,7 +245,8 @@ def main(argv: list[str]) -> dict:
     _check_counts(K.value, SAMPLES.value, ELBO_SAMPLES.value)
     from acvae import components  # noqa: F401  (registers the components the config names)
 
-    loaded = experiment.load_run(RUN_DIR.value, CHECKPOINT.value, TRUST_PLUGINS.value)
+    loaded = experiment.load_run(RUN_DIR.value, CHECKPOINT.value, TRUST_PLUGINS.value,
+                                  ALLOW_DATA_CHANGE.value)
     with loaded.folder.open("acvae.evaluate"):
         started = time.perf_counter()
         result = evaluate(loaded, k=K.value, n_samples=SAMPLES.value,

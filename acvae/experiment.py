@@ -18,6 +18,7 @@ import gin
 import numpy as np
 
 from acvae import config, plugins, run_folder
+from acvae.data import content
 from acvae.errors import ConfigError, UserError, first_line
 from acvae.models import VAE, build_vae, samplers
 
@@ -111,9 +112,23 @@ class Run:
 
     def fit_sampler(self) -> None:
         """Fits the model's sampler to the training posteriors of the current weights (a model
-        whose sampler is its prior needs no fit, nor the posteriors)."""
-        if self.model.sampler is not self.model.prior:
-            self.model.sampler.fit(self.model, *self.training_posteriors())
+        whose sampler is its prior needs no fit, nor the posteriors).
+
+        With fewer than ``samplers.MIN_FIT_ITEMS`` training items there is nothing to fit: the
+        model samples its prior instead, and one line says so.
+        """
+        sampler = self.model.sampler
+        if sampler is self.model.prior:
+            return
+        posteriors = self.training_posteriors()
+        if len(posteriors[0]) < samplers.MIN_FIT_ITEMS:
+            name = getattr(sampler, "name", type(sampler).__name__)
+            print(f"note: {len(posteriors[0])} training item(s) are too few to fit the {name} "
+                  "sampler (it needs at least "
+                  f"{samplers.MIN_FIT_ITEMS}); generated images come from the prior", flush=True)
+            self.model.sampler = self.model.prior
+            return
+        sampler.fit(self.model, *posteriors)
 
     @property
     def figures_dir(self) -> pathlib.Path:
@@ -121,8 +136,34 @@ class Run:
         return self.folder.figures_dir
 
 
+def check_data(folder: run_folder.RunFolder, data, allow_change: bool = False) -> None:
+    """Compares the dataset a tool reads with the one ``setup.json`` says the run was trained
+    on (``acvae.data.content``; the split sizes and fingerprint for runs that predate it).
+
+    Raises:
+      UserError: the data changed and not ``allow_change`` (one line saying what changed);
+        with ``allow_change`` one line says so and the tool goes on.
+    """
+    setup = folder.read_setup() or {}
+    if isinstance(setup.get("data"), dict) and data.content:
+        changed = content.changes(setup["data"], data.content)
+    elif "dataset" in setup and setup["dataset"] != data.description:
+        changed = [f"{setup['dataset']} then, {data.description} now"]
+    else:
+        return
+    if not changed:
+        return
+    what = (f"the dataset changed since {folder.path} was trained ({'; '.join(changed)}; "
+            f"{run_folder.SETUP_FILE} records what it held)")
+    flag = f"--{content.ALLOW_DATA_CHANGE_FLAG[0]}"
+    if not allow_change:
+        raise UserError(f"{what}: restore the data it was trained on, or pass {flag} to use "
+                        "this data anyway")
+    print(f"note: {what}; going on with this data ({flag})", flush=True)
+
+
 def load_run(run_dir: str | os.PathLike, checkpoint: str = "best",
-             trust_plugins: bool = False) -> Run:
+             trust_plugins: bool = False, allow_data_change: bool = False) -> Run:
     """Rebuilds a run's data and model from its operative config and restores a checkpoint.
 
     Args:
@@ -131,10 +172,12 @@ def load_run(run_dir: str | os.PathLike, checkpoint: str = "best",
         best checkpoint) or ``"latest"``.
       trust_plugins: import every plugin file the run lists, not only those this user chose
         (``acvae.plugins.load_recorded``; the commands' ``--trust_plugins``).
+      allow_data_change: go on when the dataset changed since the run was trained
+        (``check_data``; the commands' ``--allow_data_change``).
 
     Raises:
-      UserError: ``run_dir`` is not a run folder, has no checkpoint, or needs plugin files
-        that are gone or not trusted (one line).
+      UserError: ``run_dir`` is not a run folder, has no checkpoint, needs plugin files
+        that are gone or not trusted, or its dataset changed (one line).
     """
     folder = run_folder.RunFolder(run_dir)
     if checkpoint not in run_folder.CHECKPOINTS:
@@ -159,6 +202,7 @@ def load_run(run_dir: str | os.PathLike, checkpoint: str = "best",
     with gin.unlock_config():
         config.parse(lambda: gin.parse_config_file(str(folder.config_path)))
     data, model = build()
+    check_data(folder, data, allow_data_change)
     state = run_folder.checkpoint_state(model)
     which = checkpoint if checkpoint == "latest" or folder.best_epoch() is not None else "latest"
     folder.restore(state, which, strict=False)

@@ -6,8 +6,8 @@ A run's checkpoints were trained with one setup, recorded in ``RUN/setup.json``
 
 - the image shape, the channels and the latent size size the weights: a change is refused in
   one line naming the old and new values and saying to start a fresh run (a new ``--run_dir``);
-- the optimizer's type and the dataset (its items, labels and split,
-  ``InputData.fingerprint``) are refused the same way unless ``allow_change``
+- the optimizer's type and the dataset (its items, labels, images and split,
+  ``InputData.fingerprint`` and ``content``) are refused the same way unless ``allow_change``
   (``python -m acvae.main --allow_config_change``). Then training goes on from the saved
   weights with a fresh optimizer state if the optimizer changed (another optimizer's slots do
   not mean the same thing), and, if the dataset changed, the unfinished epoch starts over and
@@ -23,10 +23,11 @@ from __future__ import annotations
 import tensorflow as tf
 
 from acvae import run_folder
+from acvae.data import content
 from acvae.errors import ConfigError
 
 WEIGHT_SHAPES = ("image_shape", "n_channels", "latent_dim")
-ALLOWED_WITH_FLAG = ("optimizer", "dataset")
+ALLOWED_WITH_FLAG = ("optimizer", "dataset", "data")
 FLAG = "--allow_config_change"
 
 
@@ -45,12 +46,21 @@ def describe(data, model, optimizer) -> dict:
       model: the VAE (its ``latent_dim``).
       optimizer: the Keras optimizer training uses.
     """
-    dataset = f"{data.n_train} training and {data.n_validation} validation items"
-    dataset += (f" (content {data.fingerprint})" if data.fingerprint
-                else f" (columns {', '.join(data.schema.columns)})")
-    return {"image_shape": "x".join(map(str, data.image_shape)), "n_channels": data.n_channels,
-            "latent_dim": int(model.latent_dim), "optimizer": optimizer_name(optimizer),
-            "dataset": dataset}
+    setup = {"image_shape": "x".join(map(str, data.image_shape)), "n_channels": data.n_channels,
+             "latent_dim": int(model.latent_dim), "optimizer": optimizer_name(optimizer),
+             "dataset": data.description}
+    if data.content:  # what the data holds (acvae.data.content), for the post-hoc tools
+        setup["data"] = data.content
+    return setup
+
+
+def _difference(key: str, before, now) -> str | None:
+    """One setup entry's change in words, None when it did not change (``"data"``: what
+    ``acvae.data.content.changes`` finds, so the same items in other files are no change)."""
+    if key == "data":
+        changes = content.changes(before, now)
+        return "data: " + ", ".join(changes) if changes else None
+    return f"{key} {before} -> {now}" if before != now else None
 
 
 class Resumption:
@@ -75,10 +85,10 @@ class Resumption:
         self.folder, self.setup, self.record = folder, setup, record
         self.before = folder.read_setup() if folder.has_checkpoint() else None
         self.changed = {key for key in setup if self.before is not None and key in self.before
-                        and self.before[key] != setup[key]}
+                        and _difference(key, self.before[key], setup[key])}
         if not self.changed:
             return
-        differences = "; ".join(f"{key} {self.before[key]} -> {setup[key]}"
+        differences = "; ".join(_difference(key, self.before[key], setup[key])
                                 for key in setup if key in self.changed)
         fresh = "to start a fresh run instead, give a new --run_dir"
         if self.changed & set(WEIGHT_SHAPES):
@@ -105,7 +115,7 @@ class Resumption:
         keep = ["model", "epoch"]
         if "optimizer" not in self.changed:
             keep.append("optimizer")
-        if "dataset" not in self.changed:
+        if not {"dataset", "data"} & self.changed:
             keep += ["step", "partial"]
         optimizer = getattr(state.optimizer, "inner_optimizer", state.optimizer)
         configured = learning_rate(optimizer)

@@ -6,6 +6,7 @@ is a function returning ``input_pipeline(files)``: ``tfrecord`` reads what
 ``python -m acvae.prepare`` wrote, ``synthetic`` draws villagers, and a plugin that makes its
 images in Python hands them to ``from_images`` (see ``plugins/shapes.py``), which writes them
 once into the cache as a TFRecord with its schema, so every dataset goes through one pipeline.
+A cached TFRecord found damaged is deleted and made again (one line says so).
 """
 
 from __future__ import annotations
@@ -13,7 +14,8 @@ from __future__ import annotations
 import collections
 import hashlib
 import os
-from collections.abc import Iterable, Mapping
+import pathlib
+from collections.abc import Callable, Iterable, Mapping
 
 import numpy as np
 import tensorflow as tf
@@ -21,7 +23,7 @@ import tensorflow as tf
 from acvae import fileio, registry
 from acvae.data import cache, images, synthetic as synthetic_villagers
 from acvae.data import tfrecord as tfrecord_files
-from acvae.data.errors import DataError, MissingData, SettingError, WriteError
+from acvae.data.errors import DamagedData, DataError, MissingData, SettingError, WriteError
 from acvae.data.pipeline import InputData, input_pipeline
 from acvae.data.schema import Schema
 
@@ -60,7 +62,23 @@ def synthetic(n: int = 400, seed: int = 0, cache_dir: str | None = None) -> Inpu
       seed: which villagers (the same seed gives the same images).
       cache_dir: cache root; defaults to ``$ACVAE_CACHE`` or ``~/.cache/acvae``.
     """
-    return input_pipeline([str(synthetic_villagers.cached_tfrecord(n, seed, cache_dir))])
+    return _from_cache(lambda: synthetic_villagers.cached_tfrecord(n, seed, cache_dir),
+                       f"{n} synthetic villagers")
+
+
+def _from_cache(make: Callable[[], pathlib.Path], what: str) -> InputData:
+    """``input_pipeline`` of a TFRecord in acvae's own cache, which ``make`` writes when it is
+    absent and returns. A damaged one (cut short, garbled, emptied) is deleted and made again,
+    with one line saying so: the cache is acvae's, so nobody else's data is lost."""
+    path = make()
+    try:
+        return input_pipeline([str(path)])
+    except DamagedData as error:
+        print(f"note: the cached {what} in {error.path or path} are damaged; deleting the cache "
+              "file and making it again", flush=True)
+        for damaged in tfrecord_files.resolve_files(path):
+            tfrecord_files.remove_quietly(pathlib.Path(damaged))
+    return input_pipeline([str(make())])
 
 
 def from_images(
@@ -106,21 +124,31 @@ def from_images(
     for example in examples:
         digest.update(len(example).to_bytes(8, "little") + example)
     path = cache.cache_root(cache_dir) / "datasets" / f"{name}-{digest.hexdigest()[:16]}.tfrecord"
-    if not path.is_file():
-        writer = None
-        try:
-            writer = tfrecord_files.ShardedWriter(path)
-            for example in examples:
-                writer.write(example)
-            writer.commit()
-        except (OSError, tf.errors.OpError) as error:
-            reason = fileio.write_error(error) or str(getattr(error, "message", error))
-            raise WriteError.because(
-                reason,
-                f"cannot write dataset {name!r} into the cache {path.parent}: {reason}; free "
-                "some space or set ACVAE_CACHE to another folder",
-            ) from None
-        finally:
-            if writer is not None:
-                writer.discard()
-    return input_pipeline([str(path)])
+    return _from_cache(lambda: _write_once(path, examples, name), f"images of dataset {name!r}")
+
+
+def _write_once(path: pathlib.Path, examples: list[bytes], name: str) -> pathlib.Path:
+    """Writes ``examples`` to ``path`` (atomically) unless it exists; returns ``path``.
+
+    Raises:
+      WriteError: the cache cannot be written (disk full, ...).
+    """
+    if path.is_file():
+        return path
+    writer = None
+    try:
+        writer = tfrecord_files.ShardedWriter(path)
+        for example in examples:
+            writer.write(example)
+        writer.commit()
+    except (OSError, tf.errors.OpError) as error:
+        reason = fileio.write_error(error) or str(getattr(error, "message", error))
+        raise WriteError.because(
+            reason,
+            f"cannot write dataset {name!r} into the cache {path.parent}: {reason}; free "
+            "some space or set ACVAE_CACHE to another folder",
+        ) from None
+    finally:
+        if writer is not None:
+            writer.discard()
+    return path

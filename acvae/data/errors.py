@@ -13,6 +13,19 @@ class DataError(UserError, ValueError):
     """A table, folder, image set or TFRecord that cannot be used; the message says why."""
 
 
+class DamagedData(DataError):
+    """A dataset TFRecord that is not one, is cut short, fails a checksum or holds a record that
+    is not an acvae Example.
+
+    Attributes:
+      path: the damaged file; a reader of acvae's own cache deletes and rebuilds it.
+    """
+
+    def __init__(self, message: str, path: str = ""):
+        super().__init__(message)
+        self.path = path
+
+
 class MissingData(UserError, FileNotFoundError):
     """A data file or folder that does not exist; the message says how to make it."""
 

@@ -10,37 +10,31 @@ categorical label. The train/validation split is a stable hash of the identifier
 fingerprint), so it is the same in every epoch, every run, every file order and every import
 layout, and a validation item never reaches training.
 
-Before any image is decoded, one pass over the text columns (``read_schema``) also checks every
-record: one that does not parse, or whose image is not a complete PNG (no PNG signature or no
-end chunk), is refused with its file, record number and identifier, so training never stops
-mid-epoch on a bad record. The same pass gives the dataset's ``fingerprint``, which tells a
-resumed run whether its data changed (``acvae.resume``).
+Before any image is decoded, one pass over the records (``acvae.data.scan``) checks every
+one of them (a damaged file, a record that does not parse or whose image is not a complete PNG
+is refused with its file, record number and identifier, so training never stops mid-epoch on a
+bad record) and gives the dataset's ``fingerprint`` and ``content``, which tell a resumed run
+(``acvae.resume``) and the tools that reuse a run (``acvae.experiment.load_run``) whether its
+data changed.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import glob
-import hashlib
 import os
 from collections.abc import Sequence
 
 import gin
 import numpy as np
 import tensorflow as tf
-from google.protobuf import message
 
-from acvae.data import tfrecord
-from acvae.errors import first_line
+from acvae.data import scan, tfrecord
 from acvae.data.errors import DataError, MissingData, SettingError
-from acvae.data.schema import IMAGE_FEATURE, Schema
+from acvae.data.scan import is_validation
+from acvae.data.schema import Schema
 
 CHANNELS = (1, 3, 4)
-_HASH_BUCKETS = 1_000_000
-PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
-_SHOWN = 5  # bad records named in an error
-DAMAGED = ("{path} is damaged or cut short at record {number} (a copy or download that did not "
-           "finish?); run python -m acvae.prepare on the data again")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -64,6 +58,16 @@ class InputData:
     schema: Schema
     # a digest of every item's identifier, labels and split ("" when not known)
     fingerprint: str = ""
+    # what the dataset holds ({} when not known): acvae.data.content.record
+    content: dict = dataclasses.field(default_factory=dict, hash=False, compare=False)
+
+    @property
+    def description(self) -> str:
+        """The split sizes and the fingerprint (or the columns), as ``setup.json`` records
+        them: ``"27 training and 3 validation items (content 1a2b...)"``."""
+        text = f"{self.n_train} training and {self.n_validation} validation items"
+        return text + (f" (content {self.fingerprint})" if self.fingerprint
+                       else f" (columns {', '.join(self.schema.columns)})")
 
     @property
     def label_values(self) -> dict[str, tuple[str, ...]]:
@@ -111,20 +115,6 @@ def fit_image(rgba: tf.Tensor, image_shape: Sequence[int], n_channels: int) -> t
     return tf.ensure_shape(image, [height, width, n_channels])
 
 
-def is_validation(identifier: tf.Tensor, validation_fraction: float) -> tf.Tensor:
-    """Whether an item belongs to the validation split: a stable hash of its identifier.
-
-    Args:
-      identifier: string tensor of any shape (the schema's id column).
-      validation_fraction: the expected share of validation items, in (0, 1).
-
-    Returns:
-      bool tensor of ``identifier``'s shape.
-    """
-    bucket = tf.strings.to_hash_bucket_fast(identifier, _HASH_BUCKETS)
-    return bucket < round(validation_fraction * _HASH_BUCKETS)
-
-
 def _records(files: list[str]) -> tf.data.Dataset:
     if len(files) == 1:
         return tf.data.TFRecordDataset(files[0])
@@ -147,116 +137,6 @@ def _resolve(files: str | Sequence[str]) -> list[str]:
             raise MissingData(f"no TFRecord at {pattern}")
         resolved += found
     return resolved
-
-
-def _is_complete_png(image: tf.Tensor) -> tf.Tensor:
-    """Whether the bytes ``image`` (a scalar string) start with the PNG signature and end with
-    the IEND chunk (its 4-byte type, then its 4-byte CRC), without decoding them."""
-    size = tf.strings.length(image)
-    return tf.logical_and(
-        tf.equal(tf.strings.substr(image, 0, 8), PNG_SIGNATURE),
-        tf.logical_and(size >= 20,
-                       tf.equal(tf.strings.substr(image, tf.maximum(size - 8, 0), 4), b"IEND")))
-
-
-def _scan(path: str, columns: Sequence[str], validation_fraction: float) -> dict[str, np.ndarray]:
-    """Every record of one file as numpy columns: the text columns, ``_validation`` and
-    ``_png`` (whether the image is a complete PNG).
-
-    Raises:
-      DataError: a record is cut short, fails its checksum or does not parse (one line naming
-        the file and the record number).
-    """
-    spec = {column: tf.io.FixedLenFeature([], tf.string) for column in (IMAGE_FEATURE, *columns)}
-
-    def summary(serialized):
-        example = tf.io.parse_single_example(serialized, spec)
-        image = example.pop(IMAGE_FEATURE)
-        return {**example, "_png": _is_complete_png(image),
-                "_size": tf.strings.length(serialized, unit="BYTE"),
-                "_validation": is_validation(example[columns[0]], validation_fraction)}
-
-    try:
-        batches = list(tf.data.TFRecordDataset(path).map(summary).batch(4096).as_numpy_iterator())
-    # TensorFlow's message on a garbled record may not even be UTF-8
-    except (tf.errors.DataLossError, tf.errors.InvalidArgumentError, UnicodeDecodeError) as error:
-        raise DataError(_unreadable_record(path, spec, error)) from None
-    keys = (*columns, "_png", "_validation", "_size")
-    if not batches:
-        return {key: np.zeros([0], bool if key.startswith("_") else object) for key in keys}
-    scanned = {key: np.concatenate([batch[key] for batch in batches]) for key in keys}
-    # each record is framed by 12 bytes (length and its CRC) before and a 4-byte CRC after
-    if int(scanned["_size"].sum()) + 16 * len(scanned["_size"]) != os.path.getsize(path):
-        raise DataError(DAMAGED.format(path=path, number=len(scanned["_size"]) + 1))
-    return scanned
-
-
-def _example_problem(serialized: bytes, keys) -> str | None:
-    """Why ``serialized`` is not an Example with one bytes value under each of ``keys``."""
-    try:
-        features = tf.train.Example.FromString(serialized).features.feature
-    except message.DecodeError:
-        return "it does not parse as a tf.train.Example"
-    missing = [key for key in keys if key not in features
-               or len(features[key].bytes_list.value) != 1]
-    return f"it lacks the feature(s) {', '.join(missing)}" if missing else None
-
-
-def _unreadable_record(path: str, keys, error: Exception) -> str:
-    """The message for a file whose fast scan failed: finds the first record that is cut short,
-    fails its checksum or does not parse, one record at a time."""
-    number = 0
-    try:
-        for number, serialized in enumerate(tf.data.TFRecordDataset(path), start=1):
-            problem = _example_problem(serialized.numpy(), keys)
-            if problem:
-                return (f"record {number} of {path} is not an acvae Example ({problem}); run "
-                        "python -m acvae.prepare on the data again")
-    except tf.errors.DataLossError:  # a checksum that fails, a record cut short
-        return DAMAGED.format(path=path, number=number + 1)
-    return f"{path} is not a dataset TFRecord: {first_line(error)}"
-
-
-def _fingerprint(header: str, scanned: list[dict], columns: Sequence[str]) -> str:
-    """A digest of the schema and every item's columns and split, independent of file order."""
-    rows = sorted(
-        "\x1f".join([*(part[column][i].decode("utf-8") for column in columns),
-                     str(bool(part["_validation"][i]))])
-        for part in scanned for i in range(len(part["_validation"])))
-    digest = hashlib.sha256(header.encode("utf-8"))
-    for row in rows:
-        digest.update(b"\x1e" + row.encode("utf-8"))
-    return digest.hexdigest()[:16]
-
-
-def read_schema(files: list[str], validation_fraction: float) -> tuple[Schema, int, int, str]:
-    """The schema of ``files`` with every label's values, the split sizes and the dataset's
-    fingerprint, from the text columns alone (no image decoded); every record is checked.
-
-    Returns:
-      ``(schema, n_train, n_validation, fingerprint)``.
-
-    Raises:
-      DataError: a file is not a dataset TFRecord, predates schemas, or the files disagree; a
-        record is damaged, does not parse or holds an image that is not a complete PNG.
-    """
-    header = tfrecord.read_header(files)
-    columns = Schema.from_header(header).columns
-    scanned = [_scan(path, columns, validation_fraction) for path in files]
-    bad = [(path, number + 1, part[columns[0]][number].decode("utf-8", "replace"))
-           for path, part in zip(files, scanned) for number in np.flatnonzero(~part["_png"])]
-    if bad:
-        shown = "; ".join(f"record {number} of {path} ({columns[0]} {identifier!r})"
-                          for path, number, identifier in bad[:_SHOWN])
-        more = f" and {len(bad) - _SHOWN} more" if len(bad) > _SHOWN else ""
-        raise DataError(
-            f"{len(bad)} record(s) hold an image that is not a complete PNG: {shown}{more}; "
-            "run python -m acvae.prepare on the data again (it re-encodes every image)")
-    flags = np.concatenate([part["_validation"] for part in scanned])
-    values = {column: [v.decode("utf-8") for part in scanned for v in part[column]]
-              for column in columns[1:]}
-    return (Schema.from_header(header, values), int((~flags).sum()), int(flags.sum()),
-            _fingerprint(header, scanned, columns))
 
 
 def _check_arguments(image_shape, n_channels, batch_size, validation_fraction) -> tuple[int, int]:
@@ -350,7 +230,8 @@ def input_pipeline(
                            f"{validation_batch_size!r}")
     eval_batch_size = validation_batch_size or batch_size
     files = _resolve(files)
-    schema, n_train, n_validation, fingerprint = read_schema(files, validation_fraction)
+    scanned = scan.read(files, validation_fraction)
+    schema, n_train, n_validation = scanned.schema, scanned.n_train, scanned.n_validation
     if n_train == 0 or n_validation == 0:
         empty = "training" if n_train == 0 else "validation"
         raise DataError(
@@ -409,5 +290,6 @@ def input_pipeline(
         n_channels=n_channels,
         batch_size=batch_size,
         schema=schema,
-        fingerprint=fingerprint,
+        fingerprint=scanned.fingerprint,
+        content=scanned.content,
     )

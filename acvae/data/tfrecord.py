@@ -8,8 +8,11 @@ file (``data/villagers.tfrecord``) or shards named ``data/villagers.tfrecord-000
 ``resolve_files`` finds either from the same path. ``ShardedWriter`` writes into hidden
 temporary files beside the destination and only renames them into place on ``commit``, so an
 interrupted run never leaves a partial file and an older dataset stays intact until the new
-one is complete. A TFRecord written before schemas existed (no ``_schema``) is refused with a
-one-line ``DataError`` saying to run ``python -m acvae.prepare`` again.
+one is complete. ``checked_records`` is the one reader that checks a file's frames and checksums
+(every command reads through it): a file that is not a TFRecord, is cut short or fails a
+checksum is refused with one line naming the file and the record. A TFRecord written before
+schemas existed (no ``_schema``) is refused with a one-line ``DataError`` saying to run
+``python -m acvae.prepare`` again.
 """
 
 from __future__ import annotations
@@ -18,11 +21,13 @@ import functools
 import os
 import pathlib
 import secrets
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 
+import numpy as np
 import tensorflow as tf
+from google.protobuf import message
 
-from acvae.data.errors import DataError
+from acvae.data.errors import DamagedData, DataError
 from acvae.data.schema import IMAGE_FEATURE, SCHEMA_FEATURE, Schema
 
 SHARD_GLOB = "-?????-of-?????"
@@ -30,6 +35,10 @@ LEGACY = (
     "{path} was written by an older acvae and does not say which columns it holds; run "
     "python -m acvae.prepare on your data again to rewrite it"
 )
+DAMAGED = ("{path} is damaged or cut short at record {number} ({what}); run python -m "
+           "acvae.prepare on the data again")
+NOT_AN_EXAMPLE = ("record {number} of {path} is not an acvae Example ({problem}); run python -m "
+                  "acvae.prepare on the data again")
 
 
 @functools.lru_cache(maxsize=8)
@@ -77,27 +86,96 @@ def parse_example(serialized: tf.Tensor, columns: Sequence[str]) -> dict[str, tf
     return tf.io.parse_single_example(serialized, spec)
 
 
+def _frame_problem(path: str, number: int, end: int, size: int) -> str:
+    """Why record ``number`` of ``path``, at byte ``end`` of ``size``, could not be read: the
+    file is not a TFRecord (at its first record), ends inside the record, or the record fails
+    its checksum. Each record is framed by its length (8 bytes) and the length's checksum
+    (4 bytes) before it and the data's checksum (4 bytes) after it."""
+    try:
+        with tf.io.gfile.GFile(path, "rb") as handle:
+            handle.seek(end)
+            head = handle.read(512)
+    except (OSError, tf.errors.OpError) as error:
+        reason = str(getattr(error, "message", error)).splitlines()[0]
+        raise DataError(f"cannot read {path}: {reason}") from None
+    length = int.from_bytes(head[:8], "little") if len(head) >= 12 else None
+    fits = length is not None and end + 16 + length <= size
+    if end == 0 and not fits:
+        if b"\0" not in head and _is_text(head):
+            return (f"{path} is not a TFRecord written by acvae.prepare: it holds text (a label "
+                    f"table?); turn a table and its images into a TFRecord with python -m "
+                    f"acvae.prepare TABLE IMAGES_DIR --out {pathlib.Path(path).stem}.tfrecord")
+        return (f"{path} is not a TFRecord written by acvae.prepare: its first bytes do not "
+                "frame a record (another kind of file, or one damaged at its start); run "
+                "python -m acvae.prepare on the data again")
+    # a length beyond the whole file is a garbled frame, not a file cut short
+    cut_short = length is None or (not fits and length <= size)
+    what = ("the file ends inside it: a copy or download that did not finish?" if cut_short
+            else "it fails its checksum: the file changed or was damaged after it was written")
+    return DAMAGED.format(path=path, number=number, what=what)
+
+
+def _is_text(head: bytes) -> bool:
+    """Whether ``head`` (a file's first bytes) reads as UTF-8 text (its last character may be
+    cut)."""
+    try:
+        head.decode("utf-8")
+    except UnicodeDecodeError as error:
+        return error.start >= len(head) - 3
+    return True
+
+
+def checked_records(path: str, batch_size: int = 256) -> Iterator[np.ndarray]:
+    """Every record of one TFRecord file, in order, in batches (numpy arrays of bytes).
+
+    The one integrity check every reader shares (training, evaluation, ``show_sample``): the
+    records are read without raising (so TensorFlow logs nothing) and their frames must add up
+    to the file's size; otherwise the first record that could not be read is named.
+
+    Raises:
+      DamagedData: the file is not a TFRecord, or a record fails its checksum or is cut short
+        (one line naming the file, the record number, what is wrong and what helps); raised
+        after the batches before that record were yielded.
+      DataError: the file cannot be read.
+    """
+    records = tf.data.TFRecordDataset(path).ignore_errors(log_warning=False)
+    number = end = 0
+    for batch in records.batch(batch_size).as_numpy_iterator():
+        yield batch
+        number += len(batch)
+        end += sum(len(record) for record in batch) + 16 * len(batch)
+    size = tf.io.gfile.stat(path).length
+    if end != size:
+        raise DamagedData(_frame_problem(path, number + 1, end, size), path)
+
+
 def _first_header(path: str) -> str | None:
     """The ``_schema`` text of the first Example of ``path`` ("" when it has none); None for an
     empty file."""
-    spec = {SCHEMA_FEATURE: tf.io.FixedLenFeature([], tf.string, default_value="")}
+    first = next(checked_records(path, batch_size=1), None)
+    if first is None:
+        return None
     try:
-        for serialized in tf.data.TFRecordDataset(path).take(1):
-            return tf.io.parse_single_example(serialized, spec)[SCHEMA_FEATURE].numpy().decode()
-    except (tf.errors.DataLossError, tf.errors.InvalidArgumentError) as error:
-        reason = str(error.message).splitlines()[0]
-        raise DataError(f"{path} is not a TFRecord written by acvae.prepare: {reason}") from None
+        features = tf.train.Example.FromString(first[0]).features.feature
+    except message.DecodeError:
+        raise DamagedData(NOT_AN_EXAMPLE.format(
+            path=path, number=1, problem="it does not parse as a tf.train.Example"), path) from None
+    if SCHEMA_FEATURE not in features or not features[SCHEMA_FEATURE].bytes_list.value:
+        return ""
+    try:
+        return features[SCHEMA_FEATURE].bytes_list.value[0].decode("utf-8")
     except UnicodeDecodeError:
         raise DataError(f"{path} has a schema header that is not UTF-8 text") from None
-    return None
 
 
 def read_header(files: Sequence[str]) -> str:
     """The schema header shared by ``files`` (see ``Schema.from_header``).
 
     Raises:
-      DataError: a file is not a TFRecord, was written before schemas existed, holds no
-        items at all, or the files disagree about their columns.
+      DamagedData: a file is not a TFRecord or its first record is damaged, or the files
+        hold no items at all.
+      DataError: a file was written before schemas existed, or the files disagree about
+        their columns.
     """
     headers = {}
     for path in files:
@@ -107,7 +185,8 @@ def read_header(files: Sequence[str]) -> str:
         if header is not None:
             headers[path] = header
     if not headers:
-        raise DataError(f"{', '.join(files)} holds no items")
+        raise DamagedData(f"{', '.join(files)} holds no items (an empty file); run python -m "
+                          "acvae.prepare on the data again", files[0])
     first, text = next(iter(headers.items()))
     for path, other in headers.items():
         if other != text:

@@ -23,6 +23,7 @@ import tensorflow as tf
 from acvae import batches, registry
 from acvae.errors import ConfigError
 
+MIN_FIT_ITEMS = 2  # training codes a sampler needs; with fewer, a run samples its prior
 MAX_FIT_ITEMS = 10_000  # training codes used for a fit: enough for any mixture, bounded time
 MAX_FIT_DRAWS = 4_000  # posterior draws in all (fewer per item on large sets): bounded time
 
@@ -61,7 +62,9 @@ class GaussianMixtureSampler:
 
     Args:
       n_components: K; reduced to a tenth of the training items when there are fewer than
-        ``10 K`` (a component per handful of points would only memorise them).
+        ``10 K`` (a component per handful of points would only memorise them), saying so when
+        there are fewer items than K. A run with fewer than ``MIN_FIT_ITEMS`` training
+        items samples its prior instead (``experiment.Run.fit_sampler``).
       covariance_type: ``"full"`` or ``"diag"`` (scikit-learn's meaning).
       seed: the fit's random state (and that of the posterior draws).
       posterior_draws: 0 fits the posterior means, as Ghosh et al.; d > 0 fits d draws per
@@ -114,7 +117,11 @@ class GaussianMixtureSampler:
         codes = np.asarray(codes, np.float64)
         if codes.ndim != 2 or len(codes) < 2:
             raise ValueError(f"need at least 2 codes [N, L] to fit a mixture, got {codes.shape}")
-        k = max(1, min(self.n_components, (items or len(codes)) // 10))
+        items = items or len(codes)
+        k = max(1, min(self.n_components, items // 10))
+        if items < self.n_components:
+            print(f"note: {items} training items are fewer than the {self.n_components} "
+                  f"mixture components configured; the mixture has {k}", flush=True)
         # Fitted on standardised codes: a collapsed (unused) dimension has a near-zero spread
         # that would make every component's covariance singular.
         scale = np.maximum(codes.std(axis=0), 1e-3)

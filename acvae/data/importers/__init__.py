@@ -20,7 +20,7 @@ import pathlib
 from collections.abc import Callable
 
 from acvae.data.errors import DataError
-from acvae.data.importers import folders, kaggle, table
+from acvae.data.importers import folders, kaggle, table, writing
 from acvae.data.importers.report import ISSUE_KINDS, Issue, Report  # noqa: F401  (the API)
 
 
@@ -86,7 +86,8 @@ def default_out(layout: str, source: str | os.PathLike) -> pathlib.Path:
     return pathlib.Path("data") / f"{folder.name or 'dataset'}.tfrecord"
 
 
-def prepare(source, images_dir=None, out=None, layout=None, shards=1, **options) -> Report:
+def prepare(source, images_dir=None, out=None, layout=None, shards=1, overwrite=False,
+            **options) -> Report:
     """Imports any supported layout (recognised, or named by ``layout``).
 
     Args:
@@ -95,6 +96,8 @@ def prepare(source, images_dir=None, out=None, layout=None, shards=1, **options)
       out: the TFRecord to write; default ``default_out(layout, source)``.
       layout: ``kaggle``, ``table`` or ``folders``; default ``recognise``.
       shards: the number of TFRecord files.
+      overwrite: replace files at ``out`` that acvae did not write (``--overwrite``); else
+        they are refused (``writing.check_replaceable``).
       **options: the layout's options (``OPTIONS``), e.g. ``labels=["category"]``.
 
     Returns:
@@ -103,6 +106,7 @@ def prepare(source, images_dir=None, out=None, layout=None, shards=1, **options)
     Raises:
       DataError: an unknown layout, an option the layout does not take, an argument missing,
         or any error of the layout's importer (``MissingData``, ``WriteError`` too).
+      OutputRefused: a file at ``out`` that acvae did not write, without ``overwrite``.
     """
     records = None
     if layout is None:
@@ -123,4 +127,8 @@ def prepare(source, images_dir=None, out=None, layout=None, shards=1, **options)
                         f"not an images folder as well: {images_dir}")
     if out is None:
         out = default_out(layout, source)
+    sources = [pathlib.Path(path) for path in (source, images_dir) if path is not None]
+    writing.check_out(out, [path for path in sources if path.is_file()],
+                      [path for path in sources if path.is_dir()])
+    writing.check_replaceable(out, shards, overwrite)
     return spec.run(source, images_dir, out, shards, records, **given)

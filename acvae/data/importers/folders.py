@@ -4,7 +4,9 @@
 (``class`` by default, ``--class_column`` to rename it) and each image's file stem is its
 identifier (``name``; stems must be unique across classes, a repeated one is reported as a
 duplicate). Images can be in any format Pillow reads. Files directly in ``ROOT``, folders
-nested inside a class folder and files that are not images are reported and left out.
+nested inside a class folder and files that are not images are reported and left out; hidden
+files and folders (``.hiddenclass/``, ``dog/.hidden.png``) and those an operating system leaves
+(``__MACOSX/``, ``Thumbs.db``) are skipped and reported.
 """
 
 from __future__ import annotations
@@ -26,17 +28,18 @@ def list_classes(root: pathlib.Path):
 
     Returns:
       ``(items, issues, nested)``: ``items`` lists ``(stem, class, path)`` sorted by class then
-      file; ``issues`` notes files outside class folders, nested folders, other files and
-      empty class folders; ``nested`` lists the nested folders (for the error hint).
+      file; ``issues`` notes files outside class folders, nested folders, other files, empty
+      class folders and the hidden or system files and folders skipped; ``nested`` lists the
+      nested folders (for the error hint).
     """
     issues, items, nested = [], [], []
-    for folder in sorted(root.iterdir()):
+    for folder in files.without_hidden(sorted(root.iterdir()), root, issues):
         if not folder.is_dir():
             issues.append(Issue("ignored", f"{folder.name!r} is not in a class folder "
                                            f"({root.name}/<class>/<image>)"))
             continue
         count = 0
-        for path in sorted(folder.iterdir()):
+        for path in files.without_hidden(sorted(folder.iterdir()), root, issues):
             relative = path.relative_to(root).as_posix()
             if path.is_dir():
                 nested.append(relative)

@@ -70,9 +70,10 @@ def _parse(index: int, record) -> _Record:
 
 
 def _list_folder(images_dir: pathlib.Path, issues: list[Issue]) -> list[pathlib.Path]:
-    """The .png files of a folder, noting everything else in it."""
+    """The .png files of a folder, noting everything else in it (hidden and system files as
+    skipped)."""
     pngs = []
-    for path in sorted(images_dir.iterdir()):
+    for path in files.without_hidden(sorted(images_dir.iterdir()), images_dir, issues):
         if path.is_file() and path.suffix.lower() == ".png":
             pngs.append(path)
         elif path.is_dir():
@@ -162,7 +163,8 @@ def _nothing_matched(villagers: list, images_dir: pathlib.Path, issues: list[Iss
     if not villagers:
         return "the villager JSON is an empty list"
     expected = next((issue.message for issue in issues if issue.kind == "no image"), None)
-    pngs = sorted(path.name for path in images_dir.glob("*") if path.suffix.lower() == ".png")
+    pngs = sorted(path.name for path in images_dir.glob("*")
+                  if path.suffix.lower() == ".png" and not files.is_hidden(path))
     found = ", ".join(repr(name) for name in pngs[:3]) + (", ..." if len(pngs) > 3 else "")
     return (
         f"no villager matched an image ({len(villagers)} records, {len(pngs)} PNGs in {images_dir}"

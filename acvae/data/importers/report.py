@@ -25,6 +25,7 @@ ISSUE_KINDS = (
     "duplicate",  # a repeated identifier, or a second row naming one image
     "incomplete",  # a record lacking the identifier, the image or a label
     "ignored",  # a file, folder or column that is not part of the layout
+    "skipped",  # hidden files and folders, and those an OS leaves (.DS_Store, __MACOSX)
     "not categorical",  # a label kept as text: constant, or one value per item
 )
 

@@ -5,6 +5,9 @@ One column names each image file (``--image_column``; by default the first of ``
 identifier is ``--id`` (by default a ``name`` column, else a ``name`` made from the file stem);
 the other columns become labels (``--labels a,b`` keeps a subset). Text is kept as written
 (commas, quotes, newlines, ``$...$``, any script); cells are stripped of surrounding spaces.
+A CSV table may be separated by commas, semicolons, tabs or bars (the one its header line holds
+most) and be UTF-8 (a byte-order mark is fine) or UTF-16 with a byte-order mark; a table whose
+every row has more fields than its header is refused, naming a row.
 A row lacking its image, identifier or a label is incomplete; of several rows with one
 identifier the first complete one is kept; two rows naming one image keep the first. The report
 lists every row without an image, image without a row, unreadable image and duplicate.
@@ -12,8 +15,10 @@ lists every row without an image, image without a row, unreadable image and dupl
 
 from __future__ import annotations
 
+import codecs
 import csv
 import dataclasses
+import io
 import json
 import os
 import pathlib
@@ -36,6 +41,8 @@ class Table:
     columns: list[str]
     rows: list[tuple[str, dict[str, str | None]]]  # (where, e.g. "line 3", values by column)
     issues: list[Issue]
+    # when every row has fewer fields than the header: the first such row, described
+    short: str | None = None
 
 
 def _cell(value) -> str | None:
@@ -69,45 +76,87 @@ def _read_json(path: pathlib.Path, records: list | None) -> Table:
     return Table(path, kept, rows, issues)
 
 
-def _read_csv(path: pathlib.Path) -> Table:
+DELIMITERS = {",": "comma", ";": "semicolon", "\t": "tab", "|": "bar"}
+
+
+def _table_text(path: pathlib.Path) -> str:
+    """The text of a CSV table: UTF-8 (with or without a byte-order mark), or UTF-16 with one
+    (what spreadsheets save as "Unicode text")."""
     if not path.is_file():
         raise MissingData(f"no label table at {path}")
-    issues, rows = [], []
+    raw = path.read_bytes()
+    utf16 = raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE))
     try:
-        with path.open(encoding="utf-8-sig", newline="") as handle:
-            reader = csv.reader(handle)
-            header = next(reader, None)
-            if header is None:
-                raise DataError(
-                    f"{path} is empty: a label table needs a header row and a row per image")
-            header = [name.strip() for name in header]
-            unnamed = {i: False for i, name in enumerate(header) if not name}
-            for name in header:
-                if name and header.count(name) > 1:
-                    raise DataError(f"{path}: column {name!r} appears twice in the header")
-            end = reader.line_num
-            for fields in reader:
-                where, end = f"line {end + 1}", reader.line_num
-                if not any(field.strip() for field in fields):
-                    continue  # a blank line
-                if len(fields) > len(header):
-                    issues.append(Issue("incomplete", f"{where} has {len(fields)} fields, the "
-                                                      f"header {len(header)}"))
-                    continue
-                values = {name: fields[i].strip() if i < len(fields) else None
-                          for i, name in enumerate(header) if name}
-                for i in unnamed:
-                    unnamed[i] = unnamed[i] or (i < len(fields) and bool(fields[i].strip()))
-                rows.append((where, values))
+        return raw.decode("utf-16" if utf16 else "utf-8-sig")
     except UnicodeDecodeError as error:
-        raise DataError(f"{path} is not UTF-8 text: {error.reason}") from None
+        raise DataError(f"{path} is not {'UTF-16' if utf16 else 'UTF-8'} text: "
+                        f"{error.reason}") from None
+
+
+def _delimiter(text: str) -> str:
+    """The field separator: of comma, semicolon, tab and bar, the one the header line holds
+    most often (a comma when it holds none)."""
+    header = text.split("\n", 1)[0]
+    best = max(DELIMITERS, key=header.count)
+    return best if header.count(best) else ","
+
+
+def _read_rows(reader, header: list[str], path: pathlib.Path, delimiter: str):
+    """``(rows, issues, unnamed columns used, short)`` of the lines after the header; a line
+    with more fields than the header is left out (a table of only such lines is refused);
+    ``short`` describes the first line when every line has fewer fields than the header."""
+    rows, issues, unnamed = [], [], {i: False for i, name in enumerate(header) if not name}
+    wide = short = None
+    every_short = True
+    end = reader.line_num
+    for fields in reader:
+        where, end = f"line {end + 1}", reader.line_num
+        if not any(field.strip() for field in fields):
+            continue  # a blank line
+        counts = (f"{where} has {len(fields)} fields but the header has {len(header)} "
+                  f"({', '.join(header)})")
+        if len(fields) < len(header):
+            short = short or counts
+        else:
+            every_short = False
+        if len(fields) > len(header):
+            wide = wide or counts
+            issues.append(Issue("incomplete", f"{where} has {len(fields)} fields but the header "
+                                              f"has {len(header)}; an unquoted "
+                                              f"{DELIMITERS[delimiter]} in a cell?"))
+            continue
+        rows.append((where, {name: fields[i].strip() if i < len(fields) else None
+                             for i, name in enumerate(header) if name}))
+        for i in unnamed:
+            unnamed[i] = unnamed[i] or (i < len(fields) and bool(fields[i].strip()))
+    if not rows and wide:
+        raise DataError(
+            f"{path} has no usable rows: every row has more fields than the header, e.g. {wide}; "
+            f"is the {DELIMITERS[delimiter]} the right delimiter, are there unquoted "
+            f"{DELIMITERS[delimiter]}s in cells, or does the header lack a column name?")
+    return rows, issues, [i for i, used in unnamed.items() if used], (
+        short if every_short else None)
+
+
+def _read_csv(path: pathlib.Path) -> Table:
+    text = _table_text(path)
+    delimiter = _delimiter(text)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    try:
+        header = next(reader, None)
+        if header is None:
+            raise DataError(
+                f"{path} is empty: a label table needs a header row and a row per image")
+        header = [name.strip() for name in header]
+        for name in header:
+            if name and header.count(name) > 1:
+                raise DataError(f"{path}: column {name!r} appears twice in the header")
+        rows, issues, unnamed, short = _read_rows(reader, header, path, delimiter)
     except csv.Error as error:
         raise DataError(
             f"{path} is not a readable CSV table: {error} (line {reader.line_num})") from None
-    for i, used in unnamed.items():
-        if used:
-            issues.append(Issue("ignored", f"column {i + 1} has no name in the header"))
-    return Table(path, [name for name in header if name], rows, issues)
+    issues += [Issue("ignored", f"column {i + 1} has no name in the header") for i in unnamed]
+    return Table(path, [name for name in header if name], rows, issues, short)
 
 
 def read_table(path: str | os.PathLike, records: list | None = None) -> Table:
@@ -202,10 +251,10 @@ def match_rows(table: Table, images_dir: pathlib.Path, image_column: str, id_col
     pairs = []
     for where, image, row, missing in parsed:
         who = f" {row[id_column]!r}" if row[id_column] else ""
-        path = None
+        path, relative = None, pathlib.PurePosixPath((image or "").replace("\\", "/"))
         if image:
-            relative = pathlib.PurePosixPath(image.replace("\\", "/")).as_posix()
-            path = exact.get(relative) or normalised.get(files.nfc(relative))
+            path = (exact.get(relative.as_posix())
+                    or normalised.get(files.nfc(relative.as_posix())))
         if path is not None:
             named.add(path)
         if missing:
@@ -220,7 +269,8 @@ def match_rows(table: Table, images_dir: pathlib.Path, image_column: str, id_col
                 "duplicate", f"{id_column} {row[id_column]!r} on {where} repeats {kept}; "
                 f"kept the first{left_out}"))
         elif path is None:
-            issues.append(Issue("no image", f"{where}{who} has no image {image}"))
+            hidden = " (hidden files are skipped)" if files.in_hidden(relative) else ""
+            issues.append(Issue("no image", f"{where}{who} has no image {image}{hidden}"))
         elif path in claimed:
             issues.append(Issue("duplicate", f"{where}{who} names image {image!r} of "
                                              f"{claimed[path]}; kept the first"))
@@ -237,7 +287,10 @@ def match_rows(table: Table, images_dir: pathlib.Path, image_column: str, id_col
 def _nothing_matched(table: Table, images_dir: pathlib.Path, issues: list[Issue]) -> str:
     example = next((issue for issue in issues if issue.kind in ("no image", "incomplete")), None)
     hint = ""
-    if example is not None and example.kind == "incomplete":
+    if table.short:
+        hint = (f"; every row has fewer fields than the header, e.g. {table.short}: is the "
+                "delimiter right, or does the header name a column too many?")
+    elif example is not None and example.kind == "incomplete":
         hint = "; keep fewer labels with --labels, or fill the empty cells"
     return (f"no row of {table.path} matched a readable image in {images_dir} "
             f"({len(table.rows)} rows); e.g. {example or 'no rows'}{hint}")
