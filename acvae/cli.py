@@ -7,9 +7,15 @@ script; starts TensorFlow quietly (``start_tensorflow``: none of its C++ start-u
 ``--verbosity=1`` or more); keeps absl logging at WARNING unless ``--verbosity`` is given
 (INFO with ``--log_dir``, whose files then get every log, as absl promises); prints a ``UserError``
 as one ``error: ...`` line (a message of several lines is joined with "; ") on stderr and
-exits 1 (or re-raises it with ``--traceback``); and exits 130 on Ctrl-C (128 + the signal
-for an ``errors.Interrupted``), like other tools. Anything else is a programming error and
-keeps its traceback.
+exits 1 (or re-raises it with ``--traceback``), with nothing after it (``_say_last``: no
+TensorFlow warnings at exit); prints a flag mistake (absl's own, or an ``app.UsageError``) as
+one ``error: ...`` line and exits 2; exits 0 after ``--help``, ``-h``, ``--helpshort`` or
+``--helpfull``; and exits 130 on Ctrl-C (128 + the signal for an ``errors.Interrupted``),
+like other tools, from the first instant: ``interrupt_at_start`` (installed by
+``acvae/__init__.py`` when the process is ``python -m acvae...`` or a console script) turns a
+Ctrl-C during the imports into one line instead of a traceback, and so do ``launch`` and ``run``
+for TensorFlow's start-up and the flags. Anything else is a programming error and keeps its
+traceback.
 
 Flags several commands share (``--run_dir``, ``--seed``, ``--out``, ...) are defined with
 ``define``, which reuses a flag another command module already defined in the same process
@@ -25,9 +31,12 @@ from __future__ import annotations
 import contextlib
 import importlib
 import inspect
+import logging as std_logging
 import os
+import signal
 import sys
 import tempfile
+import threading
 from collections.abc import Callable
 
 from absl import app, flags, logging
@@ -36,6 +45,7 @@ from acvae.errors import Interrupted, UserError
 
 FLAGS = flags.FLAGS
 EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report it
+EXIT_USAGE = 2  # a flag or argument mistake, as argparse and shells report it
 
 
 def _caller_module(depth: int = 2) -> str:
@@ -94,7 +104,7 @@ def _stderr_held():
         os.dup2(held.fileno(), 2)
         try:
             yield
-        except BaseException:
+        except Exception:  # a failure, not an interrupt: what TensorFlow said may explain it
             os.dup2(saved, 2)
             held.seek(0)
             sys.stderr.write(held.read().decode("utf-8", "replace"))
@@ -167,32 +177,100 @@ def _configure_logging() -> None:
         logging.set_verbosity(logging.WARNING)  # TensorFlow logs an INFO line per checkpoint
 
 
+def _say_last(line: str, code: int) -> None:
+    """Prints ``line`` on stderr and exits with ``code``, with nothing after it: Python logging
+    (TensorFlow's warnings when a half-restored checkpoint is deleted at exit, say) is off
+    until the next ``run``."""
+    print(line, file=sys.stderr, flush=True)
+    std_logging.disable(std_logging.CRITICAL)
+    sys.exit(code)
+
+
+def _interrupted(error: KeyboardInterrupt, when: str = "") -> None:
+    """Exits 130 (128 + the signal of an ``errors.Interrupted``) with one line."""
+    text = _one_line(error) if str(error) else ""
+    _say_last(f"interrupted{when}" + (f": {text}" if text else ""),
+              128 + error.signal_number if isinstance(error, Interrupted) else EXIT_INTERRUPTED)
+
+
+def _interrupted_at_start(signal_number, frame) -> None:
+    """The SIGINT handler until a command's ``run`` starts: one line, exit 130."""
+    del signal_number, frame
+    print("interrupted while starting (nothing was written)", file=sys.stderr, flush=True)
+    raise SystemExit(EXIT_INTERRUPTED)
+
+
+def interrupt_at_start() -> None:
+    """Makes a Ctrl-C before a command's ``run`` one line and exit 130, not a traceback of
+    whatever was being imported. Only from the main thread, and only over Python's default."""
+    if (threading.current_thread() is threading.main_thread()
+            and signal.getsignal(signal.SIGINT) is signal.default_int_handler):
+        signal.signal(signal.SIGINT, _interrupted_at_start)
+
+
+@contextlib.contextmanager
+def _exit_on_interrupt():
+    """Ctrl-C as a ``KeyboardInterrupt`` again (the start-up handler is removed); one that ends
+    the block exits 130 with one line (with its traceback under ``--traceback``)."""
+    if signal.getsignal(signal.SIGINT) is _interrupted_at_start:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        yield
+    except KeyboardInterrupt as error:
+        if FLAGS.is_parsed() and TRACEBACK.value:
+            raise
+        _interrupted(error, " while starting (nothing was written)")
+
+
+def _parse_flags(argv: list[str]) -> list[str]:
+    """absl's flag parsing under the convention: a flag mistake is one ``error:`` line and exit
+    2; ``--help`` and its kin (and ``-h``) print the help and exit 0 (absl exits 1)."""
+    program, args = argv[0], list(argv[1:])
+    end = args.index("--") if "--" in args else len(args)
+    if "h" not in FLAGS:
+        args[:end] = ["--help" if arg == "-h" else arg for arg in args[:end]]
+    try:
+        return FLAGS([program, *args])
+    except flags.Error as error:
+        _say_last(f"error: {_one_line(error)} ({_program()} --help lists the flags)", EXIT_USAGE)
+    except SystemExit:  # only absl's help flags exit while parsing, having printed the help
+        sys.exit(0)
+
+
+def _program() -> str:
+    """The command as typed: ``python -m acvae.evaluate``, ``acvae-train``, ``acvae train``."""
+    spec = getattr(sys.modules.get("__main__"), "__spec__", None)
+    if sys.argv[0].endswith(".py") and spec is not None:
+        return f"python -m {spec.name.removesuffix('.__main__')}"
+    return os.path.basename(sys.argv[0])
+
+
 def _guarded(main: Callable[[list[str]], object]) -> Callable[[list[str]], None]:
     def guarded(argv: list[str]) -> None:
+        start_tensorflow(FLAGS["verbosity"].value if FLAGS["verbosity"].present else -1)
         try:
-            start_tensorflow(FLAGS["verbosity"].value if FLAGS["verbosity"].present else -1)
             _configure_logging()
             main(argv)  # absl would print a returned value and exit 1: return None
+        except app.UsageError as error:
+            _say_last(f"error: {_one_line(error)} ({_program()} --help shows how)", EXIT_USAGE)
         except UserError as error:
             if TRACEBACK.value:
                 raise
-            print(f"error: {_one_line(error)}", file=sys.stderr, flush=True)
-            sys.exit(1)
+            _say_last(f"error: {_one_line(error)}", 1)
         except KeyboardInterrupt as error:
             if TRACEBACK.value:
                 raise
-            print(f"interrupted: {_one_line(error)}" if str(error) else "interrupted",
-                  file=sys.stderr, flush=True)
-            sys.exit(128 + error.signal_number if isinstance(error, Interrupted)
-                     else EXIT_INTERRUPTED)
+            _interrupted(error)
 
     return guarded
 
 
 def run(main: Callable[[list[str]], object], argv: list[str] | None = None) -> None:
     """Runs ``main`` under absl with the convention above (the console-script entry point)."""
-    _show_key_flags(main)
-    app.run(_guarded(main), argv=argv)
+    std_logging.disable(std_logging.NOTSET)  # a previous run's error line silenced it
+    with _exit_on_interrupt():
+        _show_key_flags(main)
+        app.run(_guarded(main), argv=argv, flags_parser=_parse_flags)
 
 
 def launch(module: str, program: str, argv: list[str]) -> None:
@@ -204,13 +282,14 @@ def launch(module: str, program: str, argv: list[str]) -> None:
       program: the name ``--help`` shows, e.g. ``"acvae evaluate"``.
       argv: the arguments after the command.
     """
-    start_tensorflow(_verbosity_in(argv))
-    command = importlib.import_module(module)
-    sys.argv = [program, *argv]
-    main_module = sys.modules.get("__main__")
-    if main_module is not None:
-        main_module.__doc__ = command.__doc__  # absl prints it as the usage
-    run(command.main, sys.argv)
+    with _exit_on_interrupt():
+        start_tensorflow(_verbosity_in(argv))
+        command = importlib.import_module(module)
+        sys.argv = [program, *argv]
+        main_module = sys.modules.get("__main__")
+        if main_module is not None:
+            main_module.__doc__ = command.__doc__  # absl prints it as the usage
+        run(command.main, sys.argv)
 
 
 def invoke(main: Callable[[list[str]], object], argv: list[str]):

@@ -5,14 +5,20 @@ the project root, applies ``--gin_param`` bindings last and optionally finalizes
 A mistake gin finds while parsing (an unknown configurable, reference or parameter, a syntax
 error, a missing ``include`` file, an ``import`` that fails, a macro used but never defined)
 becomes a ``ConfigError`` there, with the valid names and the file and line where gin gives
-them (``explain``). Mistakes gin only finds when a configurable is called (a required binding
-left out, an undefined macro in an unfinalized config) are recognised by ``call_error``; the
-commands call configurables inside ``calls()``, which raises them as a ``ConfigError``.
+them (``explain``), and the nearest valid names for a misspelt one (``difflib``). What gin lets
+pass is checked after every parse (``check``): a macro defined but used nowhere (``LATENTDIM = 2``
+beside ``LATENT_DIM``), a parameter a configurable taking ``**kwargs`` does not take
+(``optimizers.adam.learnin_rate``) and a knob out of its range (``acvae.knobs``) are each one
+``ConfigError``, before anything is built. Mistakes gin only finds when a configurable is called
+(a required binding left out, an undefined macro in an unfinalized config) are recognised by
+``call_error``; the commands call configurables inside ``calls()``, which raises them as a
+``ConfigError``. gin's ``skip_unknown`` is never used.
 """
 
 from __future__ import annotations
 
 import contextlib
+import difflib
 import inspect
 import logging
 import pathlib
@@ -21,11 +27,12 @@ import tokenize
 
 import gin
 
-from acvae import registry
+from acvae import knobs, registry
 from acvae.errors import ConfigError, UserError
 
 PROJECT_ROOT = pathlib.Path(__file__).resolve().parent.parent
 PARSE_ERRORS = (ValueError, SyntaxError, tokenize.TokenError, ImportError, OSError)
+MACRO = "gin.macro"  # the selector of a macro's binding: (NAME, "gin.macro") -> {"value": ...}
 
 
 class _DropGinPathNotFound(logging.Filter):
@@ -63,16 +70,18 @@ def load(gin_files: list[str], gin_params: list[str], finalize: bool = True) -> 
 
 
 def parse(action, sources=()) -> None:
-    """Runs a gin parsing ``action``; what gin rejects becomes a ``ConfigError`` (``explain``).
+    """Runs a gin parsing ``action``; what gin rejects becomes a ``ConfigError`` (``explain``),
+    and so does what ``check`` finds in the config parsed so far.
 
     Args:
       action: parses gin files or bindings (and may finalize).
       sources: the gin files parsed, searched (with what they include) for where an
-        undefined macro is used.
+        undefined or unused macro is written.
     """
     try:
         with _quiet_gin_logging():
             action()
+        check(sources)
     except ConfigError:
         raise
     except PARSE_ERRORS as error:
@@ -92,7 +101,8 @@ def parse(action, sources=()) -> None:
 
 
 def explain(error: BaseException) -> str:
-    """gin's message for ``error`` plus the valid names when it names an unknown one.
+    """gin's message for ``error``; for an unknown name, one line saying where it is written,
+    the nearest valid names and every valid one.
 
     gin's "In call to configurable ..." trail is dropped: the message itself says what to do.
     """
@@ -104,17 +114,76 @@ def explain(error: BaseException) -> str:
         text = (error.text or "").strip()
         message = (f"gin syntax error in {error.filename}, line {error.lineno}: {error.msg}"
                    + (f" ({text})" if text else ""))
-    match = re.search(r"No configurable matching (?:reference )?'@?([\w.]+)", message)
+    match = re.search(r"No configurable matching (?:reference )?'@?([\w./]+)", message)
     if match:
-        kind = match.group(1).rpartition(".")[0]
-        if kind in registry.KINDS:
-            message += f"\nvalid {kind}: {', '.join(registry.names(kind)) or 'none'}"
-        else:
-            message += "\nrun python -m acvae.main --list for every registered component"
-    match = re.search(r"Configurable '([\w.]+)' doesn't have a parameter named", message)
+        return _unknown_configurable(match.group(1).rpartition("/")[2], _where(message))
+    match = re.search(r"Configurable '([\w.]+)' doesn't have a parameter named '(\w+)'", message)
     if match:
-        message += f"\nvalid parameters: {', '.join(parameters(match.group(1)))}"
+        return _unknown_parameter(match.group(1), match.group(2), _where(message))
     return message
+
+
+def _where(message: str) -> str:
+    """`` (FILE, line N)`` or `` (--gin_param BINDING)`` from gin's message, else ``""``."""
+    in_file = re.search(r'In file "([^"]+)", line (\d+)', message)
+    if in_file:
+        return f" ({in_file.group(1)}, line {in_file.group(2)})"
+    in_string = re.search(r"In bindings string line \d+\n\s*(.+)", message)
+    return f" (--gin_param {in_string.group(1).strip()})" if in_string else ""
+
+
+def _suggest(name: str, valid, then: str) -> str:
+    """``"; did you mean a or b? THEN"``: the valid names closest to ``name`` (difflib)."""
+    close = difflib.get_close_matches(name, list(valid), n=3, cutoff=0.6)
+    return (f"; did you mean {' or '.join(close)}? " if close else "; ") + then
+
+
+def _listed(what: str, names) -> str:
+    return f"{what}: {', '.join(names) or 'none'}"
+
+
+def _written(pattern: str, sources, binding: str) -> str:
+    """`` (FILE, line N)`` where ``pattern`` (a regex) is written in the gin files ``sources``
+    (or what they include); else `` (--gin_param BINDING)`` (or `` (BINDING)``)."""
+    found = _find(re.compile(pattern), sources)
+    if found:
+        return f" ({found[0]}, line {found[1]})"
+    return f" (--gin_param {binding})" if sources else f" ({binding})"
+
+
+def _registered(name: str):
+    """gin's record of configurable ``name`` (``wrapped``, ``allowlist``, ``denylist``)."""
+    return gin.config._REGISTRY.get_match(name.rpartition("/")[2])
+
+
+def _configurables() -> list[str]:
+    """Every configurable, by the name a ``.gin`` file uses (``train``, ``optimizers.adam``)."""
+    return sorted({_display(selector) for selector, _ in gin.config._REGISTRY.items()
+                   if not selector.startswith("gin.")})
+
+
+def _display(selector: str) -> str:
+    """The name a ``.gin`` file uses for gin's full ``selector``: ``acvae.train`` -> ``train``."""
+    return selector.removeprefix("acvae.")
+
+
+def _unknown_configurable(name: str, where: str) -> str:
+    """The message for a binding or reference naming no configurable, with the nearest names."""
+    kind, _, short = name.rpartition(".")
+    if kind in registry.KINDS:
+        valid = registry.names(kind)
+        return (f"no {kind} component named {short}{where}"
+                f"{_suggest(short, valid, _listed(f'valid {kind}', valid))}")
+    return (f"no configurable named {name}{where}"
+            + _suggest(name, _configurables(), "python -m acvae.main --list shows every "
+                       "registered component"))
+
+
+def _unknown_parameter(configurable: str, name: str, where: str) -> str:
+    """The message for a binding of a parameter ``configurable`` does not take."""
+    valid = parameters(configurable) or []
+    return (f"{_display(_registered(configurable).selector)} has no parameter {name}{where}"
+            f"{_suggest(name, valid, _listed('valid parameters', valid))}")
 
 
 def call_error(error: BaseException) -> ConfigError | None:
@@ -179,26 +248,102 @@ def _find(pattern: re.Pattern, sources, seen=None) -> tuple[str, int] | None:
     return None
 
 
-def parameters(name: str) -> list[str]:
-    """The parameter names a configurable accepts, for error messages."""
-    target = gin.get_configurable(name)
-    target = target.__init__ if inspect.isclass(target) else target
-    return [
-        p.name
-        for p in inspect.signature(target).parameters.values()
-        if p.name != "self" and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)
-    ]
+def parameters(name: str) -> list[str] | None:
+    """The parameter names configurable ``name`` takes, or None when it takes any keyword.
+
+    A class's ``**kwargs`` are taken to reach its base classes: their ``__init__`` parameters
+    count as well (``optimizers.adam.clipnorm``, a Keras layer's ``name``). A function with
+    ``**kwargs`` takes any keyword.
+    """
+    registered = _registered(name)
+    target = registered.wrapped
+    if inspect.isclass(target):
+        inits = [vars(klass)["__init__"] for klass in target.__mro__[:-1]  # not object's
+                 if "__init__" in vars(klass)]
+    elif any(p.kind == p.VAR_KEYWORD for p in inspect.signature(target).parameters.values()):
+        return None
+    else:
+        inits = [target]
+    names = [p.name for init in inits for p in inspect.signature(init).parameters.values()
+             if p.name != "self" and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
+    names = [n for n in dict.fromkeys(names) if n not in (registered.denylist or ())]
+    return [n for n in names if n in registered.allowlist] if registered.allowlist else names
 
 
-def positive_integers(configurable: str, **values) -> None:
-    """Checks that each of ``values`` (parameter name -> value) is a positive ``int``.
+def check(sources=()) -> None:
+    """Checks the config parsed so far for the mistakes gin lets pass.
+
+    Every macro must be used somewhere in the config, every bound parameter must be one its
+    configurable takes (gin cannot tell for ``**kwargs``), and every knob must be in its range
+    (``acvae.knobs``; macros replaced by their values).
+
+    Args:
+      sources: the gin files parsed, searched for where an unused macro or an unknown
+        parameter is written.
 
     Raises:
-      ConfigError: one line naming ``configurable.parameter`` and the value; a quoted number
-        (``N_EPOCHS = '2'``) is told to lose its quotes.
+      ConfigError: one line for the first mistake, naming it and the nearest valid names.
     """
-    for name, value in values.items():
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            hint = " (a string: write the number without quotes)" if isinstance(value, str) else ""
-            raise ConfigError(f"{configurable}.{name} must be a positive integer, got "
-                              f"{value!r}{hint}")
+    bindings = gin.config._CONFIG  # (scope, selector) -> {parameter: value}: what was parsed
+    _check_macros(bindings, sources)
+    for (scope, selector), values in bindings.items():
+        if selector == MACRO:
+            continue
+        name = _display(selector)
+        valid = parameters(selector)
+        ranges = knobs.RANGES.get(name, {})
+        for parameter, value in values.items():
+            binding = f"{scope + '/' if scope else ''}{name}.{parameter}"
+            if valid is not None and parameter not in valid:
+                raise ConfigError(_unknown_parameter(selector, parameter, _written(
+                    rf"\b{re.escape(parameter)}\s*=", sources, f"{binding}={value!r}")))
+            if parameter in ranges:
+                resolved, macro = _resolve(value, bindings)
+                complaint = (knobs.problem(binding, resolved, ranges[parameter], macro)
+                             if _plain(resolved) else None)
+                if complaint:
+                    raise ConfigError(complaint)
+
+
+def _macro_name(value) -> str | None:
+    """The name of the macro ``value`` refers to (``%N_EPOCHS``), or None."""
+    if isinstance(value, gin.config.ConfigurableReference) and (
+            value.configurable.wrapped is gin.config.macro):
+        return "/".join(value.scopes)
+    return None
+
+
+def _resolve(value, bindings, seen=()):
+    """``value`` with every macro replaced by its value; also the (first) macro replaced."""
+    name = _macro_name(value)
+    if name is not None:
+        if (name, MACRO) not in bindings or name in seen:
+            return value, None  # undefined (gin says so) or defined by itself
+        return _resolve(bindings[(name, MACRO)]["value"], bindings, (*seen, name))[0], name
+    if isinstance(value, (list, tuple)):
+        parts = [_resolve(part, bindings, seen) for part in value]
+        macro = next((macro for _, macro in parts if macro), None)
+        return type(value)(part for part, _ in parts), macro
+    return value, None
+
+
+def _plain(value) -> bool:
+    """Whether ``value`` is plain data (numbers, strings, None, and tuples or lists of them),
+    as opposed to a reference to a configurable, whose result only its receiver can check."""
+    if isinstance(value, (list, tuple)):
+        return all(map(_plain, value))
+    return value is None or isinstance(value, (bool, int, float, str))
+
+
+def _check_macros(bindings, sources) -> None:
+    """Raises a ``ConfigError`` for a macro defined but used nowhere (a misspelt knob)."""
+    defined = {scope for scope, selector in bindings if selector == MACRO}
+    used = {name for name in map(_macro_name, gin.config.iterate_references(bindings)) if name}
+    unused = sorted(defined - used)
+    if not unused:
+        return
+    name = unused[0]
+    where = _written(rf"^\s*{re.escape(name)}\s*=", sources,
+                     f"{name}={bindings[(name, MACRO)]['value']!r}")
+    raise ConfigError(f"the macro {name}{where} is used nowhere in the config"
+                      f"{_suggest(name, used, _listed('macros in use', sorted(used)))}")

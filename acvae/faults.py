@@ -13,6 +13,7 @@ import contextlib
 import pathlib
 import signal
 import threading
+from collections.abc import Callable
 
 import tensorflow as tf
 
@@ -40,11 +41,18 @@ class StopSignals:
     """While active, SIGINT and SIGTERM only set ``received``; a second one stops at once.
 
     Handlers are installed from the main thread only (Python's rule) and restored on exit.
+
+    Attributes:
+      received: the first signal's name (``"SIGINT"``), or None.
+      number: its number.
+      then: what happens after the first signal, as announced when it arrives; the loop
+        changes it when it moves from training to the final figures.
     """
 
     def __init__(self):
         self.received: str | None = None
         self.number: int | None = None
+        self.then = "saving progress after the current steps"
         self._previous = {}
 
     def __enter__(self):
@@ -57,8 +65,13 @@ class StopSignals:
         if self.received is not None:
             raise KeyboardInterrupt
         self.received, self.number = signal.Signals(number).name, int(number)
-        print(f"{self.received} received: saving progress after the current steps "
-              "(send it again to stop at once)", flush=True)
+        print(f"{self.received} received: {self.then} (send it again to stop at once)",
+              flush=True)
+
+    def stop_if_received(self) -> None:
+        """Raises ``KeyboardInterrupt`` if a signal arrived: the caller stops at this point."""
+        if self.received is not None:
+            raise KeyboardInterrupt
 
     def __exit__(self, *exc):
         for number, handler in self._previous.items():
@@ -66,12 +79,18 @@ class StopSignals:
 
 
 @contextlib.contextmanager
-def writing(what: pathlib.Path | str, resume_hint: str):
-    """Turns a failed write of ``what`` into a one-line ``RunFolderError``."""
+def writing(what: pathlib.Path | str, resume_hint: Callable[[], str]):
+    """Turns a failed write of ``what`` into a one-line ``RunFolderError``.
+
+    Args:
+      what: the file or folder written.
+      resume_hint: says how to go on; called when the write fails, so that it tells what
+        is on disk then (the block may have saved a checkpoint before failing).
+    """
     try:
         yield
     except (OSError, tf.errors.OpError) as error:
         reason = fileio.write_error(error)
         if reason is None:
             raise
-        raise RunFolderError(f"{reason} while writing {what}; {resume_hint}") from None
+        raise RunFolderError(f"{reason} while writing {what}; {resume_hint()}") from None

@@ -94,6 +94,9 @@ def _import_file(path: pathlib.Path) -> types.ModuleType:
     if name in sys.modules:
         return sys.modules[name]
     spec = importlib.util.spec_from_file_location(name, path)
+    if spec is None:  # importlib knows no loader for this kind of file
+        raise PluginImportError(f"plugin {path} is not a Python file (a .py module): it cannot "
+                                "be imported")
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module
     try:
@@ -136,6 +139,8 @@ def _import_all(paths: list) -> list[types.ModuleType]:
             print(f"plugin: importing {path}", flush=True)
             try:
                 _LOADED[path] = _import_file(path)
+            except PluginImportError:
+                raise
             except Exception as error:  # a plugin may raise anything while importing
                 raise PluginImportError(
                     f"plugin {given} failed to import: {first_line(error, with_type=True)}"

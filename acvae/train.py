@@ -31,6 +31,7 @@ import contextlib
 import math
 import pathlib
 import shutil
+import signal
 import tempfile
 import time
 
@@ -39,7 +40,7 @@ import keras
 import tensorflow as tf
 from absl import logging
 
-from acvae import (batches, config, distribute, experiment, losses, plugins, progress, projector,
+from acvae import (batches, distribute, experiment, knobs, losses, plugins, progress, projector,
                    resume, run_folder, visualise)
 from acvae import precision as precision_policy
 from acvae.errors import ConfigError
@@ -127,10 +128,10 @@ def train(
       TrainingInterrupted: SIGINT or SIGTERM (progress saved; the same call resumes).
       ConfigError: bad arguments or a checkpoint of another model.
     """
-    config.positive_integers("train", n_epochs=n_epochs, epoch_step=epoch_step,
-                             validate_every=validate_every,
-                             steps_per_call=steps_per_call, summary_images=summary_images,
-                             checkpoints_to_keep=checkpoints_to_keep)
+    knobs.check("train", n_epochs=n_epochs, epoch_step=epoch_step, validate_every=validate_every,
+                beta=beta, kl_warmup_epochs=kl_warmup_epochs, seed=seed,
+                steps_per_call=steps_per_call, summary_images=summary_images,
+                checkpoints_to_keep=checkpoints_to_keep)
     strategy = strategy if strategy is not None else tf.distribute.get_strategy()
     folder = run_folder.RunFolder(run_dir)
     chief = distribute.is_chief(strategy)
@@ -219,7 +220,10 @@ class _Loop:
                           else elbos.get(best, -math.inf))
 
     def _hint(self) -> str:
-        return f"fix it and run the same command again to resume after epoch {self.epoch}"
+        """How to go on after a failed write: from the newest checkpoint on disk by now (the
+        failed block may have written one)."""
+        epoch = self.folder.saved_epoch() if self.chief else self.epoch
+        return f"fix it and run the same command again to resume after epoch {epoch or 0}"
 
     def run(self, n_epochs, epoch_step, validate_every, beta, kl_warmup_epochs, steps_per_call,
             visualisers, summary_images, signals) -> experiment.Run:
@@ -281,7 +285,7 @@ class _Loop:
                 raise TrainingInterrupted(
                     f"{signals.received}: stopped after epoch {self.epoch} (checkpoint saved); "
                     f"run the same command again to resume", signals.number)
-        return self._finish(visualisers)
+        return self._finish(visualisers, signals)
 
     def _train_epoch(self, steps_per_epoch, steps_per_call, beta, signals) -> dict:
         """Train sums of the epoch after ``self.epoch``, continuing a saved unfinished one."""
@@ -299,7 +303,7 @@ class _Loop:
                 done += n_steps
                 bar.update(n_steps)
                 if self.chief and not self._config_written:  # after this call's first steps
-                    with writing(self.folder.config_path, self._hint()):
+                    with writing(self.folder.config_path, self._hint):
                         self.folder.write_config(gin.operative_config_str())
                     self._config_written = True
                 if signals.received and done < steps_per_epoch:
@@ -312,7 +316,7 @@ class _Loop:
         self.state.step.assign(done)
         for name, value in totals.items():
             self.state.partial[name].assign(value)
-        with writing(self.folder.checkpoints_dir, self._hint()):
+        with writing(self.folder.checkpoints_dir, self._hint):
             self.folder.save(self.epoch + 1)
         raise TrainingInterrupted(
             f"{signals.received}: stopped in epoch {self.epoch + 1} after {done} steps "
@@ -346,12 +350,10 @@ class _Loop:
                "seconds": time.perf_counter() - epoch_start, **seconds}
         row.update({f"train_{k}": v for k, v in train_metrics.items()})
         row.update({f"val_{k}": v for k, v in val_metrics.items()})
-        hint = (f"run the same command again (after fixing it) to resume after epoch "
-                f"{self.epoch - 1}")
         if self.chief:
-            with writing(self.folder.path / run_folder.HISTORY_FILE, hint):
+            with writing(self.folder.path / run_folder.HISTORY_FILE, self._hint):
                 self.live.history = self.folder.append_history(row)
-            with writing(self.folder.path / run_folder.LOGS_DIR, hint):
+            with writing(self.folder.path / run_folder.LOGS_DIR, self._hint):
                 self.tensorboard.scalars("train", {**train_metrics, **settings}, self.epoch)
                 if val_metrics:
                     self.tensorboard.scalars("validation", val_metrics, self.epoch)
@@ -365,7 +367,7 @@ class _Loop:
         self.state.step.assign(0)
         for variable in self.state.partial.values():
             variable.assign(0.0)
-        with writing(self.folder.checkpoints_dir, hint):
+        with writing(self.folder.checkpoints_dir, self._hint):
             self.folder.save(self.epoch)
             if self.chief and val_metrics and val_metrics["elbo"] > self.best_elbo:
                 self.folder.save_best(self.model, self.epoch)
@@ -376,7 +378,7 @@ class _Loop:
         """Counts the visualisers' frames (drawn after the checkpoint) in the epoch's row."""
         row = {**row, "figure_seconds": row["figure_seconds"] + seconds,
                "seconds": row["seconds"] + seconds}
-        with writing(self.folder.path / run_folder.HISTORY_FILE, self._hint()):
+        with writing(self.folder.path / run_folder.HISTORY_FILE, self._hint):
             self.live.history = self.folder.append_history(row)
 
     def _use_best(self) -> None:
@@ -390,19 +392,43 @@ class _Loop:
         self.live.weights_changed(best)
         print(f"figures show epoch {best}, the best validation ELBO", flush=True)
 
-    def _finish(self, visualisers) -> experiment.Run:
+    def _finish(self, visualisers, signals) -> experiment.Run:
         if self._scratch:
             shutil.rmtree(self._scratch, ignore_errors=True)
         if not self.chief:
             return self.live
+        signals.then = "stopping after the current figure"
         self.tensorboard.close()
         if not self.folder.is_run():
             self.folder.write_config(gin.operative_config_str())
         self._use_best()
         self.live.fit_sampler()
-        for path in visualise.train_end(visualisers, self.live):
-            print(f"wrote {path}", flush=True)
+        self._final_figures(visualise.base.in_order(visualisers), signals)
+        return self.live
+
+    def _final_figures(self, pending, signals) -> None:
+        """The visualisers' final figures, then the embedding for TensorBoard's projector.
+
+        A signal stops them between two figures (a second one at once) with a
+        ``TrainingInterrupted`` saying what was and was not written: the checkpoints are all
+        saved, and the same command writes the figures again.
+        """
+        written = []
+        try:
+            while pending:
+                signals.stop_if_received()
+                for path in pending[0].on_train_end(self.live):
+                    print(f"wrote {path}", flush=True)
+                    written.append(pathlib.Path(path).name)
+                pending.pop(0)
+            signals.stop_if_received()
+        except KeyboardInterrupt:
+            missing = [getattr(v, "filename", "") or type(v).__name__ for v in pending]
+            raise TrainingInterrupted(
+                f"{signals.received or 'SIGINT'}: stopped writing the final figures after epoch "
+                f"{self.epoch} (all checkpoints saved); written: {', '.join(written) or 'none'}; "
+                f"not written: {', '.join([*missing, 'the projector embedding'])}; run the same "
+                "command again to write them", signals.number or signal.SIGINT) from None
         logs = self.folder.path / run_folder.LOGS_DIR
         print(f"wrote {projector.write(self.live)[0]} (the embedding for TensorBoard's "
               f"projector: tensorboard --logdir {logs})", flush=True)
-        return self.live

@@ -59,14 +59,15 @@ def cases(files):
          f"error: the macro %UNDEFINED is used but never defined ({files['macro']}, line 2); "
          "add 'UNDEFINED = ...' to the config or a --gin_param"),
         ([*DEMO, "--gin_param=IMAGE_SHAPE = 16"],
-         "error: image_shape must be two positive integers (H, W), got 16"),
+         "error: input_pipeline.image_shape (IMAGE_SHAPE) must be a tuple of 2 integers >= 1, "
+         "got 16"),
         ([*DEMO, "--gin_param=N_EPOCHS = '2'"],
-         "error: train.n_epochs must be a positive integer, got '2' (a string: write the number "
-         "without quotes)"),
+         "error: train.n_epochs (N_EPOCHS) must be an integer >= 1, got '2' (a string: write the "
+         "number without quotes)"),
         ([*LATENT1D, "--gin_param=TFRECORD = 5"],
          "error: datasets.tfrecord.path (TFRECORD) must be a file path in quotes, got 5"),
         ([*DEMO, "--gin_param=visualisers.latent_grid.n = 0"],
-         "error: need at least one latent value per axis, got n=0"),
+         "error: visualisers.latent_grid.n must be an integer >= 1, got 0"),
         ([*DEMO, "--gin_param=build_vae.latent_dim = %NOT_DEFINED"],
          "error: the macro %NOT_DEFINED is used but never defined; add 'NOT_DEFINED = ...' to the "
          "config or a --gin_param"),

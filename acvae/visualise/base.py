@@ -48,10 +48,15 @@ class Visualiser:
         raise NotImplementedError(f"{type(self).__name__} must implement on_train_end")
 
 
+def in_order(visualisers: Iterable[Visualiser]) -> list[Visualiser]:
+    """The visualisers in the order they finish (``order``)."""
+    return sorted(visualisers, key=lambda v: getattr(v, "order", 0))
+
+
 def train_end(visualisers: Iterable[Visualiser], run) -> list[pathlib.Path]:
     """Calls ``on_train_end`` on every visualiser in ``order``; returns all paths written."""
     paths = []
-    for visualiser in sorted(visualisers, key=lambda v: getattr(v, "order", 0)):
+    for visualiser in in_order(visualisers):
         paths.extend(visualiser.on_train_end(run))
     return paths
 
