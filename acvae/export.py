@@ -23,9 +23,13 @@ Functions of the SavedModel (also its serving signatures, for TF Serving and ``s
 
 The run's best checkpoint is exported (``--checkpoint=latest`` for the latest). Channels:
 4 = RGBA (straight alpha), 3 = RGB composited on white, 1 = grey. ``DIR`` also holds
-``signature.json`` (shapes, ranges, the condition's label and values, the run) and
-``README.txt``. The folder is written beside ``DIR`` and renamed into place, so ``DIR`` is
-never half-written.
+``signature.json`` (shapes, ranges, the condition's label and values, the run), ``README.txt``
+and ``.acvae-manifest.json`` (every file the export wrote, with its SHA-256). The folder is
+written beside ``DIR`` and renamed into place, so ``DIR`` is never half-written.
+
+An existing ``DIR`` is refused before any work, an earlier export included, unless
+``--overwrite`` (``acvae.outputs``); replacing one keeps every file the user added to it or
+changed (a changed one beside the new file, as ``<name>.kept``) and says so in one line.
 """
 
 from __future__ import annotations
@@ -39,18 +43,24 @@ import tempfile
 import tensorflow as tf
 from absl import flags
 
-from acvae import cli, fileio, plugins, run_folder
+from acvae import cli, fileio, outputs, plugins, run_folder
+from acvae.data import content
 from acvae.errors import UserError
 
 RUN_DIR = cli.define(flags.DEFINE_string, "run_dir", None, "A run folder written by acvae.main.")
 TRUST_PLUGINS = cli.define(flags.DEFINE_bool, *plugins.TRUST_FLAG)
+ALLOW_DATA_CHANGE = cli.define(flags.DEFINE_bool, *content.ALLOW_DATA_CHANGE_FLAG)
 CHECKPOINT = cli.define(flags.DEFINE_enum, "checkpoint", "best",
                         list(run_folder.CHECKPOINTS),
                         "Which checkpoint: the best validation epoch or the latest.")
 OUT = cli.define(flags.DEFINE_string, "out", None, "The export folder (a SavedModel).")
+OVERWRITE = cli.define(flags.DEFINE_bool, *outputs.OVERWRITE_FLAG)
 
 SIGNATURE_FILE = "signature.json"
 README_FILE = "README.txt"
+# what an export held before exports had a manifest
+_EXPORT_FILES = ("saved_model.pb", "fingerprint.pb", SIGNATURE_FILE, README_FILE)
+_EXPORT_FOLDERS = ("variables/", "assets/")
 
 
 class ExportedVAE(tf.Module):
@@ -176,28 +186,73 @@ def readme(info: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
-def export(model, out: str | os.PathLike, run_dir: str | os.PathLike = "") -> pathlib.Path:
-    """Writes ``model`` as a SavedModel with ``signature.json`` and ``README.txt`` to ``out``.
+def is_export(path: str | os.PathLike) -> bool:
+    """Whether ``path`` is a folder acvae exported (its manifest, or an older export's
+    ``signature.json``)."""
+    path = pathlib.Path(path)
+    return path.is_dir() and (outputs.has_manifest(path) or (path / SIGNATURE_FILE).is_file())
+
+
+def _written_before_manifests(name: str) -> bool:
+    return name in _EXPORT_FILES or name.startswith(_EXPORT_FOLDERS)
+
+
+def check_out(out: str | os.PathLike, overwrite: bool = False) -> bool:
+    """Refuses an ``--out`` that exists, unless ``overwrite`` (then what the user added to it
+    is kept); called before any work.
+
+    Returns:
+      Whether ``out`` exists (and will be replaced).
 
     Raises:
-      UserError: ``out`` exists and is not an earlier export, or cannot be written (a full
-        disk, a read-only place); one line, and ``out`` is left as it was.
+      UserError: ``out`` is a file, or exists and ``overwrite`` is False (one line).
     """
     out = pathlib.Path(out)
-    if out.exists() and not (out / SIGNATURE_FILE).exists():
-        raise UserError(f"{out} exists and is not an acvae export; choose another --out")
+    if os.path.lexists(out) and not out.is_dir():
+        raise UserError(f"--out {out} is a file; an export is a folder: choose another --out")
+    if is_export(out) and not overwrite:
+        raise outputs.refused(out, "holds an earlier acvae export", "choose another --out",
+                              "replace it (files you added to it are kept)")
+    return outputs.check(out, overwrite, is_export)
+
+
+def export(model, out: str | os.PathLike, run_dir: str | os.PathLike = "",
+           overwrite: bool = False) -> tuple[pathlib.Path, list[str]]:
+    """Writes ``model`` as a SavedModel with ``signature.json`` and ``README.txt`` to ``out``.
+
+    Returns:
+      ``(out, kept)``: ``kept`` lists what the user had added to (or changed in) an earlier
+      ``out``, moved into the new export (a changed file of the export as ``<name>.kept``).
+
+    Raises:
+      UserError: ``out`` exists and ``overwrite`` is False (``check_out``), or cannot be
+        written (a full disk, a read-only place); one line, and ``out`` is left as it was.
+    """
+    out = pathlib.Path(out)
+    check_out(out, overwrite)
     try:
-        _write(model, out, run_dir)
+        aside = _write(model, out, run_dir)
     except (OSError, tf.errors.OpError) as error:
         reason = fileio.write_error(error)
         if reason is None:
             raise
         raise UserError(f"cannot write {out}: {reason}; nothing was written") from None
-    return out
+    if aside is None:
+        return out, []
+    earlier = aside / out.name
+    older = _written_before_manifests if (earlier / SIGNATURE_FILE).is_file() else None
+    try:
+        kept = outputs.move_users_files(earlier, out, outputs.users_files(earlier, older))
+    except OSError as error:
+        raise UserError(f"wrote {out}, but could not move the files you had added to it "
+                        f"({fileio.write_error(error)}); they are in {earlier}") from None
+    shutil.rmtree(aside)
+    return out, kept
 
 
-def _write(model, out: pathlib.Path, run_dir) -> None:
-    """Writes the export beside ``out`` and renames it into place (replacing an earlier one)."""
+def _write(model, out: pathlib.Path, run_dir) -> pathlib.Path | None:
+    """Writes the export beside ``out`` and renames it into place; an earlier ``out`` is
+    moved into a hidden folder beside it, which is returned (None when there was none)."""
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = pathlib.Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
     try:
@@ -206,14 +261,15 @@ def _write(model, out: pathlib.Path, run_dir) -> None:
         info = describe(model, run_dir)
         (tmp / SIGNATURE_FILE).write_text(json.dumps(info, indent=2) + "\n", encoding="utf-8")
         (tmp / README_FILE).write_text(readme(info), encoding="utf-8")
+        outputs.write_manifest(tmp)
         os.chmod(tmp, 0o755)
-        if out.exists():  # replace an earlier export: move it aside, then delete it
-            old = pathlib.Path(tempfile.mkdtemp(prefix=f".{out.name}.old.", dir=out.parent))
-            os.replace(out, old / out.name)
+        if not out.exists():
             os.replace(tmp, out)
-            shutil.rmtree(old)
-        else:
-            os.replace(tmp, out)
+            return None
+        aside = pathlib.Path(tempfile.mkdtemp(prefix=f".{out.name}.old.", dir=out.parent))
+        os.replace(out, aside / out.name)
+        os.replace(tmp, out)
+        return aside
     finally:
         if tmp.exists():
             shutil.rmtree(tmp)
@@ -226,11 +282,16 @@ def main(argv: list[str]) -> pathlib.Path:
     if not RUN_DIR.value or not OUT.value:
         raise UserError("--run_dir and --out are required, e.g. python -m acvae.export "
                         "--run_dir=runs/demo --out=exports/demo")
+    check_out(OUT.value, OVERWRITE.value)
     from acvae import components, experiment  # noqa: F401  (registers what the config names)
 
-    loaded = experiment.load_run(RUN_DIR.value, CHECKPOINT.value, TRUST_PLUGINS.value)
-    path = export(loaded.model, OUT.value, RUN_DIR.value)
+    loaded = experiment.load_run(RUN_DIR.value, CHECKPOINT.value, TRUST_PLUGINS.value,
+                                  ALLOW_DATA_CHANGE.value)
+    path, kept = export(loaded.model, OUT.value, RUN_DIR.value, OVERWRITE.value)
     print(f"wrote {path} (load it with tf.saved_model.load; see {path / README_FILE})", flush=True)
+    if kept:
+        print(f"note: kept what you had added to the earlier {path}: {', '.join(kept)}",
+              flush=True)
     return path
 
 

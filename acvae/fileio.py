@@ -1,10 +1,12 @@
 """Atomic file output (a file appears complete at its final path or not at all) and write errors.
 
 Every file acvae writes goes through ``atomic_path`` (or ``write_with`` / ``write_text`` on top
-of it): the content is written to a hidden ``.<name>.<random>.tmp<suffix>`` beside the target
-and renamed onto it. ``TEMPORARY_GLOBS`` names what a killed process may leave behind.
-``write_error`` turns a failed write (full disk, read-only folder, ...) into a short reason for
-a one-line message.
+of it): the content is written to a temporary file and renamed onto the target. Inside a folder
+that registered a scratch folder (``scratch``: an open run folder, ``acvae.run_folder``) the
+temporary file goes there, so what a killed writer leaves is found by ownership, never by
+name; elsewhere it is a hidden ``.<name>.<random>.tmp<suffix>`` beside the target, removed on
+any error. ``write_error`` turns a failed write (full disk, read-only folder, ...) into a
+short reason for a one-line message.
 """
 
 from __future__ import annotations
@@ -16,20 +18,47 @@ import pathlib
 import tempfile
 from collections.abc import Callable
 
-# leftovers of a killed writer: ours (``atomic_path``), TensorFlow's checkpoint files and
-# folders (``ckpt-3_temp``) and its atomic state-file writes (``checkpoint.tmp<hex>``)
-TEMPORARY_GLOBS = (".*.tmp*", "*_temp*", "*.tmp*")
+# folders (resolved) whose atomic writes keep their temporaries in a scratch folder of their own
+_SCRATCH: dict[pathlib.Path, pathlib.Path] = {}
+
+
+@contextlib.contextmanager
+def scratch(root: str | os.PathLike, folder: str | os.PathLike):
+    """While active, atomic writes anywhere under ``root`` put their temporary files in
+    ``folder`` (an existing folder inside ``root``, owned by the caller, who may empty it)."""
+    key = pathlib.Path(root).resolve()
+    _SCRATCH[key] = pathlib.Path(folder)
+    try:
+        yield
+    finally:
+        _SCRATCH.pop(key, None)
+
+
+def _temporary_folder(parent: pathlib.Path) -> tuple[pathlib.Path, str]:
+    """(the folder for a temporary file of a target in ``parent``, its name prefix): a
+    registered scratch folder on the same file system (so the rename is atomic), else
+    ``parent`` itself with a hidden name."""
+    resolved = parent.resolve()
+    roots = [root for root in _SCRATCH if root == resolved or root in resolved.parents]
+    if roots:
+        folder = _SCRATCH[max(roots, key=lambda root: len(root.parts))]
+        with contextlib.suppress(OSError):
+            if folder.is_dir() and os.stat(folder).st_dev == os.stat(parent).st_dev:
+                return folder, ""
+    return parent, "."
 
 
 @contextlib.contextmanager
 def atomic_path(path: str | os.PathLike):
-    """Yields a temporary path beside ``path``; renames it onto ``path`` on success.
+    """Yields a temporary path for ``path``; renames it onto ``path`` on success.
 
     On an exception the temporary file is removed and ``path`` keeps its old content.
     """
     path = pathlib.Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp" + path.suffix, dir=path.parent)
+    folder, hidden = _temporary_folder(path.parent)
+    fd, tmp = tempfile.mkstemp(prefix=f"{hidden}{path.name}.", suffix=".tmp" + path.suffix,
+                               dir=folder)
     os.close(fd)
     try:
         yield pathlib.Path(tmp)
@@ -43,7 +72,7 @@ def atomic_path(path: str | os.PathLike):
 
 
 def write_with(path: str | os.PathLike, write: Callable[[pathlib.Path], None]) -> pathlib.Path:
-    """Calls ``write(tmp)`` on a temporary path beside ``path``, then renames it onto ``path``.
+    """Calls ``write(tmp)`` on a temporary path (``atomic_path``), then renames it onto ``path``.
 
     The temporary file keeps ``path``'s suffix, so writers that infer the format from it work.
     """

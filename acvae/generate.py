@@ -14,37 +14,50 @@ Commands:
   training data (aspect kept, padded), beside its reconstruction.
 
 The run is rebuilt with ``acvae.experiment.load_run`` (its best checkpoint; ``--checkpoint=
-latest`` for the latest). Outputs are written atomically; mistakes end with one ``error:``
-line (unknown names list the closest).
+latest`` for the latest). Every flag is checked before any work: its range (absl bounds and
+validators), and ``--out``: its extension must name a format the command writes (``FORMATS``;
+``interpolate --out walk.png`` writes the frames side by side), and an existing file there
+is replaced only when acvae wrote it (``acvae.outputs``), else with ``--overwrite``. Outputs
+are written atomically; mistakes end with one ``error:`` line (unknown names list the
+closest).
 """
 
 from __future__ import annotations
 
 import difflib
+import math
 import pathlib
 import unicodedata
 
 import numpy as np
 from absl import flags
 
-from acvae import batches, cli, fileio, plugins, run_folder
+from acvae import batches, cli, fileio, outputs, plugins, run_folder
+from acvae.data import content
 from acvae.errors import UserError
 
 RUN_DIR = cli.define(flags.DEFINE_string, "run_dir", None, "A run folder written by acvae.main.")
 TRUST_PLUGINS = cli.define(flags.DEFINE_bool, *plugins.TRUST_FLAG)
+ALLOW_DATA_CHANGE = cli.define(flags.DEFINE_bool, *content.ALLOW_DATA_CHANGE_FLAG)
 CHECKPOINT = cli.define(flags.DEFINE_enum, "checkpoint", "best",
                         list(run_folder.CHECKPOINTS),
                         "Which checkpoint: the best validation epoch or the latest.")
-SEED = cli.define(flags.DEFINE_integer, "seed", 0, "Seed for samples.")
+SEED = cli.define(flags.DEFINE_integer, "seed", 0, "Seed for samples.", lower_bound=0)
 OUT = cli.define(flags.DEFINE_string, "out", None, "Output file (default: samples.png, "
                  "walk.gif or reconstruction.png).")
-N = cli.define(flags.DEFINE_integer, "n", 64, "sample: number of samples.")
-COLS = cli.define(flags.DEFINE_integer, "cols", None, "sample: grid columns (default: square).")
+OVERWRITE = cli.define(flags.DEFINE_bool, *outputs.OVERWRITE_FLAG)
+N = cli.define(flags.DEFINE_integer, "n", 64, "sample: number of samples.", lower_bound=1)
+COLS = cli.define(flags.DEFINE_integer, "cols", None, "sample: grid columns (default: square).",
+                  lower_bound=1)
 BACKGROUND = cli.define(flags.DEFINE_string, "background", "white", "Colour under RGBA images.")
-SCALE = cli.define(flags.DEFINE_integer, "scale", 2, "Pixel upscaling of the output.")
-STEPS = cli.define(flags.DEFINE_integer, "steps", 12, "interpolate: frames, both ends included.")
+SCALE = cli.define(flags.DEFINE_integer, "scale", 2, "Pixel upscaling of the output.",
+                   lower_bound=1)
+STEPS = cli.define(flags.DEFINE_integer, "steps", 12, "interpolate: frames, both ends included.",
+                   lower_bound=2)
 LINEAR = cli.define(flags.DEFINE_bool, "linear", False, "interpolate: linear, not spherical.")
 FPS = cli.define(flags.DEFINE_float, "fps", 6.0, "interpolate: GIF frames per second.")
+flags.register_validator("fps", lambda fps: 0 < fps < math.inf,
+                         "must be a number of frames per second above 0")
 LABEL_VALUE = cli.define(flags.DEFINE_string, "label_value", None,
                          "sample, reconstruct: a value of the label a conditional model "
                          "conditions on (e.g. Frog).")
@@ -53,6 +66,7 @@ SPECIES = cli.define(flags.DEFINE_string, "species", None,
 
 COMMANDS = {"sample": "samples.png", "interpolate": "walk.gif",
             "reconstruct": "reconstruction.png"}
+FORMATS = {"sample": (".png",), "interpolate": (".gif", ".png"), "reconstruct": (".png",)}
 MAX_SAMPLES = 1024  # one grid image; more would not fit in memory as a picture
 
 
@@ -215,6 +229,8 @@ def _frame(image: np.ndarray, i: int, n: int, background: str, scale: int) -> np
 
 def _check(argv: list[str]) -> tuple[str, list[str], pathlib.Path]:
     """(command, its arguments, output path) from the command line; one line if wrong."""
+    from acvae.visualise import images
+
     if len(argv) < 2 or argv[1] not in COMMANDS:
         raise UserError(f"give a command: {', '.join(COMMANDS)} (e.g. python -m acvae.generate "
                         "--run_dir=runs/demo sample --n=16)")
@@ -225,34 +241,47 @@ def _check(argv: list[str]) -> tuple[str, list[str], pathlib.Path]:
                         f"{' '.join(args) or 'none'}")
     if not RUN_DIR.value:
         raise UserError("--run_dir is required (a folder made by python -m acvae.main)")
-    if not 1 <= N.value <= MAX_SAMPLES or SCALE.value < 1:
-        raise UserError(f"--n must be between 1 and {MAX_SAMPLES} and --scale at least 1")
+    if N.value > MAX_SAMPLES:  # --n is shared with other commands: its upper bound is here
+        raise UserError(f"--n must be between 1 and {MAX_SAMPLES}, got {N.value}")
+    try:
+        images.parse_colour(BACKGROUND.value)
+    except UserError as error:
+        raise UserError(f"--background: {error}") from None
     out = pathlib.Path(OUT.value or COMMANDS[command])
     if out.is_dir():
         raise UserError(f"--out {out} is a folder; name a file, e.g. {out / COMMANDS[command]}")
+    outputs.check_extension(out, FORMATS[command], command)
+    outputs.check(out, OVERWRITE.value, outputs.written_image)
     return command, args, out
 
 
-def main(argv: list[str]) -> pathlib.Path:
-    """Runs the command and returns the file it wrote."""
+def _writer(command: str, args: list[str], out: pathlib.Path, loaded):
+    """The decoded images of ``command`` as a ``write(path)`` of the format ``out`` names."""
     from acvae.visualise import files
 
-    command, args, out = _check(argv)
-    from acvae import components, experiment  # noqa: F401  (registers what the config names)
-
-    loaded = experiment.load_run(RUN_DIR.value, CHECKPOINT.value, TRUST_PLUGINS.value)
     background, scale = BACKGROUND.value, SCALE.value
     if command == "sample":
         decoded = sample(loaded, N.value, SEED.value, requested_value(loaded.model))
         cols = COLS.value or int(np.ceil(np.sqrt(N.value)))
-        write = files.png(_grid(decoded, cols, background, scale))
-    elif command == "interpolate":
-        decoded = interpolate(loaded, args[0], args[1], STEPS.value, LINEAR.value)
-        write = files.gif([_frame(image, i, len(decoded), background, scale)
-                           for i, image in enumerate(decoded)], FPS.value)
-    else:
+        return files.png(_grid(decoded, cols, background, scale))
+    if command == "reconstruct":
         decoded = reconstruct(loaded, args[0], requested_value(loaded.model))
-        write = files.png(_grid(decoded, 2, background, scale))
+        return files.png(_grid(decoded, 2, background, scale))
+    decoded = interpolate(loaded, args[0], args[1], STEPS.value, LINEAR.value)
+    if out.suffix.lower() == ".png":  # the walk's frames side by side
+        return files.png(_grid(decoded, len(decoded), background, scale))
+    return files.gif([_frame(image, i, len(decoded), background, scale)
+                      for i, image in enumerate(decoded)], FPS.value)
+
+
+def main(argv: list[str]) -> pathlib.Path:
+    """Runs the command and returns the file it wrote."""
+    command, args, out = _check(argv)
+    from acvae import components, experiment  # noqa: F401  (registers what the config names)
+
+    loaded = experiment.load_run(RUN_DIR.value, CHECKPOINT.value, TRUST_PLUGINS.value,
+                                  ALLOW_DATA_CHANGE.value)
+    write = _writer(command, args, out, loaded)
     try:
         path = fileio.write_with(out, write)
     except OSError as error:

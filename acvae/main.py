@@ -4,7 +4,9 @@ Parses flags, loads gin files and bindings, finalizes the config and calls ``tra
 training logic lives here. ``--list`` prints every registered component.
 ``--plugin=path/to/file.py`` (repeatable) imports a plugin file first; training records it in
 ``RUN/plugins.txt`` so that tools working on the run load it again. ``--allow_config_change``
-resumes a run whose optimizer or dataset changed (``acvae.resume``).
+resumes a run whose optimizer or dataset changed (``acvae.resume``). A folder that is not a
+run and holds anything acvae did not make is refused unless ``--overwrite``
+(``RunFolder.refuse_foreign``).
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import pathlib
 
 from absl import flags
 
-from acvae import cli
+from acvae import cli, outputs
 from acvae.errors import UserError
 
 GIN_FILE = flags.DEFINE_multi_string("gin_file", [], "Gin config file(s), applied in order.")
@@ -27,6 +29,7 @@ ALLOW_CONFIG_CHANGE = flags.DEFINE_bool(
     "allow_config_change", False,
     "Resume a run although its optimizer or dataset changed (weights kept; a changed optimizer "
     "starts with a fresh state). Image shape, channels and latent size can never change.")
+OVERWRITE = cli.define(flags.DEFINE_bool, *outputs.OVERWRITE_FLAG)
 
 
 def default_run_dir(gin_files: list[str]) -> pathlib.Path:
@@ -37,7 +40,7 @@ def default_run_dir(gin_files: list[str]) -> pathlib.Path:
 def main(argv: list[str]) -> None:
     if len(argv) > 1:
         raise UserError(f"unexpected arguments: {' '.join(argv[1:])}")
-    from acvae import components, config, plugins, registry, train  # noqa: F401
+    from acvae import components, config, plugins, registry, run_folder, train  # noqa: F401
 
     plugins.load(PLUGIN.value)
     if LIST.value:
@@ -46,6 +49,7 @@ def main(argv: list[str]) -> None:
     if not GIN_FILE.value:
         raise UserError("give at least one --gin_file, e.g. --gin_file=configs/demo.gin")
     run_dir = pathlib.Path(RUN_DIR.value) if RUN_DIR.value else default_run_dir(GIN_FILE.value)
+    run_folder.RunFolder(run_dir).refuse_foreign(OVERWRITE.value)
     config.load(GIN_FILE.value, GIN_PARAM.value)
     with config.calls():  # gin's call-time config mistakes become one line
         train.train(run_dir, allow_config_change=ALLOW_CONFIG_CHANGE.value)

@@ -9,14 +9,16 @@ recognised from the arguments, or named with ``--layout``. Prints how many items
 the schema found (for tables and class folders), and one line for every record or file left
 out (no image, no villager / no row, unreadable, too large, duplicate, incomplete, ignored)
 and every label kept as text only (not categorical). Exits 0 when at least one item was
-written, otherwise prints one ``error:`` line and exits 1; nothing is written half-way.
+written, otherwise prints one ``error:`` line and exits 1; nothing is written half-way. An
+existing ``--out`` is replaced only when it is a TFRecord acvae wrote (its records carry the
+schema header); any other file there is refused before any work unless ``--overwrite``.
 """
 
 from __future__ import annotations
 
 from absl import flags
 
-from acvae import cli
+from acvae import cli, outputs
 from acvae.errors import UserError
 
 LAYOUTS = ("kaggle", "table", "folders")
@@ -25,7 +27,9 @@ LAYOUTS = ("kaggle", "table", "folders")
 OUT = cli.define(
     flags.DEFINE_string, "out", None, "TFRecord to write (default: data/villagers.tfrecord for "
     "the villager JSON, else data/<folder name>.tfrecord).")
-SHARDS = cli.define(flags.DEFINE_integer, "shards", 1, "Number of TFRecord files.")
+OVERWRITE = cli.define(flags.DEFINE_bool, *outputs.OVERWRITE_FLAG)
+SHARDS = cli.define(flags.DEFINE_integer, "shards", 1, "Number of TFRecord files.",
+                    lower_bound=1)
 LAYOUT = cli.define(
     flags.DEFINE_enum, "layout", None, LAYOUTS, "The layout, when not recognised: kaggle "
     "(villager JSON + images), table (label table + images), folders (one folder per class).")
@@ -45,8 +49,6 @@ def main(argv: list[str]) -> None:
         raise UserError(
             "give SOURCE [IMAGES_DIR]: python -m acvae.prepare villagers.json images/, "
             "labels.csv images/, or classes/ (one folder per class)")
-    if SHARDS.value < 1:
-        raise UserError("--shards must be at least 1")
     from acvae.data import importers
 
     report = importers.prepare(
@@ -55,6 +57,7 @@ def main(argv: list[str]) -> None:
         out=OUT.value,
         layout=LAYOUT.value,
         shards=SHARDS.value,
+        overwrite=OVERWRITE.value,
         image_column=IMAGE_COLUMN.value,
         id_column=ID_COLUMN.value,
         labels=LABELS.value,

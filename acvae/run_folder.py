@@ -19,11 +19,21 @@ always atomically (``acvae.fileio``). What a run folder holds (``RunFolder.decla
 
 plus the files components declare with ``declare`` (e.g. the projector's files). A second
 writer on the same folder is refused with one line naming the holder's pid; the lock of a
-killed process is taken over (``fcntl.flock`` locks die with their process). Opening a folder
-for writing also removes what a killed writer left (``fileio.TEMPORARY_GLOBS``), and a write
-that fails inside it (full disk, read-only) becomes one line naming the file. A damaged or
-deleted ``history.csv`` is repaired on resume from its readable rows and the TensorBoard
-events, with a line saying so.
+killed process is taken over (``fcntl.flock`` locks die with their process). A write that
+fails inside it (full disk, read-only) becomes one line naming the file. A damaged or deleted
+``history.csv`` is repaired on resume from its readable rows and the TensorBoard events, with
+a line saying so; a file of the run that became a folder (or a folder that became a file) is
+one line saying what to move.
+
+**Ownership, not patterns.** While a folder is open, acvae's atomic writes inside it keep
+their temporary files in its own scratch folder ``.acvae-scratch/`` (``fileio.scratch``), and
+opening a folder empties that folder: what a killed writer left. TensorFlow's own leftovers
+are removed only in the folders where the run keeps checkpoints (``checkpoints/``,
+``checkpoints/best/``, the projector's) and only by TensorFlow's exact names
+(``ckpt-<n>_temp/`` folders, ``checkpoint.tmp<32 hex digits>`` files). Nothing else in
+the folder is ever matched by name, so files a user keeps in a run survive every command.
+Training into a folder that is not a run and holds anything acvae did not make is refused
+(``refuse_foreign``) unless ``--overwrite``.
 """
 
 from __future__ import annotations
@@ -35,6 +45,7 @@ import fnmatch
 import json
 import os
 import pathlib
+import re
 import shutil
 import socket
 import tempfile
@@ -42,7 +53,7 @@ import tempfile
 import tensorflow as tf
 from google.protobuf import text_format
 
-from acvae import fileio, history, registry, summaries
+from acvae import fileio, history, outputs, registry, summaries
 from acvae.errors import ConfigError, UserError, first_line
 from acvae.faults import RunFolderError
 
@@ -56,12 +67,27 @@ CHECKPOINT_DIR = "checkpoints"
 BEST_DIR = "checkpoints/best"
 LOGS_DIR = "logs"
 FIGURES_DIR = "figures"
+SCRATCH_DIR = ".acvae-scratch"
 LOG_SPLITS = ("train", "validation", "evaluation")
 CHECKPOINTS = ("best", "latest")
 METRICS = history.METRICS
 HISTORY_FIELDS = history.FIELDS
 
 _DECLARED_BY_COMPONENTS: set[str] = set()
+# what a killed TensorFlow save leaves in a checkpoint folder, by TensorFlow's exact names:
+# the sharded save's ``<prefix>-<n>_temp/`` folder and the state file's atomic write
+_TF_LEFTOVER_FOLDER = r"{prefixes}-\d+_temp"
+_TF_LEFTOVER_FILE = re.compile(r"checkpoint\.tmp[0-9a-f]{32}")
+# the run's own files and folders, and what helps when one of them is not what it should be
+_FILES = {
+    CONFIG_FILE: "it is the run's config: put the real file back",
+    SETUP_FILE: "training writes it again",
+    HISTORY_FILE: "training rebuilds it from the TensorBoard events",
+    PLUGINS_FILE: "put the real file back, or train with --plugin again",
+    METRICS_FILE: "evaluate writes it again",
+    LOCK_FILE: "a new lock is made",
+}
+_FOLDERS = (CHECKPOINT_DIR, BEST_DIR, LOGS_DIR, FIGURES_DIR, SCRATCH_DIR)
 
 
 def declare(pattern: str) -> None:
@@ -158,12 +184,14 @@ class RunFolder:
         return self.path / CONFIG_FILE
 
     def figure(self, name: str) -> pathlib.Path:
-        """The path of a declared figure (``name`` relative to ``figures/``)."""
+        """The path of a declared figure (``name`` relative to ``figures/``, never leaving it)."""
         relative = f"{FIGURES_DIR}/{name}"
+        if ".." in pathlib.PurePath(name).parts or pathlib.PurePath(name).is_absolute():
+            raise ValueError(f"figure name {name!r} leaves {self.figures_dir}")
         if not self.declares(relative):
             raise ValueError(
-                f"{relative} is not declared: add it to the visualiser's outputs "
-                "(acvae.visualise.base.Visualiser.outputs) or declare it with acvae.run_folder.declare")
+                f"{relative} is not declared: add it to the visualiser's outputs (acvae."
+                "visualise.base.Visualiser.outputs) or declare it with acvae.run_folder.declare")
         return self.path / relative
 
     @staticmethod
@@ -186,38 +214,100 @@ class RunFolder:
         name = pathlib.PurePath(relative).as_posix()
         return any(fnmatch.fnmatchcase(name, pattern) for pattern in self.declared())
 
+    @property
+    def scratch_dir(self) -> pathlib.Path:
+        """``RUN/.acvae-scratch``: the temporary files of atomic writes while the folder is
+        open; nothing else is ever there."""
+        return self.path / SCRATCH_DIR
+
     def is_run(self) -> bool:
-        """Whether training has written this folder (it holds an operative config)."""
+        """Whether training has written this folder (it holds an operative config).
+
+        Raises:
+          RunFolderError: its ``operative_config.gin`` is a folder (``check``).
+        """
+        self.check([CONFIG_FILE])
         return self.config_path.is_file()
+
+    def check(self, files: list[str] | None = None) -> None:
+        """Refuses a run whose own files (``files``; None: every file and folder) are not what
+        they should be: a ``history.csv`` or ``run.lock`` that is a folder, a ``checkpoints``
+        that is a file.
+
+        Raises:
+          RunFolderError: one line naming the entry and what helps.
+        """
+        for name in _FILES if files is None else files:
+            path, helps = self.path / name, _FILES[name]
+            if os.path.lexists(path) and not path.is_file():
+                kind = "a folder" if path.is_dir() else "not a regular file"
+                raise RunFolderError(f"{path} is {kind}, not the run's {name} file; move it out "
+                                     f"of {self.path} ({helps}) and run the command again")
+        for name in _FOLDERS if files is None else ():
+            path = self.path / name
+            if os.path.lexists(path) and not path.is_dir():
+                raise RunFolderError(f"{path} is a file, not the run's {name} folder; move it "
+                                     f"out of {self.path} and run the command again")
+
+    def foreign_entries(self) -> list[str]:
+        """What a folder that is not a run holds that acvae did not make (``name/`` for a
+        folder): everything, unless it holds acvae's lock (a run stopped before its first
+        steps), then the entries no run has."""
+        if not self.path.is_dir() or self.is_run():
+            return []
+        entries = sorted(self.path.iterdir())
+        if (self.path / LOCK_FILE).is_file():
+            names = {pathlib.PurePath(glob).parts[0] for glob in self.declared()}
+            entries = [entry for entry in entries if entry.name not in names | {SCRATCH_DIR}]
+        return [entry.name + "/" * entry.is_dir() for entry in entries]
+
+    def refuse_foreign(self, overwrite: bool) -> None:
+        """Refuses to start a run in a folder that holds what acvae did not make, unless
+        ``overwrite`` (then the run's files are added beside them; nothing is removed).
+
+        Raises:
+          OutputRefused: one line naming a few of the entries.
+        """
+        foreign = self.foreign_entries()
+        if foreign and not overwrite:
+            shown = ", ".join(foreign[:3]) + (f" and {len(foreign) - 3} more"
+                                              if len(foreign) > 3 else "")
+            raise outputs.refused(
+                self.path, f"is not an acvae run and holds {shown}",
+                "choose a new or empty --run_dir",
+                "train there anyway (nothing in it is removed; a file named like one of a "
+                "run's is replaced)")
 
     # ------------------------------------------------------------------ writing
 
     @contextlib.contextmanager
     def open(self, command: str):
         """Creates the folder if needed, locks it for ``command``, removes what a killed writer
-        left, and unlocks on exit. A write inside that fails for want of space or permission
-        becomes a ``RunFolderError`` naming the file.
+        left (``remove_leftovers``), keeps the temporary files of atomic writes inside it in
+        ``scratch_dir``, and unlocks on exit. A write inside that fails for want of space or
+        permission becomes a ``RunFolderError`` naming the file.
 
         Raises:
-          RunFolderError: the folder cannot be created or written (one line).
+          RunFolderError: the folder cannot be created or written, or a file of the run is
+            not a file (one line).
           RunFolderBusy: another process holds the lock (one line naming its pid).
         """
         training = command == "acvae.main"
         instead = ("choose another --run_dir" if training else
                    "make it writable, or copy the run folder somewhere writable and give that "
                    "as --run_dir")
-        try:
+        with self._writable(instead):
             self.path.mkdir(parents=True, exist_ok=True)
-            with tempfile.TemporaryFile(dir=self.path) as probe:
-                probe.write(b"acvae")
-        except OSError as error:
-            reason = fileio.write_error(error) or str(error)
-            raise RunFolderError(f"cannot write the run folder {self.path} ({reason}); "
-                                 f"{instead}") from None
-        self._lock(command)
+            self.check()
+            self._lock(command)
         try:
-            self._remove_temporaries()
-            yield self
+            with self._writable(instead):
+                self.scratch_dir.mkdir(exist_ok=True)
+                with tempfile.TemporaryFile(dir=self.scratch_dir) as probe:
+                    probe.write(b"acvae")
+            self.remove_leftovers()
+            with fileio.scratch(self.path, self.scratch_dir):
+                yield self
         except (OSError, tf.errors.OpError) as error:
             reason = _space_or_permission(error)
             if reason is None:
@@ -228,7 +318,19 @@ class RunFolder:
             raise RunFolderError(f"{reason} while writing {where} ({command}); free some space "
                                  f"(or make it writable) and {again}") from None
         finally:
+            with contextlib.suppress(OSError):
+                self.scratch_dir.rmdir()  # only when empty: the folder looks as it did
             self._unlock()
+
+    @contextlib.contextmanager
+    def _writable(self, instead: str):
+        """Turns an ``OSError`` of the block into "cannot write the run folder" (one line)."""
+        try:
+            yield
+        except OSError as error:
+            reason = fileio.write_error(error) or str(error)
+            raise RunFolderError(f"cannot write the run folder {self.path} ({reason}); "
+                                 f"{instead}") from None
 
     def _lock(self, command: str) -> None:
         fd = os.open(self.path / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o644)
@@ -254,10 +356,37 @@ class RunFolder:
             os.close(self._lock_fd)
             self._lock_fd = None
 
-    def _remove_temporaries(self) -> None:
-        found = {path for pattern in fileio.TEMPORARY_GLOBS for path in self.path.rglob(pattern)}
-        for path in sorted(found, key=lambda p: len(p.parts)):
-            if path.is_dir():
+    def checkpoint_folders(self) -> dict[pathlib.Path, re.Pattern]:
+        """The folders where the run keeps TensorFlow checkpoints (those it declares a
+        ``checkpoint`` state file in: ``checkpoints/``, ``checkpoints/best/``, the projector's),
+        each with the pattern of the temporary folders TensorFlow saves its prefixes through."""
+        declared = [glob.rpartition("/") for glob in self.declared()]
+        folders = {}
+        for folder in {folder for folder, _, name in declared if name == "checkpoint"}:
+            prefixes = sorted({name.partition("-*")[0] for where, _, name in declared
+                               if where == folder and "-*" in name})
+            if prefixes:
+                alternatives = "|".join(map(re.escape, prefixes))
+                folders[self.path / folder] = re.compile(
+                    _TF_LEFTOVER_FOLDER.format(prefixes=f"(?:{alternatives})"))
+        return folders
+
+    def leftovers(self) -> list[pathlib.Path]:
+        """What killed writers left: everything in ``scratch_dir``, and TensorFlow's own
+        temporaries in the checkpoint folders (by TensorFlow's exact names only)."""
+        found = sorted(self.scratch_dir.iterdir()) if self.scratch_dir.is_dir() else []
+        for folder, temporary in self.checkpoint_folders().items():
+            entries = sorted(folder.iterdir()) if folder.is_dir() else []
+            found += [entry for entry in entries if not entry.is_symlink() and (
+                entry.is_dir() and temporary.fullmatch(entry.name)
+                or entry.is_file() and _TF_LEFTOVER_FILE.fullmatch(entry.name))]
+        return found
+
+    def remove_leftovers(self) -> None:
+        """Removes ``leftovers`` (call with the lock held), with a line when there were any."""
+        found = self.leftovers()
+        for path in found:
+            if path.is_dir() and not path.is_symlink():
                 shutil.rmtree(path, ignore_errors=True)
             else:
                 path.unlink(missing_ok=True)
@@ -269,16 +398,31 @@ class RunFolder:
         """Writes ``operative_config.gin``: every binding the run actually used."""
         fileio.write_text(self.config_path, text)
 
+    @contextlib.contextmanager
+    def _reading(self, name: str):
+        """Turns a failure to read the run's file ``name`` (permissions, ...) into one line."""
+        try:
+            yield self.path / name
+        except OSError as error:
+            reason = fileio.write_error(error) or str(error)
+            raise RunFolderError(f"cannot read {self.path / name} ({reason}); make it readable "
+                                 f"or move it out of {self.path} ({_FILES[name]}), and run the "
+                                 "command again") from None
+
     def read_config(self) -> str | None:
         """The operative config's text, or None before the first steps."""
-        return self.config_path.read_text(encoding="utf-8") if self.is_run() else None
+        if not self.is_run():
+            return None
+        with self._reading(CONFIG_FILE) as path:
+            return path.read_text(encoding="utf-8")
 
     def recorded_plugins(self) -> list[pathlib.Path]:
         """The plugin files listed in ``plugins.txt`` (none when it does not exist)."""
-        record = self.path / PLUGINS_FILE
-        if not record.exists():
-            return []
-        lines = record.read_text(encoding="utf-8").splitlines()
+        self.check([PLUGINS_FILE])
+        with self._reading(PLUGINS_FILE) as record:
+            if not record.exists():
+                return []
+            lines = record.read_text(encoding="utf-8").splitlines()
         return [pathlib.Path(line.strip()) for line in lines
                 if line.strip() and not line.lstrip().startswith("#")]
 
@@ -307,7 +451,9 @@ class RunFolder:
     def read_history(self) -> list[dict[str, float]]:
         """Rows of ``history.csv`` as dicts of floats (``epoch`` as int), in epoch order; []
         if absent. Unreadable lines are left out (``repair_history`` mends the file)."""
-        return history.parse(self.path / HISTORY_FILE)[0]
+        self.check([HISTORY_FILE])
+        with self._reading(HISTORY_FILE) as path:
+            return history.parse(path)[0]
 
     def repair_history(self, epochs: int) -> list[dict[str, float]]:
         """The history of epochs ``1..epochs`` (those the checkpoint holds), mended if needed.
@@ -317,7 +463,9 @@ class RunFolder:
         file is rewritten and one line says what was repaired, and which epochs, if any, could
         not be recovered. Training calls it before resuming.
         """
-        rows, bad = history.parse(self.path / HISTORY_FILE)
+        self.check([HISTORY_FILE])
+        with self._reading(HISTORY_FILE) as path:
+            rows, bad = history.parse(path)
         kept = {row["epoch"]: row for row in rows if row["epoch"] <= epochs}
         missing = [epoch for epoch in range(1, epochs + 1) if epoch not in kept]
         if not missing and not bad:
@@ -356,8 +504,9 @@ class RunFolder:
 
     def read_metrics(self) -> dict | None:
         """``metrics.json`` as a dict, or None before the run is evaluated."""
-        path = self.path / METRICS_FILE
-        return json.loads(path.read_text(encoding="utf-8")) if path.exists() else None
+        self.check([METRICS_FILE])
+        with self._reading(METRICS_FILE) as path:
+            return json.loads(path.read_text(encoding="utf-8")) if path.exists() else None
 
     def write_figure(self, name: str, write) -> pathlib.Path:
         """Calls ``write(tmp)`` for the declared figure ``name`` and renames it into place."""
@@ -390,7 +539,12 @@ class RunFolder:
 
     def best_epoch(self) -> int | None:
         """The epoch the best checkpoint holds, or None without one."""
-        for path in checkpoint_paths(self.best_dir):
+        return self.saved_epoch("best")
+
+    def saved_epoch(self, which: str = "latest") -> int | None:
+        """The finished epochs the newest readable checkpoint of ``which`` holds (what a
+        restore would resume after), or None without one."""
+        for path in checkpoint_paths(self.best_dir if which == "best" else self.checkpoints_dir):
             try:
                 reader = tf.train.load_checkpoint(path)
                 return int(reader.get_tensor("epoch/.ATTRIBUTES/VARIABLE_VALUE"))

@@ -5,7 +5,8 @@
 Each tile shows one stored image composited onto white, titled with its identifier, then its
 labels in table order (whatever columns the TFRecord's schema holds). Text is shown literally:
 ``$...$`` is not read as mathematics. ``--shuffle N`` draws from a shuffle buffer of N records
-(``--seed`` picks which); without it the first ``--n`` records are shown.
+(``--seed`` picks which); without it the first ``--n`` records are shown. An existing
+``--out`` is replaced only when acvae wrote it (``acvae.outputs``), else with ``--overwrite``.
 """
 
 from __future__ import annotations
@@ -20,46 +21,48 @@ import numpy as np
 from absl import flags
 from PIL import Image
 
-from acvae import cli, fileio
+from acvae import cli, fileio, outputs
 from acvae.errors import UserError
 
 TITLE_WIDTH = 26  # characters per title line in a tile
 
 
 def read_sample(path: str, n: int = 8, shuffle: int = 0, seed: int = 0):
-    """Up to ``n`` items from a TFRecord (file, shard stem or glob).
+    """Up to ``n`` items from a TFRecord (file, shard stem or glob), once every record of it
+    passed the check training makes (``acvae.data.scan``).
 
     Returns:
-      ``(schema, records)``: the schema stored in the file (labels without values) and dicts
-      with ``image`` (uint8 [H, W, 4]) and a string per schema column.
+      ``(schema, records)``: the schema stored in the file and dicts with ``image`` (uint8
+      [H, W, 4]) and a string per schema column.
 
     Raises:
       MissingData: nothing at ``path``.
-      DataError: the file is not a dataset TFRecord (or predates schemas), or holds no items.
+      DataError: the file is not a dataset TFRecord (or predates schemas), holds no items, is
+        damaged or holds a record that is not an acvae Example (one line naming the record).
     """
     import tensorflow as tf
 
-    from acvae.data import tfrecord
+    from acvae.data import scan, tfrecord
     from acvae.data.errors import DataError, MissingData
-    from acvae.data.schema import Schema
 
     files = tfrecord.resolve_files(path)
     if not files:
         raise MissingData(f"no TFRecord at {path}")
-    schema = Schema.from_header(tfrecord.read_header(files))
+    schema = scan.read(files).schema
     dataset = tf.data.TFRecordDataset(files)
     if shuffle > 1:
         dataset = dataset.shuffle(shuffle, seed=seed)
     sample = []
-    try:
-        for example in dataset.take(n).map(lambda s: tfrecord.parse_example(s, schema.columns)):
-            record = {key: example[key].numpy().decode("utf-8") for key in schema.columns}
+    for example in dataset.take(n).map(lambda s: tfrecord.parse_example(s, schema.columns)):
+        record = {key: example[key].numpy().decode("utf-8") for key in schema.columns}
+        try:
             with Image.open(io.BytesIO(example["image"].numpy())) as image:
                 record["image"] = np.asarray(image.convert("RGBA"))
-            sample.append(record)
-    except (tf.errors.DataLossError, tf.errors.InvalidArgumentError, OSError) as error:
-        reason = str(getattr(error, "message", error)).splitlines()[0]
-        raise DataError(f"{path} is not a dataset TFRecord: {reason}") from None
+        except OSError as error:  # a complete PNG whose content is not an image
+            raise DataError(f"the image of {schema.id} {record[schema.id]!r} in {path} cannot be "
+                            f"read ({error}); run python -m acvae.prepare on the data again"
+                            ) from None
+        sample.append(record)
     return schema, sample
 
 
@@ -92,7 +95,8 @@ def save_grid(sample: list[dict], schema, out: str | os.PathLike) -> pathlib.Pat
     out = pathlib.Path(out)
     try:
         with fileio.atomic_path(out) as temp:
-            figure.savefig(temp, format="png", dpi=100, facecolor="white")
+            figure.savefig(temp, format="png", dpi=100, facecolor="white",
+                           metadata={"Software": outputs.SOFTWARE})
     except OSError as error:
         raise UserError(f"cannot write {out}: {fileio.write_error(error)}") from None
     finally:
@@ -101,10 +105,11 @@ def save_grid(sample: list[dict], schema, out: str | os.PathLike) -> pathlib.Pat
 
 
 OUT = cli.define(flags.DEFINE_string, "out", None, "PNG file to write.")
-N = cli.define(flags.DEFINE_integer, "n", 8, "Number of images to show.")
+OVERWRITE = cli.define(flags.DEFINE_bool, *outputs.OVERWRITE_FLAG)
+N = cli.define(flags.DEFINE_integer, "n", 8, "Number of images to show.", lower_bound=1)
 SHUFFLE = cli.define(flags.DEFINE_integer, "shuffle", 0,
-                     "Shuffle buffer size (0: the first --n records).")
-SEED = cli.define(flags.DEFINE_integer, "seed", 0, "Shuffle seed.")
+                     "Shuffle buffer size (0: the first --n records).", lower_bound=0)
+SEED = cli.define(flags.DEFINE_integer, "seed", 0, "Shuffle seed.", lower_bound=0)
 
 
 def main(argv: list[str]) -> None:
@@ -112,8 +117,8 @@ def main(argv: list[str]) -> None:
         raise UserError("give one TFRecord: python -m acvae.show_sample DATA.tfrecord --out X.png")
     if not OUT.value:
         raise UserError("give --out, the PNG file to write")
-    if N.value < 1:
-        raise UserError("--n must be at least 1")
+    outputs.check_extension(OUT.value, (".png",), "show_sample")
+    outputs.check(OUT.value, OVERWRITE.value, outputs.written_image)
     schema, sample = read_sample(argv[1], N.value, SHUFFLE.value, SEED.value)
     out = save_grid(sample, schema, OUT.value)
     print(f"wrote {len(sample)} image{'s' * (len(sample) != 1)} to {out}")

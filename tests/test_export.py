@@ -79,7 +79,8 @@ def test_conditional_export_has_conditioned_functions(tmp_path_factory, tmp_path
     expected = experiment.load_run(run_dir).model.decode_mean(z, tf.constant([frog, frog]))
     np.testing.assert_allclose(images, expected, atol=1e-5)
     assert "label_id: the species" in (out / export.README_FILE).read_text()
-    again = cli.invoke(export.main, ["--run_dir", str(run_dir), "--out", str(out)])  # replaces
+    again = cli.invoke(export.main, ["--run_dir", str(run_dir), "--out", str(out),
+                                     "--overwrite"])  # an earlier export needs --overwrite
     assert again == out and (out / export.SIGNATURE_FILE).exists()
 
 
@@ -87,7 +88,7 @@ def test_export_refuses_to_overwrite_another_folder(tmp_path_factory, tmp_path):
     run_dir = trained_run(tmp_path_factory, "demo")
     (tmp_path / "precious").mkdir()
     (tmp_path / "precious" / "thesis.txt").write_text("keep")
-    with pytest.raises(UserError, match="precious exists and is not an acvae export"):
+    with pytest.raises(UserError, match="precious already exists and acvae did not write it"):
         cli.invoke(export.main, ["--run_dir", str(run_dir), "--out", str(tmp_path / "precious")])
     assert (tmp_path / "precious" / "thesis.txt").read_text() == "keep"
 

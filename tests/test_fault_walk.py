@@ -125,10 +125,12 @@ def test_every_fault_of_issue_14_in_one_workspace(tmp_path, monkeypatch, capsys)
     assert not (tmp_path / "runs" / "bad").exists()
 
     # 8. config mistakes are one line each and leave no run folder
-    for param, message in (("N_EPOCHS = '2'", "train.n_epochs must be a positive integer"),
-                           ("IMAGE_SHAPE = 16", "image_shape must be two positive integers"),
+    for param, message in (("N_EPOCHS = '2'", "train.n_epochs (N_EPOCHS) must be an integer >= 1"),
+                           ("IMAGE_SHAPE = 16", "input_pipeline.image_shape (IMAGE_SHAPE) must be "
+                                                "a tuple of 2 integers >= 1"),
                            ("LATENT_DIM = %NOPE", "the macro %NOPE is used but never defined"),
-                           ("visualisers.latent_grid.n = 0", "need at least one latent value")):
+                           ("visualisers.latent_grid.n = 0",
+                            "visualisers.latent_grid.n must be an integer >= 1")):
         with pytest.raises(UserError) as raised:
             _main(run, data, param, "train.visualisers = [@visualisers.latent_grid()]")
         assert _one_line(raised.value).startswith(message)
@@ -168,7 +170,8 @@ def test_every_fault_of_issue_14_in_one_workspace(tmp_path, monkeypatch, capsys)
     # 5. a garbled, then a deleted history.csv is repaired, with a line saying so
     history = run / run_folder.HISTORY_FILE
     history.write_bytes(history.read_bytes()[:-25] + b"\xff\x00garbage\n")
-    (run / ".history.csv.x1y2.tmp.csv").write_bytes(b"left by a kill")  # tidiness
+    (run / run_folder.SCRATCH_DIR).mkdir()  # tidiness: what a killed writer left in its scratch
+    (run / run_folder.SCRATCH_DIR / "history.csv.x1y2.tmp.csv").write_bytes(b"left by a kill")
     capsys.readouterr()
     _main(run, data, "N_EPOCHS = 3")
     out = capsys.readouterr().out

@@ -228,13 +228,18 @@ def test_the_lock_of_a_killed_process_is_taken_over(tmp_path, villagers_tfrecord
 
 
 def test_temporaries_of_a_killed_run_are_removed(tmp_path, villagers_tfrecord, capsys):
+    """What acvae owns is removed (its scratch folder, TensorFlow's exact temporaries in the
+    checkpoint folders); nothing else is matched by name."""
     _configure(villagers_tfrecord, "N_EPOCHS = 1")
     train(tmp_path)
+    assert not (tmp_path / run_folder.SCRATCH_DIR).exists()  # emptied and removed on exit
     leftovers = [tmp_path / "checkpoints" / "ckpt-2_temp" / "part-00000-of-00001.index",
-                 tmp_path / ".history.csv.k3j9x.tmp.csv",
-                 tmp_path / "checkpoints" / "checkpoint.tmp4f2a9c",
-                 tmp_path / "figures" / ".loss.png.a8b2.tmp.png"]
-    for path in leftovers:
+                 tmp_path / run_folder.SCRATCH_DIR / "history.csv.k3j9x.tmp.csv",
+                 tmp_path / "checkpoints" / f"checkpoint.tmp{'4f2a9c' * 5}ab",
+                 tmp_path / run_folder.SCRATCH_DIR / "loss.png.a8b2.tmp.png"]
+    users = [tmp_path / ".history.csv.k3j9x.tmp.csv", tmp_path / "figures" / "my_template.png",
+             tmp_path / "checkpoints" / "checkpoint.tmp_notes", tmp_path / "ckpt-2_temp" / "a"]
+    for path in leftovers + users:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(b"half")
     gin.clear_config()
@@ -243,6 +248,7 @@ def test_temporaries_of_a_killed_run_are_removed(tmp_path, villagers_tfrecord, c
     train(tmp_path)
     assert not any(path.exists() for path in leftovers)
     assert not (tmp_path / "checkpoints" / "ckpt-2_temp").exists()
+    assert all(path.read_bytes() == b"half" for path in users)
     assert "removed 4 temporary file(s) or folder(s)" in capsys.readouterr().out
 
 
@@ -250,10 +256,10 @@ def test_temporaries_of_a_killed_run_are_removed(tmp_path, villagers_tfrecord, c
                                     ["encoders.conv.filters = (4, 8, 8, 8, 8)"],
                                     ["TFRECORD = '/nonexistent/villagers.tfrecord'"]])
 def test_a_config_that_does_not_build_leaves_no_run_folder(tmp_path, villagers_tfrecord, params):
-    config.load([str(REPO / "configs/latent1d.gin"), str(REPO / "configs/test.gin")],
-                [f"TFRECORD = '{villagers_tfrecord}'", "train.visualisers = []", *params],
-                finalize=False)
-    with pytest.raises(UserError):
+    with pytest.raises(UserError):  # when the config loads (a value out of range) or builds
+        config.load([str(REPO / "configs/latent1d.gin"), str(REPO / "configs/test.gin")],
+                    [f"TFRECORD = '{villagers_tfrecord}'", "train.visualisers = []", *params],
+                    finalize=False)
         train(tmp_path / "run")
     assert not (tmp_path / "run").exists()
 

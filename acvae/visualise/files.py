@@ -2,10 +2,12 @@
 
 ``run.folder.write_figure(name, png(image))`` writes a figure of a run;
 ``fileio.write_with(path, gif(frames, fps))`` writes anywhere else (``acvae.generate``). The
-format is fixed by the encoder, not by the temporary file's name. Animations are written by
-imageio's v3 API: GIFs through its Pillow plugin, MP4 (H.264) through its ffmpeg plugin with
-the ffmpeg that the ``imageio-ffmpeg`` wheel ships (``pip install 'acvae[video]'``); without a
-working ffmpeg, ``mp4``'s writer raises ``VideoUnavailable``.
+format is fixed by the encoder, not by the temporary file's name; PNGs and GIFs carry
+``acvae.outputs.SOFTWARE`` (their "Software" text, their comment), so a later command knows
+it may replace them. Animations are written by imageio's v3 API: GIFs through its Pillow
+plugin, MP4 (H.264) through its ffmpeg plugin with the ffmpeg that the ``imageio-ffmpeg``
+wheel ships (``pip install 'acvae[video]'``); without a working ffmpeg, ``mp4``'s writer
+raises ``VideoUnavailable``.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
+from acvae import outputs
 from acvae.errors import first_line
 
 MP4_QUALITY = 6  # imageio's 0-10 scale; 6 is x264's CRF 20: no visible loss on decodes
@@ -25,10 +28,14 @@ class VideoUnavailable(Exception):
 
 
 def png(image: np.ndarray) -> Callable:
-    """Writes a uint8 ``[H, W, 3]`` (or ``[H, W]``) array as PNG."""
+    """Writes a uint8 ``[H, W, 3]`` (or ``[H, W]``) array as PNG, marked as acvae's."""
     import imageio.v3 as iio
+    from PIL import PngImagePlugin
 
-    return lambda path: iio.imwrite(path, np.asarray(image, np.uint8), extension=".png")
+    info = PngImagePlugin.PngInfo()
+    info.add_text("Software", outputs.SOFTWARE)
+    return lambda path: iio.imwrite(path, np.asarray(image, np.uint8), extension=".png",
+                                    pnginfo=info)
 
 
 def _palette_colours(frame: np.ndarray) -> np.ndarray:
@@ -56,7 +63,7 @@ def gif(frames: Sequence[np.ndarray], fps: float) -> Callable:
 
     def write(path):
         iio.imwrite(path, stack, extension=".gif", plugin="pillow", is_batch=True,
-                    duration=duration, loop=0)
+                    duration=duration, loop=0, comment=outputs.SOFTWARE.encode())
 
     return write
 
@@ -108,7 +115,8 @@ def mp4(frames: Sequence[np.ndarray], fps: float, hold_first: float = 1.0,
 
 def figure(fig) -> Callable:
     """Writes a matplotlib ``Figure`` as PNG at its own size and dpi."""
-    return lambda path: fig.savefig(path, format="png", dpi=fig.dpi)
+    return lambda path: fig.savefig(path, format="png", dpi=fig.dpi,
+                                    metadata={"Software": outputs.SOFTWARE})
 
 
 def text(content: str) -> Callable:

@@ -1,15 +1,20 @@
-"""Writing an import: refuse an output that would overwrite the input, then images and text
-columns -> the TFRecord with its schema, plus ``<out stem>.annotations.json``, all or nothing.
+"""Writing an import: refuse an output that would overwrite the input or a file acvae did not
+write, then images and text columns -> the TFRecord with its schema, plus
+``<out stem>.annotations.json``, all or nothing.
 
-Every layout ends here with ``(row, image path)`` pairs: the images are normalised to RGBA PNG
-(unreadable and oversized ones are reported and left out), the schema is inferred from the
-rows actually written, and the files are written under temporary names and renamed into place
-only when complete, so a failure (a full disk, Ctrl-C) leaves nothing half-written and an older
-dataset at ``out`` intact.
+``check_replaceable`` lets an import replace only its own earlier output: a TFRecord whose
+records carry acvae's schema header (and the annotations beside it); any other file at
+``--out`` (a table, notes, a run's ``history.csv``) is refused unless ``--overwrite``
+(``acvae.outputs``). Every layout ends here with ``(row, image path)`` pairs: the images are
+normalised to RGBA PNG (unreadable and oversized ones are reported and left out), the schema
+is inferred from the rows actually written, and the files are written under temporary names
+and renamed into place only when complete, so a failure (a full disk, Ctrl-C, a read-only
+folder) leaves nothing half-written and an older dataset at ``out`` intact.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import pathlib
@@ -17,7 +22,7 @@ from collections.abc import Sequence
 
 import tensorflow as tf
 
-from acvae import fileio
+from acvae import fileio, outputs
 from acvae.data import images, tfrecord
 from acvae.data.errors import DataError, WriteError
 from acvae.data.importers.report import Issue, Report, label_issues
@@ -42,12 +47,16 @@ def check_out(
       folders: the image folders.
 
     Raises:
-      DataError: ``out`` is a folder, equals an input, or lies inside an images folder.
+      DataError: ``out`` is a folder, lies under a file, equals an input, or lies inside an
+        images folder.
     """
     out = pathlib.Path(out)
     if out.is_dir():
         raise DataError(f"--out {out} is a folder; name the TFRecord file to write, "
                         f"e.g. --out {out / 'data.tfrecord'}")
+    for parent in out.parents:
+        if os.path.lexists(parent) and not parent.is_dir():
+            raise DataError(f"--out {out}: {parent} is a file, not a folder; choose another --out")
     written = {out.resolve(): out, annotations_path(out).resolve(): annotations_path(out)}
     for source in map(pathlib.Path, inputs):
         if source.resolve() in written:
@@ -58,6 +67,33 @@ def check_out(
         if folder.resolve() in out.resolve().parents:
             raise DataError(
                 f"--out {out} is inside the images folder {folder}; choose an --out outside it")
+
+
+def written_by_acvae(path: pathlib.Path) -> bool:
+    """Whether ``path`` is a TFRecord whose records carry acvae's schema header."""
+    try:
+        tfrecord.read_header([str(path)])
+    except (DataError, OSError, tf.errors.OpError):
+        return False
+    return True
+
+
+def check_replaceable(out: str | os.PathLike, shards: int, overwrite: bool) -> None:
+    """Refuses to replace (or, as stale shards, remove) a file at ``out`` that acvae did not
+    write, unless ``overwrite``; called before anything is read or written.
+
+    Every file the import would replace or remove must be a TFRecord of acvae's
+    (``written_by_acvae``); the annotations beside ``out`` only go with one.
+
+    Raises:
+      OutputRefused: one line naming the first such file.
+    """
+    out = pathlib.Path(out)
+    datasets = [out, *tfrecord.shard_paths(out, shards),
+                *map(pathlib.Path, sorted(tf.io.gfile.glob(str(out) + tfrecord.SHARD_GLOB)))]
+    ours = [outputs.check(path, overwrite, written_by_acvae) for path in dict.fromkeys(datasets)]
+    outputs.check(annotations_path(out), overwrite, lambda _: any(ours),
+                  what=f"already exists without a TFRecord acvae wrote at {out}")
 
 
 def _write_reason(error: BaseException) -> str:
@@ -126,10 +162,12 @@ def write_dataset(
         reason = _write_reason(error)
         message = f"cannot write {out}: {reason}; nothing was written"
         raise WriteError.because(reason, message) from None
-    finally:
-        if writer is not None:
-            writer.discard()
-        tfrecord.remove_quietly(notes_temp)
+    finally:  # never hides the error above: a read-only place cannot even delete
+        with contextlib.suppress(OSError, tf.errors.OpError):
+            if writer is not None:
+                writer.discard()
+        with contextlib.suppress(OSError):
+            notes_temp.unlink(missing_ok=True)
     report.written = len(encoded)
     report.annotations = notes_path
     report.schema = schema

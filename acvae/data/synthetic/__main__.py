@@ -4,7 +4,8 @@
 
 Writes ``OUT_DIR/villagers.json`` and ``OUT_DIR/images/*.png`` and prints the ``prepare``
 command that turns them into a TFRecord. Mistakes (a bad ``--n``, a non-empty ``images/``,
-an unwritable folder) are one ``error:`` line.
+an existing ``villagers.json`` without ``--overwrite``, an unwritable folder) are one
+``error:`` line, before anything is written.
 """
 
 from __future__ import annotations
@@ -13,14 +14,13 @@ import pathlib
 
 from absl import app, flags
 
-from acvae import cli, fileio
+from acvae import cli, fileio, outputs
 from acvae.errors import UserError
 
-
-
-N = cli.define(flags.DEFINE_integer, "n", 400, "Number of villagers.")
+N = cli.define(flags.DEFINE_integer, "n", 400, "Number of villagers.", lower_bound=1)
 SEED = cli.define(flags.DEFINE_integer, "seed", 0,
-                  "Random seed: the same seed gives the same villagers.")
+                  "Random seed: the same seed gives the same villagers.", lower_bound=0)
+OVERWRITE = cli.define(flags.DEFINE_bool, *outputs.OVERWRITE_FLAG)
 
 
 def main(argv: list[str]) -> None:
@@ -29,11 +29,12 @@ def main(argv: list[str]) -> None:
     from acvae.data import synthetic
 
     out_dir = pathlib.Path(argv[1])
-    if N.value < 1:
-        raise UserError(f"--n must be at least 1, got {N.value}")
     images_dir = out_dir / "images"
     if images_dir.is_dir() and any(images_dir.iterdir()):
         raise UserError(f"{images_dir} is not empty; choose a new folder for synthetic villagers")
+    # the JSON holds nothing that says who wrote it: an existing one is never replaced silently
+    outputs.check(out_dir / "villagers.json", OVERWRITE.value, lambda path: False,
+                  "choose a new folder for synthetic villagers")
     try:
         json_path = synthetic.generate(out_dir, N.value, SEED.value)
     except OSError as error:
