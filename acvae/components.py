@@ -9,6 +9,7 @@ import acvae.augment  # noqa: F401  (augmentations)
 import acvae.data  # noqa: F401  (datasets)
 import acvae.distribute  # noqa: F401  (strategies)
 import acvae.models  # noqa: F401  (encoders, decoders, priors, likelihoods, models, build_vae)
+import acvae.models.latent_diffusion, acvae.models.two_stage  # noqa: E401, F401  (learned samplers)
 import acvae.optimizers  # noqa: F401
 import acvae.train  # noqa: F401
 import acvae.visualise  # noqa: F401
