@@ -17,6 +17,7 @@ from acvae.visualise import (  # noqa: F401  (registers the visualisers)
     embedding,
     index_html,
     latent_grid,
+    latent_traversals,
     latent_walk,
     loss,
     nearest_train,
@@ -27,8 +28,8 @@ from acvae.visualise import (  # noqa: F401  (registers the visualisers)
 from acvae.visualise.base import Visualiser, train_end  # noqa: F401
 
 # Every built-in visualiser, in the order their figures are read; index_html runs last.
-ALL = ("samples", "loss", "latent_grid", "embedding", "latent_walk", "training_movie",
-       "reconstructions", "nearest_train", "index_html")
+ALL = ("samples", "loss", "latent_grid", "latent_traversals", "embedding", "latent_walk",
+       "training_movie", "reconstructions", "nearest_train", "index_html")
 
 
 def available() -> list[str]:

@@ -6,7 +6,8 @@ once; an animation written as both GIF and MP4 as the looping MP4, which every c
 plays at a fraction of the GIF's size), a chart of the loss history (``loss.loss_figure``,
 drawn by matplotlib), the final metrics (the last history row and ``RUN/metrics.json`` if
 present), a latent explorer (``explorer``: sliders or a map that show precomputed decodes as
-the user points) and the operative gin config. The page stays one offline file with no
+the user points; above 2D a map of the code's two leading principal directions, decoded from
+the sampler's draws) and the operative gin config. The page stays one offline file with no
 external resource. A small script marks ``<body data-all-images-loaded="true">`` once every
 image has decoded (and ``data-all-videos-loaded`` once every video has), which the tests check
 in headless Chromium. It runs after the other visualisers (``order = 100``) so their figures
@@ -21,11 +22,11 @@ import html
 import pathlib
 
 from acvae import metrics, registry
-from acvae.visualise import base, files, loss
+from acvae.visualise import base, files, latents, loss
 from acvae.visualise import explorer as explorer_module
 
-FIGURE_ORDER = ("samples", "loss", "latent_grid", "embedding", "latent_walk", "training",
-                "reconstructions", "nearest_train")
+FIGURE_ORDER = ("samples", "loss", "latent_grid", "latent_traversals", "embedding",
+                "latent_walk", "training", "reconstructions", "nearest_train")
 MIME = {".png": "image/png", ".gif": "image/gif", ".jpg": "image/jpeg", ".jpeg": "image/jpeg",
         ".mp4": "video/mp4"}
 CHECK_IMAGES = """
@@ -113,19 +114,24 @@ class IndexHtml(base.Visualiser):
     order = 100
 
     def __init__(self, explorer: bool = True, steps: int = 41, grid: int = 20,
-                 max_items: int = 400, max_dimensions: int = 16, background="white"):
+                 max_items: int = 400, max_dimensions: int = 16, pool: int = latents.POOL,
+                 seed: int = 0, background="white"):
         """
         Args:
           explorer: include the latent explorer.
           steps: decodes along each explorer slider.
           grid: decodes per side of the 2D explorer's map.
           max_items: training items the explorer keeps as nearest neighbours.
-          max_dimensions: explorer sliders above 2D (the dimensions whose traversal shows most).
+          max_dimensions: explorer sliders above 2D (the dimensions whose traversal shows most;
+            0: the map only).
+          pool: sampler draws the explorer's map chooses from above 2D (as
+            ``visualisers.latent_grid.pool``: the same draws when both are equal).
+          seed: the pool's seed.
           background: colour RGBA images are composited onto.
         """
         self.explorer = (explorer_module.Explorer(steps=steps, grid=grid, max_items=max_items,
                                                   max_dimensions=max_dimensions,
-                                                  background=background)
+                                                  pool=pool, seed=seed, background=background)
                          if explorer else None)
 
     def on_train_end(self, run) -> list[pathlib.Path]:

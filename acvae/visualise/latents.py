@@ -6,15 +6,25 @@ percentiles), which grids, walks and the embedding figure share; ``axis_values``
 across it (or across Normal quantiles, the prior's view). Figures decode many latent points at
 once (``decode``: one compiled call of ``VAE.decode_mean``); ``latent_grid`` lays them out as
 rows of images: one row in 1D, a grid in 2D, one traversal row per dimension above.
+
+A code of more than two numbers is charted in 2D (``Chart``: the two leading principal
+directions of the training codes, the aggregate posterior's means) and a point of that chart
+is decoded from a full code the run's sampler gives there (``draws_nearest``: of a seeded
+pool of the sampler's draws, ``sampler_pool``, the one whose projection is nearest the point),
+so the map shows what the sampler generates across the region the training codes occupy.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import statistics
 
 import numpy as np
 
 from acvae.errors import ConfigError
+
+POOL = 4096  # sampler draws a map chooses its cells' codes from
+POOL_CHUNK = 256  # draws per sampler call (a full-covariance mixture gathers [n, L, L])
 
 
 def axis_values(n: int, value_range=None, quantiles=(0.05, 0.95)) -> np.ndarray:
@@ -157,3 +167,100 @@ def latent_grid(latent_dim: int, axis, center=None,
 def decode(model, z: np.ndarray, condition=None) -> np.ndarray:
     """Decodes latent points ``[N, L]`` to mean images float32 ``[N, H, W, C]`` in one call."""
     return np.asarray(model.decode_mean(np.asarray(z, np.float32), condition), np.float32)
+
+
+@dataclasses.dataclass(frozen=True)
+class Chart:
+    """A 2D chart of codes: their two leading principal directions (PCA, scikit-learn).
+
+    Attributes:
+      mean: float32 ``[L]``, the mean of the codes the chart was fitted to.
+      directions: float32 ``[2, L]``, orthonormal rows: PC1 and PC2.
+      share: ``[2]``, the share of the codes' variance along each direction.
+    """
+
+    mean: np.ndarray
+    directions: np.ndarray
+    share: np.ndarray
+
+    @classmethod
+    def fit(cls, codes: np.ndarray) -> "Chart":
+        """The chart of ``codes`` ``[N, L]`` (N, L >= 2)."""
+        from sklearn.decomposition import PCA
+
+        pca = PCA(n_components=2, svd_solver="full").fit(np.asarray(codes, np.float64))
+        return cls(pca.mean_.astype(np.float32), pca.components_.astype(np.float32),
+                   pca.explained_variance_ratio_)
+
+    def project(self, z) -> np.ndarray:
+        """float32 ``[N, 2]``: where codes ``[N, L]`` lie on the chart."""
+        return ((np.asarray(z, np.float32) - self.mean) @ self.directions.T).astype(np.float32)
+
+    def axis_names(self) -> tuple[str, str]:
+        """``("PC1 (41% of variance)", "PC2 (...)")``."""
+        return tuple(f"PC{i + 1} ({100 * self.share[i]:.0f}% of variance)" for i in range(2))
+
+
+def run_chart(run) -> Chart:
+    """The chart of a run's training codes, fitted once per weights (``Run.per_weights``)."""
+    return run.per_weights("principal_chart", lambda: Chart.fit(run.training_codes()))
+
+
+def sampler_pool(sampler, n: int, seed: int, chunk: int = POOL_CHUNK) -> np.ndarray:
+    """float32 ``[n, L]``: ``n`` draws of any sampler (``sample(n, seed)``), reproducibly.
+
+    Drawn ``chunk`` at a time, chunk ``i`` with seed ``seed + i``, so memory stays bounded for
+    samplers whose cost grows with the batch (a full-covariance mixture gathers one ``[L, L]``
+    Cholesky factor per draw).
+    """
+    check_draws(n)
+    sizes = [min(chunk, n - start) for start in range(0, n, chunk)]
+    return np.concatenate([np.asarray(sampler.sample(size, seed=seed + i), np.float32)
+                           for i, size in enumerate(sizes)])
+
+
+def check_draws(n) -> None:
+    """Raises a one-line ``ConfigError`` unless ``n`` (sampler draws) is a positive integer."""
+    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+        raise ConfigError(f"need at least one sampler draw, got {n!r}")
+
+
+def run_sampler_pool(run, n: int, seed: int) -> np.ndarray:
+    """``sampler_pool`` of the run's model's sampler, drawn once per weights and sampler for
+    every figure that asks (the map of ``latent_grid.png`` and the explorer's)."""
+    sampler = run.model.sampler
+    return run.per_weights(f"sampler_pool {id(sampler)} {n} {seed}",
+                           lambda: sampler_pool(sampler, n, seed))
+
+
+def draws_nearest(projected: np.ndarray, points: np.ndarray,
+                  scale=(1.0, 1.0)) -> np.ndarray:
+    """For each chart point, the index of the draw whose projection is nearest it.
+
+    Args:
+      projected: float ``[P, 2]``, the draws on the chart (``Chart.project``).
+      points: float ``[M, 2]``, the points (cell centres) to condition on.
+      scale: ``[2]`` units of each axis for the distance (the span a figure shows of each, so
+        nearest means nearest on the picture).
+
+    Returns:
+      int ``[M]`` indices into the draws.
+    """
+    scale = np.asarray(scale, np.float32)
+    gap = (np.asarray(points, np.float32)[:, None] - np.asarray(projected, np.float32)[None])
+    return np.argmin(np.square(gap / scale).sum(axis=-1), axis=1)
+
+
+def map_codes(run, points: np.ndarray, pool: int = POOL, seed: int = 0,
+              scale=(1.0, 1.0)) -> tuple[np.ndarray, np.ndarray]:
+    """Full codes the run's sampler gives at points of its chart (``run_chart``).
+
+    Each point gets the draw of a seeded pool of ``pool`` sampler draws whose projection is
+    nearest it (``draws_nearest``): a sample conditional on the 2D position, for any sampler.
+
+    Returns:
+      ``(codes [M, L], pool draws on the chart [pool, 2])``.
+    """
+    draws = run_sampler_pool(run, pool, seed)
+    projected = run_chart(run).project(draws)
+    return draws[draws_nearest(projected, points, scale)], projected

@@ -1,6 +1,8 @@
 """The latent explorer of index.html, driven in headless Chromium through Selenium: moving the
-slider (1D), pointing at the map (2D) or choosing an item and moving a dimension (3D) changes
-the decoded image shown, and the nearest items are named by the dataset's identifiers.
+slider (1D), pointing at the map (2D, and above 2D the map of the code's two leading principal
+directions, whose points decode the sampler's draws) or choosing an item and moving a dimension
+(above 2D) changes the decoded image shown, and the nearest items are named by the dataset's
+identifiers.
 
 Needs Debian's ``chromium`` and ``chromium-driver`` (``.ci/run`` installs them); skipped with
 the reason when either is missing.
@@ -16,6 +18,7 @@ import pytest
 from acvae import batches
 from acvae.visualise import explorer, index_html, latents
 from tests.visualise.test_index_html import CHROMIUM, CHROMIUM_FLAGS
+from tests.visualise.test_latent_grid import RecordingSampler
 from tests.visualise.tiny_runs import make_run
 
 CHROMEDRIVER = shutil.which("chromedriver")
@@ -30,8 +33,19 @@ def page(tmp_path_factory, tfrecord, latent_dim, **kwargs):
     run = make_run(tmp_path_factory.mktemp(f"explorer{latent_dim}"), tfrecord, latent_dim, 4)
     first = run.model.decoder.weights[0]
     first.assign(first * 30.0)
-    (path,) = index_html.IndexHtml(steps=9, grid=6, **kwargs).on_train_end(run)
+    (path,) = index_html.IndexHtml(steps=9, grid=6, pool=400, **kwargs).on_train_end(run)
     return run, path
+
+
+def page_data(path) -> dict:
+    """The explorer's JSON block of a page."""
+    return json.loads(re.search(r'<script type="application/json" id="explorer-data">(.*?)'
+                                r'</script>', path.read_text(), re.S).group(1))
+
+
+def map_canvas(browser) -> str:
+    """What the map canvas shows (its points and the marker), as a PNG data URI."""
+    return browser.execute_script("return document.getElementById('explorer-map').toDataURL()")
 
 
 @pytest.fixture(scope="module")
@@ -115,11 +129,13 @@ def test_3d_sliders_move_one_dimension_from_the_chosen_item(browser, tmp_path_fa
     run, path = page(tmp_path_factory, villagers_tfrecord, 3)
     open_explorer(browser, path)
     items = Select(browser.find_element("id", "explorer-item"))
-    assert len(items.options) > 1 and {o.text for o in items.options} <= training_ids(run)
-    first_item = shown(browser)
+    assert len(items.options) > 2 and {o.text for o in items.options} <= training_ids(run)
+    items.select_by_index(2)
+    first_item, marked = shown(browser), map_canvas(browser)
     items.select_by_index(1)
     second_item = shown(browser)
     assert second_item != first_item
+    assert map_canvas(browser) != marked  # the map marks where the chosen code lies
     sliders = browser.find_elements("css selector", ".explorer-dimension")
     assert len(sliders) == 3
     sliders[2].send_keys(Keys.HOME)
@@ -140,8 +156,7 @@ def test_above_max_dimensions_each_slider_moves_its_own_dimension(browser, tmp_p
     open_explorer(browser, path)
     sliders = browser.find_elements("css selector", ".explorer-dimension")
     assert len(sliders) == 2
-    dims = json.loads(re.search(r'<script type="application/json" id="explorer-data">(.*?)'
-                                r'</script>', path.read_text(), re.S).group(1))["dims"]
+    dims = page_data(path)["dimensions"]["dims"]
     before = shown(browser)
     sliders[1].send_keys(Keys.END)
     assert shown(browser) != before
@@ -169,8 +184,8 @@ def test_the_page_stays_one_offline_file_of_sensible_size(tmp_path, villagers_tf
     payload = re.search(r'<script type="application/json" id="explorer-data">(.*?)</script>',
                         text, re.S).group(1)
     data = json.loads(payload)
-    decodes = len(data["chosen"]) * (3 * 41 + 1)
-    assert decodes <= 1200 and data["mode"] == "nd"
+    decodes = len(data["dimensions"]["chosen"]) * (3 * 41 + 1)
+    assert decodes <= 1200 and data["mode"] == "map" and data["grid"] == 20
     assert len(text) < 5_000_000
 
 
@@ -198,7 +213,7 @@ def test_above_max_dimensions_the_sliders_go_to_the_dimensions_that_show_most(tm
     """The explorer ranks dimensions as latent_grid.png does (latents.visible_dimensions of
     the run's training codes); its sliders span the codes' range widened by its margin."""
     run = make_run(tmp_path, villagers_tfrecord, latent_dim=5, n_channels=4)
-    data = explorer.Explorer(steps=3, max_dimensions=2).data(run)
+    data = explorer.Explorer(steps=3, max_dimensions=2).data(run)["dimensions"]
     values = np.asarray(data["values"])
     assert len(data["dims"]) == 2 and values.shape == (2, 3)
     z = batches.collect(run.data.train_eval, add=batches.posterior(run.model))["z"]
@@ -210,3 +225,55 @@ def test_above_max_dimensions_the_sliders_go_to_the_dimensions_that_show_most(tm
     html = explorer.Explorer(steps=3, max_dimensions=2).section(run)
     assert html.count('class="explorer-dimension"') == 2
     assert f"z{shows[0] + 1} <input" in html and f"z{shows[1] + 1} <input" in html
+
+
+@needs_browser
+def test_pointing_at_the_map_of_a_5d_code_shows_the_samplers_draws_there(
+        browser, tmp_path_factory, villagers_tfrecord):
+    from selenium.webdriver.common.action_chains import ActionChains
+
+    run, path = page(tmp_path_factory, villagers_tfrecord, 5)
+    open_explorer(browser, path)
+    assert "PC1 (" in browser.find_element("id", "explorer-controls").text
+    area = browser.find_element("id", "explorer-map")
+    decoded = browser.find_element("id", "explorer-decoded")
+    seen, cells = set(), set()
+    for x, y in ((-150, -150), (150, 150), (150, -150)):  # top left, bottom right, top right
+        ActionChains(browser).move_to_element_with_offset(area, x, y).perform()
+        seen.add(shown(browser))
+        cells.add(int(decoded.get_attribute("data-index")))
+        where = browser.find_element("id", "explorer-where").text
+        assert where.startswith("PC1 ") and ", PC2 " in where and "sampler's draw" in where
+        names = nearest_names(browser)
+        assert len(names) == 4 and set(names) <= training_ids(run)
+    assert cells == {0, 35, 5} and len(seen) == 3  # the corners of the 6 x 6 map
+
+
+def test_the_maps_points_decode_the_sampler_draws_nearest_them_as_latent_grid_does(
+        tmp_path, villagers_tfrecord, monkeypatch):
+    """Above 2D the explorer's map is latent_grid.png's: the same chart and the same pool of
+    sampler draws (drawn once for both), each point the draw projected nearest it."""
+    from acvae.visualise import latent_grid
+
+    run = make_run(tmp_path, villagers_tfrecord, latent_dim=5, n_channels=4)
+    sampler = RecordingSampler(run.training_codes())
+    run.model.sampler = sampler
+    decoded = []
+    original = latents.decode
+    monkeypatch.setattr(latents, "decode",
+                        lambda model, z, condition=None: decoded.append(np.asarray(z))
+                        or original(model, z, condition))
+    data = explorer.Explorer(grid=4, pool=300, max_dimensions=0).data(run)
+    assert data["mode"] == "map" and "dimensions" not in data
+    (points,) = decoded  # the map's 16 points; no slider decodes with max_dimensions=0
+    pool = sampler.pool()
+    chart = latents.run_chart(run)
+    low, high = np.asarray(data["low"]), np.asarray(data["high"])
+    centres = explorer.Explorer(grid=4).map_points(low, high)
+    distance = np.square((chart.project(pool)[None] - centres[:, None]) / (high - low)).sum(-1)
+    np.testing.assert_array_equal(points, pool[distance.argmin(axis=1)])
+    kept = np.asarray(data["items"]["z"])
+    np.testing.assert_allclose(kept, chart.project(run.training_codes())[:len(kept)], atol=1e-3)
+    calls = len(sampler.calls)
+    latent_grid.LatentGrid(n=3, pool=300, dpi=20).on_train_end(run)
+    assert len(sampler.calls) == calls  # the figure reuses the explorer's draws

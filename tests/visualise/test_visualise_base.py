@@ -78,8 +78,8 @@ def test_gif_keeps_every_distinct_frame(tmp_path):
 
 @pytest.mark.parametrize("name, kwargs, message", [
     ("samples", {"split": "test"}, "unknown split 'test'; valid: train_eval, validation"),
-    ("latent_grid", {"center": "origin"}, "valid: nearest, data, prior"),
-    ("latent_grid", {"max_rows": 0}, "max_rows must be a positive integer, got 0"),
+    ("latent_traversals", {"center": "origin"}, "valid: nearest, data, prior"),
+    ("latent_traversals", {"max_rows": 0}, "max_rows must be a positive integer, got 0"),
     ("latent_walk", {"n_frames": 1}, "at least 2 frames"),
     ("training_movie", {"max_frames": 1}, "at least 2"),
 ])
@@ -121,7 +121,7 @@ def test_latent_grid_spans_where_the_training_codes_are():
     np.testing.assert_allclose(prior[:, -1], 1.6449, atol=1e-3)
 
 
-def test_latent_grid_rows_are_the_dimensions_whose_traversal_changes_the_picture_most():
+def test_latent_traversals_rows_are_the_dimensions_whose_traversal_changes_the_picture_most():
     """5D codes, max_rows=2: the codes spread widest along z2 and z4, but the decoder draws only
     z1 and z5 (z5 four times as strongly): the rows traverse z1 and z5, in index order, around
     the training code nearest the mean (a real item; center="data" gives the mean itself)."""
@@ -153,8 +153,8 @@ def test_latent_grid_rows_are_the_dimensions_whose_traversal_changes_the_picture
         def per_weights(key, compute):
             return compute()
 
-    grid = registry.get("visualisers", "latent_grid")(n=3, max_rows=2, dpi=20)
-    assert grid.on_train_end(Run()) == ["latent_grid.png"]
+    grid = registry.get("visualisers", "latent_traversals")(n=3, max_rows=2, dpi=20)
+    assert grid.on_train_end(Run()) == ["latent_traversals.png"]
     z = decoded[-1]  # the grid, after the decodes that ranked the dimensions
     nearest = codes[np.argmin(np.square(codes - codes.mean(axis=0)).sum(axis=1))]
     moved = np.abs(z - nearest) > 1e-6  # [rows * n, L]: around a real training code
@@ -165,7 +165,7 @@ def test_latent_grid_rows_are_the_dimensions_whose_traversal_changes_the_picture
     assert latents.visible_dimensions(Model(), codes, 1).tolist() == [4]
     assert latents.visible_dimensions(Model(), codes, 1, chunk=2).tolist() == [4]
     assert latents.visible_dimensions(Model(), codes, 5).tolist() == [0, 1, 2, 3, 4]
-    mean_grid = registry.get("visualisers", "latent_grid")(center="data")
+    mean_grid = registry.get("visualisers", "latent_traversals")(center="data")
     assert np.allclose(mean_grid.center_code(Run()), codes.mean(axis=0))
     assert not any(np.allclose(code, codes.mean(axis=0)) for code in codes)
     z_all, (rows, _) = latents.latent_grid(5, np.zeros((5, 3)), None, dims=[4, 0])

@@ -49,8 +49,17 @@ def check_loss(run):
 
 def check_latent_grid(run):
     (path,) = visualise.latent_grid.LatentGrid(n=4, dpi=DPI).on_train_end(run)
-    rows = {1: 1, 2: 4}.get(run.model.latent_dim, run.model.latent_dim)
-    check_image(path, inches(4 * 0.9 + 1.0, rows * 0.9 + 1.0))
+    rows = {1: 1}.get(run.model.latent_dim, 4)
+    panel = 4.0 if run.model.latent_dim > 2 else 0.0  # 3D+: the map and its panel of codes
+    check_image(path, inches(4 * 0.9 + 1.0 + panel, rows * 0.9 + 1.0))
+
+
+def check_latent_traversals(run):
+    paths = visualise.latent_traversals.LatentTraversals(n=4, dpi=DPI).on_train_end(run)
+    if run.model.latent_dim <= 2:  # latent_grid.png shows the whole code
+        assert paths == []
+        return
+    check_image(paths[0], inches(4 * 0.9 + 1.0, run.model.latent_dim * 0.9 + 1.0))
 
 
 def check_embedding(run):
@@ -109,6 +118,7 @@ CHECKS = {
     "samples": check_samples,
     "loss": check_loss,
     "latent_grid": check_latent_grid,
+    "latent_traversals": check_latent_traversals,
     "embedding": check_embedding,
     "latent_walk": check_latent_walk,
     "training_movie": check_training_movie,
