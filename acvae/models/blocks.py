@@ -12,6 +12,9 @@ import keras
 from acvae.errors import ConfigError
 
 NORMALIZATIONS = ("batch", "layer")
+# How a decoder doubles its resolution: a stride-2 transposed convolution, or a resize by
+# nearest neighbours or bilinear interpolation followed by a convolution (Odena et al. 2016).
+UPSAMPLINGS = ("transpose", "nearest", "bilinear")
 
 
 def check_normalization(component: str, normalization: str | None) -> None:
@@ -21,6 +24,36 @@ def check_normalization(component: str, normalization: str | None) -> None:
             f"{component}: unknown normalization {normalization!r}; valid values: None, "
             + ", ".join(repr(n) for n in NORMALIZATIONS)
         )
+
+
+def check_upsample(component: str, upsample: str) -> None:
+    """Raises ConfigError unless ``upsample`` is one of ``UPSAMPLINGS``."""
+    if upsample not in UPSAMPLINGS:
+        raise ConfigError(f"{component}: unknown upsample {upsample!r}; valid values: "
+                          + ", ".join(repr(u) for u in UPSAMPLINGS))
+
+
+def upsample_conv(x, n_filters: int, kernel_size: int, upsample: str, use_bias: bool,
+                  name: str):
+    """Doubles the height and width of ``x`` [B, h, w, c] and convolves to ``n_filters``.
+
+    ``"transpose"``: a stride-2 ``Conv2DTranspose`` (layer ``name``). Where its kernel size
+    is not a multiple of the stride, output pixels receive unequal numbers of kernel taps,
+    so even a constant input comes out as a checkerboard of period 2, which stacked layers
+    repeat at periods 4 and 8 (Odena, Dumoulin & Olah 2016, "Deconvolution and Checkerboard
+    Artifacts", Distill). ``"nearest"`` / ``"bilinear"``: resize-convolution, the fix that
+    paper recommends: ``UpSampling2D`` (layer ``name_resize``) then a stride-1 ``Conv2D``
+    (layer ``name``), in which every output pixel sees the same taps.
+
+    Returns:
+      [B, 2h, 2w, n_filters].
+    """
+    if upsample == "transpose":
+        return keras.layers.Conv2DTranspose(n_filters, kernel_size, strides=2, padding="same",
+                                            use_bias=use_bias, name=name)(x)
+    x = keras.layers.UpSampling2D(2, interpolation=upsample, name=f"{name}_resize")(x)
+    return keras.layers.Conv2D(n_filters, kernel_size, padding="same", use_bias=use_bias,
+                               name=name)(x)
 
 
 def check_image_shape(component: str, shape, n_strides: int) -> tuple[int, int, int]:

@@ -31,8 +31,10 @@ def conv(
     latent_mlp: Sequence[int] = (),
     map_channels: int = 0,
     modulate: bool = False,
+    upsample: str = "transpose",
 ) -> keras.Model:
-    """Mirror of ``encoders.conv``: dense to (H/8, W/8, 128), stride-2 transposed convolutions.
+    """Mirror of ``encoders.conv``: dense to (H/8, W/8, 128), then layers that double the
+    resolution (stride-2 transposed convolutions, or resize-convolutions: ``upsample``).
 
     With ``map_channels`` c > 0 (as in ``encoders.conv``), the code's last H/8 * W/8 * c
     dimensions are a latent map: reshaped to (H/8, W/8, c), joined to the projection of the
@@ -41,8 +43,9 @@ def conv(
     Args:
       latent_dim: L, the latent dimensionality.
       output_shape: (H, W, C_out); H and W must be divisible by ``2 ** len(filters)``.
-      filters: filters as listed for the encoder; the transposed convolutions use them reversed
-        (128, 64, 32 by default), then a stride-1 transposed convolution maps to C_out.
+      filters: filters as listed for the encoder; the upsampling layers use them reversed
+        (128, 64, 32 by default), then a stride-1 convolution (a ``Conv2DTranspose`` layer,
+        which at stride 1 is an ordinary convolution) maps to C_out.
       kernel_size: convolution kernel size.
       activation: Keras activation name after each hidden layer.
       normalization: None, "batch" or "layer", applied before each activation.
@@ -53,9 +56,13 @@ def conv(
         dimensions only.
       map_channels: latent channels per cell of the first feature map (0: all global).
       modulate: the global code (after ``latent_mlp``) also scales and shifts every channel
-        of every transposed convolution and adds a tint to the output (FiLM, Perez et al.
+        of every upsampling layer and adds a tint to the output (FiLM, Perez et al.
         2018), so a few numbers reach the late layers that draw colour directly rather than
         only through the first feature map. Needs global dimensions.
+      upsample: how each layer doubles the resolution (``blocks.upsample_conv``):
+        ``"transpose"`` (stride-2 transposed convolutions, the reference's decoder, and the
+        layers of runs saved before the option), ``"nearest"`` or ``"bilinear"`` (resize,
+        then convolve: no checkerboard; layers ``deconv{i}_resize`` and ``deconv{i}``).
 
     Returns:
       A functional model mapping [B, L] -> [B, H, W, C_out], with no output activation.
@@ -64,6 +71,7 @@ def conv(
     height, width, channels = blocks.check_image_shape(name, output_shape, len(filters))
     latent_dim = blocks.check_latent_dim(name, latent_dim)
     blocks.check_normalization(name, normalization)
+    blocks.check_upsample(name, upsample)
     divisor = 2 ** len(filters)
     base_filters = filters[-1] if filters else channels
     base_shape = (height // divisor, width // divisor, base_filters)
@@ -91,10 +99,8 @@ def conv(
                                 use_bias=normalization is None, name="mix")(x)
         x = blocks.normalize_activate(x, normalization, activation, "mix")
     for i, n_filters in enumerate(reversed(filters)):
-        x = keras.layers.Conv2DTranspose(
-            n_filters, kernel_size, strides=2, padding="same",
-            use_bias=normalization is None, name=f"deconv{i}",
-        )(x)
+        x = blocks.upsample_conv(x, n_filters, kernel_size, upsample, normalization is None,
+                                 f"deconv{i}")
         x = blocks.normalize_activate(x, normalization, activation, f"deconv{i}", condition)
     params = keras.layers.Conv2DTranspose(
         channels, kernel_size, strides=1, padding="same", name="params"

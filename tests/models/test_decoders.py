@@ -1,12 +1,13 @@
 """Every registered decoder maps [B, L] to unconstrained [B, H, W, C_out]."""
 
 import gin
+import keras
 import numpy as np
 import pytest
 import tensorflow as tf
 
 from acvae import registry
-from acvae.models import decoders
+from acvae.models import blocks, decoders
 
 
 @pytest.mark.parametrize("name", registry.names("decoders"))
@@ -113,3 +114,61 @@ def test_conv_modulate_lets_the_code_reach_every_layer():
 def test_conv_modulate_needs_global_dimensions():
     with pytest.raises(ValueError, match=r"decoders.conv: modulate needs global dimensions"):
         decoders.conv(32, (16, 16, 4), filters=(4, 8), map_channels=2, modulate=True)
+
+
+@pytest.mark.parametrize("upsample", blocks.UPSAMPLINGS)
+@pytest.mark.parametrize("map_channels", [0, 2])
+@pytest.mark.parametrize("shape", [(16, 16), (16, 24), (32, 32)])
+def test_conv_upsample_output_shape(upsample, map_channels, shape):
+    grid = (shape[0] // 4) * (shape[1] // 4) * map_channels
+    decoder = decoders.conv(3 + grid, (*shape, 4), filters=(4, 8), map_channels=map_channels,
+                            upsample=upsample)
+    out = decoder(tf.random.normal([2, 3 + grid], seed=1)).numpy()
+    assert out.shape == (2, *shape, 4)
+    assert np.isfinite(out).all()
+
+
+def _constant_decoder(upsample: str):
+    """A conv decoder of a 32x32 image whose every kernel weight is 0.05 and bias 0."""
+    decoder = decoders.conv(4, (32, 32, 3), filters=(4, 8), upsample=upsample)
+    for layer in decoder.layers:
+        weights = layer.get_weights()
+        if weights:
+            layer.set_weights([np.full_like(w, 0.05 if w.ndim > 1 else 0.0) for w in weights])
+    return decoder
+
+
+def test_conv_resize_upsampling_keeps_a_constant_code_flat():
+    """With every weight equal, a constant code gives a constant feature map, and a
+    resize-convolution keeps it constant away from the zero-padded border; a stride-2
+    transposed convolution with a 3x3 kernel gives some output pixels twice the taps of their
+    neighbours: a checkerboard (Odena et al. 2016)."""
+    z = tf.ones([1, 4])
+    inside = (slice(None), slice(8, -8), slice(8, -8))
+    for upsample in ("nearest", "bilinear"):
+        out = _constant_decoder(upsample)(z).numpy()[inside]
+        assert out.max() > 0
+        np.testing.assert_allclose(out, out.flat[0], rtol=1e-5)
+    checkered = _constant_decoder("transpose")(z).numpy()[inside]
+    assert checkered.max() > 1.5 * checkered.min() > 0
+    # periodic in the strides of the two layers (2 x 2 = 4 pixels), not noise
+    np.testing.assert_allclose(checkered[:, 4:], checkered[:, :-4], rtol=1e-5)
+    np.testing.assert_allclose(checkered[:, :, 4:], checkered[:, :, :-4], rtol=1e-5)
+
+
+def test_conv_upsample_layers():
+    """'transpose' (the default, so runs saved before the option load) keeps the transposed
+    convolutions; a resize mode names its convolutions the same, after a resize layer."""
+    default = decoders.conv(2, (16, 16, 4), filters=(4, 8))
+    assert isinstance(default.get_layer("deconv0"), keras.layers.Conv2DTranspose)
+    assert not [layer for layer in default.layers if layer.name.endswith("_resize")]
+    resized = decoders.conv(2, (16, 16, 4), filters=(4, 8), upsample="nearest")
+    assert type(resized.get_layer("deconv0")) is keras.layers.Conv2D
+    assert resized.get_layer("deconv0_resize").interpolation == "nearest"
+    assert resized.get_layer("deconv1").filters == 4
+
+
+def test_conv_unknown_upsample_lists_valid_names():
+    with pytest.raises(ValueError, match="decoders.conv: unknown upsample 'cubic'; valid values: "
+                                         "'transpose', 'nearest', 'bilinear'"):
+        decoders.conv(2, (16, 16, 4), upsample="cubic")
