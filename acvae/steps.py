@@ -6,7 +6,9 @@ whole dataset without updates. Both return a dict of named sums (nats, summed ov
 steps and replicas): ``"loss"`` (the model's ``objective``), every one of the model's
 ``term_names`` and ``"count"`` (images); ``means`` turns them into per-image values with the
 ELBO. String columns never enter a step (XLA takes numbers only): ``distribute`` maps every
-batch through ``batches.numeric`` once, in the input pipeline.
+batch through ``batches.numeric`` once, in the input pipeline. A model's ``own_optimizers``
+(a part trained on one of its terms by an optimizer of its own, such as FactorVAE's
+discriminator) are stepped in the same train step, after the objective's update.
 """
 
 from __future__ import annotations
@@ -44,7 +46,8 @@ class Steps:
         ``augment`` function was given); its sums."""
         if self.augment is not None:
             batch = {**batch, "image": self.augment(batch["image"])}
-        with tf.GradientTape() as tape:
+        own = self.model.own_optimizers
+        with tf.GradientTape(persistent=bool(own)) as tape:
             per_image = self._per_image(batch, beta, training=True)
             # the mean over the global batch: every replica divides by the all-reduced count,
             # and the optimizer sums the replicas' gradients (exact for a smaller last batch)
@@ -52,8 +55,12 @@ class Steps:
                 tf.distribute.ReduceOp.SUM, tf.cast(tf.shape(per_image["loss"])[0], tf.float32))
             loss = tf.reduce_sum(per_image["loss"]) / count
             scaled = self.optimizer.scale_loss(loss)  # loss scaling for mixed_float16
-        variables = self.model.trainable_variables
+            own_losses = {name: tf.reduce_sum(per_image[name]) / count for name in own}
+        variables = self.model.objective_variables
         self.optimizer.apply_gradients(zip(tape.gradient(scaled, variables), variables))
+        for name, (optimizer, own_variables) in own.items():
+            gradients = tape.gradient(own_losses[name], own_variables)
+            optimizer.apply_gradients(zip(gradients, own_variables))
         return _sums(per_image)
 
     def _eval_step_eager(self, batch, beta):

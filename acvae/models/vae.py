@@ -20,7 +20,13 @@ selects it:
 - ``regulariser`` and ``objective``: the named terms beside the reconstruction and the
   per-image loss they make (``plugins/beta_tcvae.py``); ``term_names`` lists the terms;
 - ``sampler``: where ``sample`` draws latents from (the prior unless another source is set,
-  e.g. a mixture fitted to the training posterior means).
+  e.g. a mixture fitted to the training posterior means);
+- ``own_optimizers``: parts trained on one of the model's terms by an optimizer of their own,
+  in the same train step, and left out of the objective's update (``objective_variables``):
+  FactorVAE's discriminator (``plugins/factor_vae.py``);
+- ``gaussian_posterior``: False when ``encode`` describes no Gaussian but a point, its mean
+  (log-variance -inf): the IWAE bound and the per-dimension KL of ``evaluate`` do not apply
+  (the VQ-VAE, ``plugins/vq_vae.py``, whose code is snapped to a codebook).
 """
 
 from __future__ import annotations
@@ -54,6 +60,7 @@ class VAE(keras.Model):
     """
 
     term_names: tuple[str, ...] = ("reconstruction", "kl")
+    gaussian_posterior: bool = True
 
     def __init__(self, encoder=None, decoder=None, prior=None, likelihood=None,
                  latent_dim: int = 1, image_shape: Sequence[int] = (64, 64),
@@ -140,6 +147,22 @@ class VAE(keras.Model):
         trainer's KL weight (Higgins et al. 2017), warmed up linearly (Bowman et al. 2016).
         """
         return terms["reconstruction"] + beta * terms["kl"]
+
+    @property
+    def own_optimizers(self) -> dict:
+        """Parts trained by their own optimizer: ``{term name: (optimizer, variables)}``.
+
+        The train step (``acvae.steps``) minimises the batch mean of each such term over its
+        variables with its optimizer, and the objective over every other trainable variable
+        (``objective_variables``) with the trainer's. None here.
+        """
+        return {}
+
+    @property
+    def objective_variables(self) -> list:
+        """The trainable variables the objective trains: all but ``own_optimizers``'."""
+        own = {id(v) for _, variables in self.own_optimizers.values() for v in variables}
+        return [v for v in self.trainable_variables if id(v) not in own]
 
     @property
     def sampler(self):

@@ -10,7 +10,7 @@ import pytest
 from acvae import components, config, experiment, registry, run_folder  # noqa: F401
 from acvae.run_folder import RunFolder
 from acvae.train import train
-from tests.conftest import REPO
+from tests.conftest import REPO, quick_sampler_fits
 
 MODULES = sorted(m.name for m in pkgutil.iter_modules([str(REPO / "plugins")]))
 
@@ -48,7 +48,8 @@ def test_plugin_trains_two_steps_and_reloads(name, tmp_path):
     assert components_of, f"plugins.{name} registers nothing"
     visualisers = ", ".join(f"@visualisers.{v}()" for v in components_of.get("visualisers", []))
     config_file = REPO / "configs" / f"{name}.gin"
-    params = ["N_EPOCHS = 1", "BATCH_SIZE = 9", f"train.visualisers = [{visualisers}]"]
+    params = ["N_EPOCHS = 1", "BATCH_SIZE = 9", f"train.visualisers = [{visualisers}]",
+              *quick_sampler_fits(config_file)]
     if "experiment.dataset" not in config_file.read_text():  # a config for the Kaggle TFRecord
         params.append("experiment.dataset = @datasets.synthetic()")
     config.load([str(config_file), str(REPO / "configs/test.gin")], params, finalize=False)
