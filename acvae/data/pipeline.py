@@ -5,10 +5,10 @@ identifier and label columns, see ``acvae.data.schema``), decodes each RGBA PNG 
 channels, resizes it into ``image_shape`` keeping its aspect ratio and padding the rest
 (transparent for 4 channels, white for 1 and 3), scales to [0, 1], caches (in memory when the
 decoded split fits a budget, else streams in constant memory, or on disk), shuffles the training
-split, batches and prefetches. Every text column travels with the images, plus an integer id per
-categorical label. The train/validation split is a stable hash of the identifier (FarmHash
-fingerprint), so it is the same in every epoch, every run, every file order and every import
-layout, and a validation item never reaches training.
+split, batches and prefetches. Every column travels with the images (text, or a float for a
+continuous label), plus an integer id per categorical label. The train/validation split is a
+stable hash of the identifier (FarmHash fingerprint), so it is the same in every epoch, every
+run, every file order and every import layout, and a validation item never reaches training.
 
 Before any image is decoded, one pass over the records (``acvae.data.scan``) checks every
 one of them (a damaged file, a record that does not parse or whose image is not a complete PNG
@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import dataclasses
 import glob
+import hashlib
 import os
 from collections.abc import Sequence
 
@@ -29,7 +30,7 @@ import gin
 import numpy as np
 import tensorflow as tf
 
-from acvae.data import scan, tfrecord
+from acvae.data import content, scan, tfrecord
 from acvae.data.errors import DataError, MissingData, SettingError
 from acvae.data.scan import is_validation
 from acvae.data.schema import Schema
@@ -42,8 +43,8 @@ class InputData:
     """Batched datasets of ``{"image": float32 [B, H, W, C] in [0, 1], column: string [B], ...}``.
 
     Every column of ``schema`` (the identifier and each label) is a string tensor under its
-    name; each categorical label also comes as ``<label>_id``, int32 [B] indices into
-    ``schema.label(label).values``.
+    name, but a continuous label is float32 [B]; each categorical label also comes as
+    ``<label>_id``, int32 [B] indices into ``schema.label(label).values``.
     """
 
     train: tf.data.Dataset  # batched, reshuffled every epoch, repeat NOT applied
@@ -176,6 +177,14 @@ def _cache_choice(cache, n_images, image_shape, n_channels, budget_mb) -> bool |
     )
 
 
+def cache_key(scanned: scan.Scan, image_shape: Sequence[int], n_channels: int) -> str:
+    """What a file cache of decoded images holds, in 12 hex digits: the dataset's items,
+    labels, images and split (``scanned``) and the shape they are decoded to."""
+    parts = [scanned.fingerprint, *(str(scanned.content.get(key)) for key in content.DIGESTS),
+             "x".join(map(str, image_shape)), str(n_channels)]
+    return hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()[:12]
+
+
 @gin.configurable(module="acvae")
 def input_pipeline(
     files: str | Sequence[str],
@@ -206,14 +215,16 @@ def input_pipeline(
       cache: keep decoded images after the first pass: None (default) in memory when both
         splits fit in ``cache_budget_mb``, else not at all (every epoch streams from the
         files, in constant memory); True: in memory; False: never; a path: in files
-        ``<path>.train*`` and ``<path>.validation*`` on disk (delete them when the data changes).
+        ``<path>.<key>.train*`` and ``<path>.<key>.validation*`` on disk, where ``<key>``
+        (``cache_key``) names the data and the decoded shape, so a cache of other data is
+        never read (delete old caches to free the space).
       seed: the training shuffle order (it still changes every epoch).
       cache_budget_mb: memory allowed for ``cache=None``; the decoded size is estimated as
         items x H x W x C x 4 bytes.
 
     Returns:
       ``InputData`` whose datasets yield ``{"image": float32 [B, H, W, C]}`` plus every column
-      of ``schema`` as string [B] and ``<label>_id``,
+      of ``schema`` as string [B] (float32 [B] for a continuous label) and ``<label>_id``,
       int32 [B] indices into the label's values, for every categorical label.
 
     Raises:
@@ -253,7 +264,7 @@ def input_pipeline(
     id_spec = {schema.id: tf.io.FixedLenFeature([], tf.string)}
 
     def decode(serialized):
-        example = tfrecord.parse_example(serialized, schema.columns)
+        example = tfrecord.parse_schema_example(serialized, schema)
         png = tf.io.decode_png(example["image"], channels=4)
         rgba = tf.image.convert_image_dtype(png, tf.float32)
         example["image"] = fit_image(rgba, shape, n_channels)
@@ -272,7 +283,8 @@ def input_pipeline(
         )
         examples = examples.map(decode, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
         if isinstance(cache, str):
-            return examples.cache(f"{cache}.{'validation' if validation else 'train'}")
+            return examples.cache(f"{cache}.{cache_key(scanned, shape, n_channels)}."
+                                  f"{'validation' if validation else 'train'}")
         return examples.cache() if cache else examples
 
     train_examples, validation_examples = split(False), split(True)

@@ -22,7 +22,7 @@ import tensorflow as tf
 from google.protobuf import message
 
 from acvae.data import content, tfrecord
-from acvae.data.errors import DamagedData
+from acvae.data.errors import DamagedData, DataError
 from acvae.data.schema import IMAGE_FEATURE, Schema
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -69,11 +69,19 @@ def is_complete_png(image: bytes) -> bool:
     return len(image) >= 20 and image[:8] == PNG_SIGNATURE and image[-8:-4] == b"IEND"
 
 
-def _parse(serialized: bytes, columns: Sequence[str], path: str, number: int):
-    """``(column texts, image bytes)`` of one record.
+def _value(feature, continuous: bool) -> list:
+    """The values of one feature: its floats for a continuous label, else its bytes."""
+    return feature.float_list.value if continuous else feature.bytes_list.value
+
+
+def _parse(serialized: bytes, columns: Sequence[str], path: str, number: int,
+           continuous: frozenset = frozenset()):
+    """``(column texts, image bytes)`` of one record; a continuous label's float is written
+    as text (``repr``).
 
     Raises:
-      DamagedData: the record is not an Example with one image and one UTF-8 text per column.
+      DamagedData: the record is not an Example with one image and one UTF-8 text per column
+        (one float per continuous label).
     """
     def refuse(problem: str) -> DamagedData:
         return DamagedData(tfrecord.NOT_AN_EXAMPLE.format(path=path, number=number,
@@ -84,23 +92,25 @@ def _parse(serialized: bytes, columns: Sequence[str], path: str, number: int):
     except message.DecodeError:
         raise refuse("it does not parse as a tf.train.Example") from None
     missing = [key for key in (IMAGE_FEATURE, *columns)
-               if key not in features or len(features[key].bytes_list.value) != 1]
+               if key not in features or len(_value(features[key], key in continuous)) != 1]
     if missing:
         raise refuse(f"it lacks the feature(s) {', '.join(missing)}")
     try:
-        texts = [features[column].bytes_list.value[0].decode("utf-8") for column in columns]
+        texts = [repr(features[column].float_list.value[0]) if column in continuous
+                 else features[column].bytes_list.value[0].decode("utf-8") for column in columns]
     except UnicodeDecodeError:
         raise refuse("a column is not UTF-8 text") from None
     return texts, features[IMAGE_FEATURE].bytes_list.value[0]
 
 
-def _read_file(path: str, columns: Sequence[str]) -> tuple[list[list[str]], list[bool], list]:
+def _read_file(path: str, schema: Schema) -> tuple[list[list[str]], list[bool], list]:
     """Every record of one file: its column texts, whether its image is a complete PNG, and a
     digest of the image."""
     rows, complete, digests = [], [], []
+    continuous = frozenset(label.name for label in schema.continuous)
     for batch in tfrecord.checked_records(path):
         for serialized in batch:
-            texts, image = _parse(serialized, columns, path, len(rows) + 1)
+            texts, image = _parse(serialized, schema.columns, path, len(rows) + 1, continuous)
             rows.append(texts)
             complete.append(is_complete_png(image))
             digests.append(hashlib.sha256(image).hexdigest()[:16])
@@ -117,6 +127,26 @@ def _refuse_incomplete_pngs(files, parts, identifier: str) -> None:
         raise DamagedData(
             f"{len(bad)} record(s) hold an image that is not a complete PNG: {shown}{more}; "
             "run python -m acvae.prepare on the data again (it re-encodes every image)", bad[0][0])
+
+
+def _refuse_repeated_items(files, parts, identifier: str) -> None:
+    """Refuses a dataset holding an item more than once (files concatenated, or the same data
+    in two files): each would weigh twice in training and could fall in both splits' counts."""
+    first: dict[str, str] = {}
+    repeated = []
+    for path, (rows, _, _) in zip(files, parts):
+        for number, row in enumerate(rows, start=1):
+            where = f"record {number} of {path}"
+            if row[0] in first:
+                repeated.append((row[0], first[row[0]], where))
+            else:
+                first[row[0]] = where
+    if repeated:
+        name, earlier, later = repeated[0]
+        raise DataError(
+            f"{len(repeated)} record(s) repeat an item, e.g. {identifier} {name!r} in {earlier} "
+            f"and {later}; each item must be in the data once: prepare the data again (python "
+            "-m acvae.prepare), or name each file once")
 
 
 def _fingerprint(header: str, rows: list[list[str]], validation: np.ndarray) -> str:
@@ -138,9 +168,11 @@ def read(files: list[str], validation_fraction: float = 0.1) -> Scan:
       DataError: a file predates schemas, or the files disagree.
     """
     header = tfrecord.read_header(files)
-    columns = Schema.from_header(header).columns
-    parts = [_read_file(path, columns) for path in files]
+    bare = Schema.from_header(header)
+    columns = bare.columns
+    parts = [_read_file(path, bare) for path in files]
     _refuse_incomplete_pngs(files, parts, columns[0])
+    _refuse_repeated_items(files, parts, columns[0])
     rows = [row for part in parts for row in part[0]]
     identifiers = [row[0] for row in rows]
     validation = (is_validation(tf.constant(identifiers, tf.string), validation_fraction).numpy()

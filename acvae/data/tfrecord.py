@@ -1,9 +1,10 @@
 """The dataset TFRecord: its ``tf.train.Example`` layout, an atomic sharded writer, and readers.
 
-One ``tf.train.Example`` per item with bytes features: ``image`` (an RGBA PNG), one UTF-8
-string per schema column (the identifier and every label) and ``_schema``, the schema header
-(``Schema.header``: the columns and which labels are categorical) — the same few hundred
-bytes in every Example, so any file, shard or record says what it holds. A dataset is one
+One ``tf.train.Example`` per item: ``image`` (an RGBA PNG), one UTF-8 string per schema column
+(the identifier and every label) but a float for each continuous label, and ``_schema``, the
+schema header (``Schema.header``: the columns and which labels are categorical or continuous)
+— the same few hundred bytes in every Example, so any file, shard or record says what it
+holds. A dataset is one
 file (``data/villagers.tfrecord``) or shards named ``data/villagers.tfrecord-00000-of-00004``;
 ``resolve_files`` finds either from the same path. ``ShardedWriter`` writes into hidden
 temporary files beside the destination and only renames them into place on ``commit``, so an
@@ -50,12 +51,18 @@ def _bytes_feature(value: bytes) -> tf.train.Feature:
     return tf.train.Feature(bytes_list=tf.train.BytesList(value=[value]))
 
 
-def serialize_example(image_png: bytes, row: Mapping[str, str], schema: Schema) -> bytes:
+def _float_feature(value: float) -> tf.train.Feature:
+    return tf.train.Feature(float_list=tf.train.FloatList(value=[value]))
+
+
+def serialize_example(image_png: bytes, row: Mapping[str, object], schema: Schema) -> bytes:
     """One item as a serialized ``tf.train.Example``.
 
     Args:
       image_png: the image as PNG bytes (RGBA by convention; see ``acvae.data.images``).
-      row: a string for every column of ``schema`` (``schema.columns``).
+      row: a value for every column of ``schema`` (``schema.columns``): a number for a
+        continuous label (stored as a float), else a string (a number there is stored as its
+        text).
       schema: the dataset's schema; its header is stored in the Example.
 
     Returns:
@@ -65,25 +72,36 @@ def serialize_example(image_png: bytes, row: Mapping[str, str], schema: Schema) 
         IMAGE_FEATURE: _bytes_feature(image_png),
         SCHEMA_FEATURE: _bytes_feature(_header(schema)),
     }
+    continuous = {label.name for label in schema.continuous}
     for column in schema.columns:
-        feature[column] = _bytes_feature(row[column].encode("utf-8"))
+        value = row[column]
+        feature[column] = (_float_feature(float(value)) if column in continuous
+                           else _bytes_feature(str(value).encode("utf-8")))
     return tf.train.Example(features=tf.train.Features(feature=feature)).SerializeToString(
         deterministic=True
     )
 
 
-def parse_example(serialized: tf.Tensor, columns: Sequence[str]) -> dict[str, tf.Tensor]:
-    """Parses one serialized Example into scalar string tensors.
+def parse_example(serialized: tf.Tensor, columns: Sequence[str],
+                  continuous: Sequence[str] = ()) -> dict[str, tf.Tensor]:
+    """Parses one serialized Example into scalar tensors.
 
     Args:
       serialized: a scalar string tensor.
-      columns: the text columns to read (``schema.columns``).
+      columns: the columns to read (``schema.columns``).
+      continuous: those of ``columns`` that are continuous labels (floats).
 
     Returns:
-      ``{"image": PNG bytes [], column: UTF-8 string [] for each column}``.
+      ``{"image": PNG bytes [], column: UTF-8 string [] or float32 [] for each column}``.
     """
-    spec = {key: tf.io.FixedLenFeature([], tf.string) for key in (IMAGE_FEATURE, *columns)}
+    spec = {key: tf.io.FixedLenFeature([], tf.float32 if key in continuous else tf.string)
+            for key in (IMAGE_FEATURE, *columns)}
     return tf.io.parse_single_example(serialized, spec)
+
+
+def parse_schema_example(serialized: tf.Tensor, schema: Schema) -> dict[str, tf.Tensor]:
+    """``parse_example`` of every column of ``schema``, continuous labels as floats."""
+    return parse_example(serialized, schema.columns, [label.name for label in schema.continuous])
 
 
 def _frame_problem(path: str, number: int, end: int, size: int) -> str:

@@ -6,12 +6,14 @@ import errno
 import gin
 import numpy as np
 import pytest
+import tensorflow as tf
 
 import acvae.data  # noqa: F401  (registers the datasets)
 from acvae import registry
 from acvae.data import datasets, synthetic, tfrecord
 from acvae.data.errors import DataError, WriteError
 from acvae.data.importers import kaggle
+from acvae.data.synthetic import records as villager_records
 
 
 @gin.configurable("receive_dataset_for_test")
@@ -49,8 +51,10 @@ def test_synthetic_dataset_from_gin(tmp_path):
     assert data.n_train + data.n_validation == 16 and data.n_train > data.n_validation > 0
     batch = next(iter(data.train))
     assert batch["image"].shape == (4, 20, 17, 3)
-    assert set(batch) == {"image", "name", "species", "personality", "gender",
-                          "species_id", "personality_id", "gender_id"}
+    factors = villager_records.FACTORS
+    assert set(batch) == {"image", "name", *factors,
+                          *(f"{name}_id" for name in villager_records.CATEGORICAL)}
+    assert all(batch[name].dtype == tf.float32 for name in villager_records.CONTINUOUS)
 
 
 def test_tfrecord_dataset_from_gin(tmp_path):

@@ -9,7 +9,7 @@ import pytest
 import tensorflow as tf
 from PIL import Image
 
-from acvae import config
+from acvae import batches, config
 from acvae.data import pipeline, tfrecord
 from acvae.data.errors import DataError, MissingData, SettingError
 from acvae.data.schema import Schema
@@ -35,8 +35,10 @@ def rows(names):
              "mood": "Lazy"} for name in names]
 
 
-def write_villagers(path, names, shards=1, image=None):
-    table = rows(names)
+def write_villagers(path, names, shards=1, image=None, hues=None):
+    """The villagers of ``rows``, with a continuous label ``hue`` when ``hues`` are given."""
+    table = rows(names) if hues is None else [
+        {**row, "hue": hue} for row, hue in zip(rows(names), hues)]
     schema = Schema.infer("name", {key: [row[key] for row in table] for key in table[0]})
     writer = tfrecord.ShardedWriter(path, shards)
     try:
@@ -199,8 +201,8 @@ def test_every_cache_choice_gives_the_same_data(cache, tmp_path):
         assert collect(data.train_eval) == collect(reference.train_eval)
         assert sorted(collect(data.train)) == sorted(collect(reference.train))
     if isinstance(cache, str):
-        assert list((tmp_path / "cache").glob("villagers.train*"))
-        assert list((tmp_path / "cache").glob("villagers.validation*"))
+        assert list((tmp_path / "cache").glob("villagers.*.train*"))  # *: the data's key
+        assert list((tmp_path / "cache").glob("villagers.*.validation*"))
 
 
 def test_a_tfrecord_written_before_schemas_is_refused_in_one_line(tmp_path):
@@ -273,3 +275,21 @@ def test_the_fingerprint_follows_the_items_not_the_files(tmp_path):
     other_split = pipeline.input_pipeline(str(tmp_path / "a.tfrecord"), image_shape=(4, 4),
                                           validation_fraction=0.5)
     assert other_split.fingerprint != one.fingerprint
+
+
+def test_continuous_labels_travel_as_floats_and_are_factors(tmp_path):
+    hues = [i / 40 for i in range(40)]
+    path = write_villagers(tmp_path / "v.tfrecord", NAMES[:40], hues=hues)
+    data = pipeline.input_pipeline(path, image_shape=(4, 4), batch_size=7)
+    assert data.schema.label("hue").kind() == "continuous"
+    assert [label.name for label in data.schema.factors] == ["kind", "hue"]
+    arrays = batches.collect(data.train_eval)
+    assert arrays["hue"].dtype == np.float32
+    expected = {name: hue for name, hue in zip(NAMES, hues)}
+    np.testing.assert_allclose(arrays["hue"], [expected[name] for name in arrays["name"]],
+                               rtol=1e-6)
+    table = batches.factors(arrays, data.schema)
+    assert list(table) == ["kind", "hue"] and table["kind"].dtype == np.int32
+    assert table["hue"] is arrays["hue"]
+    moved = write_villagers(tmp_path / "w.tfrecord", NAMES[:40], hues=hues[::-1])
+    assert pipeline.input_pipeline(moved, image_shape=(4, 4)).fingerprint != data.fingerprint

@@ -81,3 +81,49 @@ def test_column_names_that_clash_with_features_are_refused(columns, message):
         Schema.infer(id_column, columns)
     with pytest.raises(SchemaError, match="appears twice"):
         Schema("a", (Label("a", (), False),))
+
+
+def _measured(n=24):
+    """A table with two continuous labels (numbers) beside text ones."""
+    return {**_table(n), "hue": [i / n for i in range(n)], "size": [1 + i % 3 for i in range(n)]}
+
+
+def test_numbers_are_continuous_labels_and_text_never_is():
+    schema = Schema.infer("name", _measured())
+    kinds = {label.name: label.kind() for label in schema.labels}
+    assert kinds == {"kind": "categorical", "serial": "identifier", "colour": "constant",
+                     "hue": "continuous", "size": "continuous"}
+    assert [label.name for label in schema.continuous] == ["hue", "size"]
+    assert [label.name for label in schema.factors] == ["kind", "hue", "size"]
+    assert schema.label("hue").values == () and not schema.label("hue").categorical
+    # a CSV's numbers arrive as text: kept as users' tables always were
+    text = Schema.infer("name", {**_table(), "size": [str(1 + i % 3) for i in range(24)]})
+    assert text.label("size").kind() == "categorical" and not text.continuous
+    # a constant number, booleans, a column mixing numbers and text, a NaN: text as before
+    for values in ([0.5] * 24, [True, False] * 12, [1.0, "2"] * 12, [float("nan"), 1.0] * 12):
+        label = Schema.infer("name", {**_table(), "x": values}).label("x")
+        assert not label.continuous, values
+
+
+def test_a_header_with_continuous_labels_round_trips_and_one_without_is_unchanged():
+    schema = Schema.infer("name", _measured())
+    header = schema.header()
+    assert '"continuous": ["hue", "size"]' in header and '"version": 2' in header
+    values = {label.name: list(label.values) for label in schema.labels}
+    assert Schema.from_header(header, {**values, "hue": ["0.5"]}) == schema
+    assert Schema.from_json(schema.to_json()) == schema
+    # no continuous label: the header acvae always wrote, byte for byte
+    plain = Schema.infer("name", _table())
+    assert plain.header() == ('{"categorical": ["kind"], "id": "name", "labels": ["kind", '
+                              '"serial", "colour"], "version": 1}')
+    assert not Schema.from_header(plain.header()).continuous
+
+
+def test_continuous_headers_and_labels_that_cannot_be():
+    with pytest.raises(SchemaError, match="continuous labels \\['hue'\\] are not among"):
+        Schema.from_header('{"version": 2, "id": "a", "labels": ["b"], "categorical": [], '
+                           '"continuous": ["hue"]}')
+    with pytest.raises(SchemaError, match="schema version 3 is not 1 or 2"):
+        Schema.from_header('{"version": 3, "id": "a", "labels": [], "categorical": []}')
+    with pytest.raises(SchemaError, match="cannot be categorical and continuous"):
+        Schema("a", (Label("b", ("x", "y"), True, continuous=True),))

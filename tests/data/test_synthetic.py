@@ -14,10 +14,12 @@ import pytest
 import tensorflow as tf
 from PIL import Image
 
-from acvae.data import synthetic, tfrecord
+from acvae import batches
+from acvae.data import pipeline, synthetic, tfrecord
 from acvae.data.errors import WriteError
 from acvae.data.importers import kaggle
 from acvae.data.synthetic import art as villager_art
+from acvae.data.synthetic import painter
 from acvae.data.synthetic import records as villager_records
 from tests.conftest import REPO
 
@@ -27,7 +29,8 @@ def test_generate_writes_the_kaggle_layout_deterministically(tmp_path):
     json_b = synthetic.generate(tmp_path / "b", n=18, seed=1)
     assert json_a.read_bytes() == json_b.read_bytes()
     records = json.loads(json_a.read_text(encoding="utf-8"))
-    assert len(records) == 18 and all(tuple(r) == kaggle.COLUMNS for r in records)
+    assert len(records) == 18
+    assert all(tuple(r) == ("name",) + villager_records.FACTORS for r in records)
     assert sorted(r["species"] for r in records) == sorted(villager_art.SPECIES)  # balanced
     assert len({r["name"] for r in records}) == 18
     for r in records:
@@ -37,6 +40,8 @@ def test_generate_writes_the_kaggle_layout_deterministically(tmp_path):
         assert image_a == (tmp_path / "b" / "images" / file_name).read_bytes()
     other = json.loads(synthetic.generate(tmp_path / "c", n=18, seed=2).read_text(encoding="utf-8"))
     assert [r["name"] for r in other] != [r["name"] for r in records]
+    for factor in villager_records.CONTINUOUS:
+        assert [r[factor] for r in other] != [r[factor] for r in records]
     with pytest.raises(ValueError, match="is not empty"):
         synthetic.generate(tmp_path / "a", n=2)
 
@@ -45,6 +50,48 @@ def test_synthetic_villagers_flow_through_prepare_cleanly(tmp_path):
     json_path = synthetic.generate(tmp_path, n=20, seed=0)
     report = kaggle.prepare(json_path, tmp_path / "images", tmp_path / "villagers.tfrecord")
     assert report.written == 20 and report.issues == []
+    assert report.schema.columns == kaggle.COLUMNS  # the real download's labels by default
+    factors = villager_records.FACTORS
+    report = kaggle.prepare(json_path, tmp_path / "images", tmp_path / "all.tfrecord",
+                            labels=factors)
+    assert report.written == 20 and report.issues == []
+    assert [label.name for label in report.schema.factors] == list(factors)
+
+
+def test_every_cause_the_painter_draws_is_recorded_and_describes_the_picture():
+    shown = {"markings": {"marked": True, "plain": False}, "eyes": {"dark": True}}
+    for record, look in villager_records.villagers(60, seed=4):
+        for factor in ("species", "personality", "gender", "garment", "pattern", "accessory"):
+            assert record[factor] == getattr(look, factor)
+        assert shown["markings"][record["markings"]] == look.markings
+        assert (look.eye == painter.INK) == shown["eyes"].get(record["eyes"], False)
+        assert look.shirt2 == {"lighter": painter.shade(look.shirt, 1.75),
+                               "darker": painter.shade(look.shirt, 0.55),
+                               "white": (250, 250, 250)}.get(record["trim"], look.shirt2)
+        for part in ("fur", "shirt"):
+            hsv = [record[f"{part}_{name}"] for name in villager_records.HSV]
+            assert all(isinstance(value, float) and 0.0 <= value <= 1.0 for value in hsv)
+            np.testing.assert_allclose(painter.hsv(*hsv), getattr(look, part), atol=1)
+        assert record["head_size"] == pytest.approx(look.head_scale, abs=1e-4)
+
+
+def test_the_synthetic_tfrecord_carries_every_factor_reproducibly(villagers_tfrecord):
+    data = pipeline.input_pipeline([str(villagers_tfrecord)], image_shape=(8, 8))
+    factors = data.schema.factors
+    assert len(factors) >= 8 and [label.name for label in factors] == list(
+        villager_records.FACTORS)
+    assert {label.name for label in data.schema.continuous} == set(villager_records.CONTINUOUS)
+    arrays = batches.collect(data.train_eval)
+    drawn = {record["name"]: record for record, _ in villager_records.villagers(24, seed=0)}
+    for label in factors:
+        values = arrays[label.name]
+        expected = [drawn[name][label.name] for name in arrays["name"]]
+        if label.continuous:
+            assert values.dtype == np.float32
+            np.testing.assert_allclose(values, expected, rtol=1e-6)
+        else:
+            assert list(values) == expected
+            assert list(np.asarray(label.values)[arrays[f"{label.name}_id"]]) == expected
 
 
 def test_names_include_the_awkward_characters_of_the_real_set():

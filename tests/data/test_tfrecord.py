@@ -108,3 +108,14 @@ def test_discard_leaves_nothing_and_keeps_the_old_file(tmp_path):
 def test_bad_shard_count(shards, tmp_path):
     with pytest.raises(ValueError, match="shards must be a positive integer"):
         tfrecord.ShardedWriter(tmp_path / "v.tfrecord", shards)
+
+
+def test_a_continuous_label_is_a_float_feature_and_parses_as_float32():
+    rows = [{**ROW, "name": f"v{i}", "hue": i / 4} for i in range(3)]
+    schema = Schema.infer("name", {key: [row[key] for row in rows] for key in rows[0]})
+    serialized = tfrecord.serialize_example(b"\x89PNG", rows[1], schema)
+    feature = tf.train.Example.FromString(serialized).features.feature
+    assert list(feature["hue"].float_list.value) == [0.25] and not feature["hue"].bytes_list.value
+    parsed = tfrecord.parse_schema_example(tf.constant(serialized), schema)
+    assert parsed["hue"].dtype == tf.float32 and parsed["hue"].numpy() == 0.25
+    assert parsed["kind"].numpy().decode() == ROW["kind"]

@@ -37,8 +37,10 @@ class Layout:
 
 
 LAYOUTS = {
-    "kaggle": Layout(True, (), lambda source, images_dir, out, shards, records: kaggle.prepare(
-        source, images_dir, out, shards=shards, villagers=records), None),
+    "kaggle": Layout(True, ("labels",),
+                     lambda source, images_dir, out, shards, records, **options: kaggle.prepare(
+                         source, images_dir, out, shards=shards, villagers=records, **options),
+                     None),
     "table": Layout(True, ("image_column", "id_column", "labels"),
                     lambda source, images_dir, out, shards, records, **options: table.prepare(
                         source, images_dir, out, shards=shards, records=records, **options),

@@ -2,8 +2,9 @@
 
 ``ROOT/<class>/<image>``: each sub-folder's name is the value of one categorical label
 (``class`` by default, ``--class_column`` to rename it) and each image's file stem is its
-identifier (``name``; stems must be unique across classes, a repeated one is reported as a
-duplicate). Images can be in any format Pillow reads. Files directly in ``ROOT``, folders
+identifier (``name``), or, for a stem in two class folders (``cat/1.png`` and ``dog/1.png``,
+as numbered downloads are), ``<class>/<stem>`` (``cat/1``, ``dog/1``), so no class is lost; a stem repeated inside one class folder (``a.png``, ``a.jpg``), and a file reached twice
+(a class folder that is a link to another), are reported as duplicates. Images can be in any format Pillow reads. Files directly in ``ROOT``, folders
 nested inside a class folder and files that are not images are reported and left out; hidden
 files and folders (``.hiddenclass/``, ``dog/.hidden.png``) and those an operating system leaves
 (``__MACOSX/``, ``Thumbs.db``) are skipped and reported.
@@ -56,6 +57,41 @@ def list_classes(root: pathlib.Path):
     return items, issues, nested
 
 
+def _once_per_file(items, root: pathlib.Path, issues: list) -> list:
+    """``items`` without a file reached a second time (through a linked class folder)."""
+    seen: dict[pathlib.Path, str] = {}
+    kept = []
+    for stem, label, path in items:
+        relative = path.relative_to(root).as_posix()
+        if path.resolve() in seen:
+            issues.append(Issue("duplicate", f"image {relative!r} is the file "
+                                             f"{seen[path.resolve()]!r} again; kept the first"))
+            continue
+        seen[path.resolve()] = relative
+        kept.append((stem, label, path))
+    return kept
+
+
+def _named(items, root: pathlib.Path, class_column: str, issues: list) -> list:
+    """``(row, path)`` of every item, identified by its stem, or by ``<class>/<stem>`` when its
+    stem is in two class folders; a repeated identifier is reported and left out."""
+    classes_of: dict[str, set[str]] = {}
+    for stem, label, _ in items:
+        classes_of.setdefault(stem, set()).add(label)
+    first: dict[str, str] = {}
+    pairs = []
+    for stem, label, path in items:
+        name = f"{label}/{stem}" if len(classes_of[stem]) > 1 else stem
+        relative = path.relative_to(root).as_posix()
+        if name in first:
+            issues.append(Issue("duplicate", f"image {relative!r} has the {ID} {name!r} of "
+                                             f"{first[name]!r}; kept the first"))
+            continue
+        first[name] = relative
+        pairs.append(({ID: name, class_column: label}, path))
+    return pairs
+
+
 def prepare(
     root: str | os.PathLike,
     out: str | os.PathLike,
@@ -95,15 +131,6 @@ def prepare(
             hint = f"; the class folders may be one level down (nested: {nested[0]}/): try {inner}"
         raise DataError(f"no images in class folders under {root}: images must be in "
                         f"{root}/<class>/<image>{hint}")
-    first: dict[str, str] = {}
-    pairs = []
-    for stem, label, path in items:
-        relative = path.relative_to(root).as_posix()
-        if stem in first:
-            issues.append(Issue("duplicate", f"image {relative!r} has the {ID} {stem!r} of "
-                                             f"{first[stem]!r}; kept the first"))
-            continue
-        first[stem] = relative
-        pairs.append(({ID: stem, class_column: label}, path))
+    pairs = _named(_once_per_file(items, root, issues), root, class_column, issues)
     report = Report(noun="image", issues=issues, describe_schema=True)
     return writing.write_dataset(pairs, ID, out, report, root, shards=shards, max_pixels=max_pixels)

@@ -3,7 +3,9 @@
 The JSON holds one object per villager; each villager's image is found by the underscore rule
 (``Agent S`` -> ``Agent_S.png``, exact first, then tolerant of Unicode normalisation). The
 identifier is ``name``; the labels are ``species``, ``personality`` and ``gender`` (every
-other field is ignored). The report accounts for every record and every file: villagers
+other field is ignored), or the fields named by ``labels`` (``--labels``): text becomes a
+label as usual, JSON numbers a continuous label (the synthetic villagers' generative factors
+arrive this way). The report accounts for every record and every file: villagers
 without an image, images without a villager, unreadable or oversized images, duplicate names,
 records lacking a label, and files that are not PNGs. A complete record is never dropped for
 an earlier incomplete record of the same villager: the complete one is kept.
@@ -14,11 +16,13 @@ from __future__ import annotations
 import dataclasses
 import os
 import pathlib
+from collections.abc import Sequence
 
 from acvae.data import images
 from acvae.data.errors import DataError, MissingData
 from acvae.data.importers import files, writing
 from acvae.data.importers.report import Issue, Report
+from acvae.data.schema import is_number
 
 ID = "name"
 LABELS = ("species", "personality", "gender")
@@ -54,14 +58,15 @@ class _Record:
     problem: str = ""  # why it is incomplete
 
 
-def _parse(index: int, record) -> _Record:
+def _parse(index: int, record, labels: Sequence[str] = LABELS) -> _Record:
     if not isinstance(record, dict):
         kind = type(record).__name__
         return _Record(index, None, None, f"record #{index} is a {kind}, not an object")
-    values = {key: record.get(key) for key in COLUMNS}
+    values = {key: record.get(key) for key in (ID, *labels)}
     values = {key: value.strip() if isinstance(value, str) else value
               for key, value in values.items()}
-    missing = [key for key, value in values.items() if not isinstance(value, str) or not value]
+    missing = [key for key, value in values.items()
+               if not (isinstance(value, str) and value) and not (key != ID and is_number(value))]
     name = values[ID] if ID not in missing else None
     if missing:
         who = f" {name!r}" if name else ""
@@ -84,7 +89,8 @@ def _list_folder(images_dir: pathlib.Path, issues: list[Issue]) -> list[pathlib.
     return pngs
 
 
-def match_images(villagers: list, images_dir: str | os.PathLike):
+def match_images(villagers: list, images_dir: str | os.PathLike,
+                 labels: Sequence[str] = LABELS):
     """Pairs villager records with their image files.
 
     Of several records of one villager (names equal up to Unicode normalisation) the first
@@ -94,6 +100,7 @@ def match_images(villagers: list, images_dir: str | os.PathLike):
     Args:
       villagers: the list from ``load_villagers``.
       images_dir: the folder of images named after the villagers.
+      labels: the fields kept as labels.
 
     Returns:
       ``(pairs, issues)``: ``pairs`` lists ``(labels, image path)`` in JSON order; ``issues``
@@ -113,7 +120,7 @@ def match_images(villagers: list, images_dir: str | os.PathLike):
     for path in pngs:
         normalised.setdefault(files.nfc(path.stem), []).append(path)
 
-    records = [_parse(index, record) for index, record in enumerate(villagers)]
+    records = [_parse(index, record, labels) for index, record in enumerate(villagers)]
     kept: dict[str, _Record] = {}  # the first complete record of each villager
     for record in records:
         if record.labels is not None:
@@ -173,6 +180,15 @@ def _nothing_matched(villagers: list, images_dir: pathlib.Path, issues: list[Iss
     )
 
 
+def _check_labels(labels: Sequence[str], villagers: list) -> None:
+    """DataError unless each label is a field of some record, and not the identifier."""
+    if ID in labels:
+        raise DataError(f"--labels names {ID!r}, the identifier; labels are the other fields")
+    for label in labels:
+        if not any(isinstance(record, dict) and label in record for record in villagers):
+            raise DataError(f"no villager record has the field {label!r} (--labels)")
+
+
 def prepare(
     json_path: str | os.PathLike,
     images_dir: str | os.PathLike,
@@ -180,6 +196,7 @@ def prepare(
     shards: int = 1,
     max_pixels: int = images.MAX_PIXELS,
     villagers: list | None = None,
+    labels: Sequence[str] | None = None,
 ) -> Report:
     """Writes the villager TFRecord and parsed annotations from a Kaggle-layout download.
 
@@ -190,23 +207,27 @@ def prepare(
       shards: the number of TFRecord files.
       max_pixels: images with more pixels are skipped and reported.
       villagers: the JSON's list when already read (layout recognition reads it).
+      labels: the fields kept as labels, in order (default ``LABELS``); a field whose values
+        are JSON numbers becomes a continuous label.
 
     Returns:
       The ``Report``; ``report.written >= 1``.
 
     Raises:
       MissingData: the JSON or the folder does not exist.
-      DataError: ``out`` would overwrite an input, bad JSON, no villager matched an image, or no
-        matched image was readable. Nothing is written at ``out`` and an existing dataset
-        there is left intact.
+      DataError: ``out`` would overwrite an input, bad JSON, a label no record has, no
+        villager matched an image, or no matched image was readable. Nothing is written at
+        ``out`` and an existing dataset there is left intact.
       WriteError: the files could not be written (disk full, ...).
     """
     writing.check_out(out, [json_path], [images_dir])
     if villagers is None:
         villagers = load_villagers(json_path)
-    pairs, issues = match_images(villagers, images_dir)
+    labels = LABELS if labels is None else tuple(dict.fromkeys(labels))
+    _check_labels(labels, villagers)
+    pairs, issues = match_images(villagers, images_dir, labels)
     if not pairs:
         raise DataError(_nothing_matched(villagers, pathlib.Path(images_dir), issues))
-    report = Report(noun="villager", issues=issues)
+    report = Report(noun="villager", issues=issues, describe_schema=labels != LABELS)
     return writing.write_dataset(
         pairs, ID, out, report, pathlib.Path(images_dir), shards=shards, max_pixels=max_pixels)

@@ -77,7 +77,8 @@ class Report:
         lines = [head]
         if self.describe_schema and self.schema is not None:
             labels = ", ".join(
-                f"{label.name} ({label.kind()}, {plural(len(label.values), 'value')})"
+                f"{label.name} ({label.kind()}"
+                + ("" if label.continuous else f", {plural(len(label.values), 'value')}") + ")"
                 for label in self.schema.labels
             )
             lines.append(f"identifier {self.schema.id}; labels: {labels or 'none'}")
@@ -91,7 +92,8 @@ class Report:
 
 
 def label_issues(schema: Schema, n_items: int, noun: str) -> list[Issue]:
-    """A ``not categorical`` line for every label kept as text only (constant or identifier-like).
+    """A ``not categorical`` line for every label kept as text only (constant or identifier-like;
+    continuous labels are numbers, not text).
 
     Args:
       schema: the schema of the written items (labels with their values).
@@ -101,7 +103,7 @@ def label_issues(schema: Schema, n_items: int, noun: str) -> list[Issue]:
     issues = []
     items = plural(n_items, noun)
     for label in schema.labels:
-        if label.categorical:
+        if label.categorical or label.continuous:
             continue
         if label.kind() == "constant":
             what = f"has one value ({label.values[0]!r}) in all {items}" if label.values else (

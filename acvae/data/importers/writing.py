@@ -25,6 +25,7 @@ import tensorflow as tf
 from acvae import fileio, outputs
 from acvae.data import images, tfrecord
 from acvae.data.errors import DataError, WriteError
+from acvae.data.importers import files
 from acvae.data.importers.report import Issue, Report, label_issues
 from acvae.data.schema import Schema
 
@@ -34,10 +35,17 @@ def annotations_path(out: str | os.PathLike) -> pathlib.Path:
     return pathlib.Path(out).with_suffix(".annotations.json")
 
 
+# extensions of formats other than a TFRecord that an ``--out`` must not name (images too)
+OTHER_FORMATS = frozenset({".csv", ".tsv", ".json", ".jsonl", ".txt", ".md", ".html", ".gin",
+                           ".py", ".yaml", ".yml", ".zip", ".gz", ".tar", ".mp4", ".npz"})
+
+
 def check_out(
     out: str | os.PathLike, inputs: Sequence[os.PathLike], folders: Sequence[os.PathLike]
 ) -> None:
-    """Refuses an ``--out`` that would overwrite an input file or write into an images folder.
+    """Refuses an ``--out`` that would overwrite an input file or write into an images folder,
+    or whose extension names another format (``data.png``, ``labels.csv``: ``OTHER_FORMATS``
+    and every image extension Pillow knows).
 
     Called before anything is read or written.
 
@@ -47,8 +55,8 @@ def check_out(
       folders: the image folders.
 
     Raises:
-      DataError: ``out`` is a folder, lies under a file, equals an input, or lies inside an
-        images folder.
+      DataError: ``out`` is a folder, lies under a file, names another format, equals an
+        input, or lies inside an images folder.
     """
     out = pathlib.Path(out)
     if out.is_dir():
@@ -67,6 +75,9 @@ def check_out(
         if folder.resolve() in out.resolve().parents:
             raise DataError(
                 f"--out {out} is inside the images folder {folder}; choose an --out outside it")
+    if out.suffix.lower() in OTHER_FORMATS or files.is_image_name(out):
+        raise DataError(f"--out {out} names a {out.suffix} file, but prepare writes a TFRecord; "
+                        f"give an --out ending in .tfrecord, e.g. {out.with_suffix('.tfrecord')}")
 
 
 def written_by_acvae(path: pathlib.Path) -> bool:

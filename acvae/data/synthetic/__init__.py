@@ -3,9 +3,11 @@
 ``generate(out_dir, n, seed)`` draws ``n`` cartoon animal villagers (18 species, individual fur
 and clothing, personality and gender visible in the face; ``records`` and ``art``) and writes
 what the Kaggle download holds: ``out_dir/villagers.json`` and
-``out_dir/images/<Name_With_Underscores>.png``. ``cached_tfrecord`` runs that through the same
-importer as real data, once per (n, seed), into ``$ACVAE_CACHE`` or ``~/.cache/acvae``.
-The result depends only on the seed. ``python -m acvae.data.synthetic OUT_DIR [--n] [--seed]``
+``out_dir/images/<Name_With_Underscores>.png``; each JSON object also holds every generative
+factor the villager was drawn from (``records.FACTORS``: 9 categorical, 7 continuous).
+``cached_tfrecord`` runs that through the same importer as real data, keeping every factor as
+a label (categorical, or continuous for numbers), once per (n, seed), into ``$ACVAE_CACHE`` or
+``~/.cache/acvae``. The result depends only on the seed. ``python -m acvae.data.synthetic OUT_DIR [--n] [--seed]``
 writes the layout for a look (see ``__main__``).
 """
 
@@ -23,7 +25,7 @@ from acvae.data.errors import WriteError
 from acvae.data.importers import kaggle
 from acvae.data.synthetic import art, records
 
-VERSION = 2  # bump when the drawings or the TFRecord change, so caches are rebuilt
+VERSION = 3  # bump when the drawings or the TFRecord change, so caches are rebuilt
 
 
 def generate(out_dir: str | os.PathLike, n: int = 400, seed: int = 0) -> pathlib.Path:
@@ -43,18 +45,34 @@ def generate(out_dir: str | os.PathLike, n: int = 400, seed: int = 0) -> pathlib
     """
     if not isinstance(n, int) or n < 1:
         raise ValueError(f"n must be a positive integer, got {n!r}")
-    images_dir = pathlib.Path(out_dir) / "images"
-    images_dir.mkdir(parents=True, exist_ok=True)
-    if any(images_dir.iterdir()):
-        raise ValueError(f"{images_dir} is not empty; choose a new folder for synthetic villagers")
-    written = []
-    for record, look in records.villagers(n, seed):
-        image = art.draw_villager(look)
-        image.save(images_dir / f"{kaggle.image_stem(record['name'])}.png", optimize=False)
-        written.append(record)
-    json_path = pathlib.Path(out_dir) / "villagers.json"
-    json_path.write_text(json.dumps(written, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
-    return json_path
+    out_dir = pathlib.Path(out_dir)
+    if (out_dir / "images").is_dir() and any((out_dir / "images").iterdir()):
+        raise ValueError(f"{out_dir / 'images'} is not empty; choose a new folder for synthetic "
+                         "villagers")
+    made = not out_dir.exists()
+    out_dir.mkdir(parents=True, exist_ok=True)
+    # drawn in a hidden folder and moved into place, the JSON last: an interrupted or failed
+    # run leaves nothing (and nothing that blocks running it again)
+    staging = pathlib.Path(tempfile.mkdtemp(prefix=".villagers.", suffix=".tmp", dir=out_dir))
+    try:
+        (staging / "images").mkdir()
+        written = []
+        for record, look in records.villagers(n, seed):
+            image = art.draw_villager(look)
+            image.save(staging / "images" / f"{kaggle.image_stem(record['name'])}.png",
+                       optimize=False)
+            written.append(record)
+        (staging / "villagers.json").write_text(
+            json.dumps(written, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+        os.replace(staging / "images", out_dir / "images")  # an empty images/ is replaced
+        os.replace(staging / "villagers.json", out_dir / "villagers.json")
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        if made:
+            shutil.rmtree(out_dir, ignore_errors=True)
+        raise
+    staging.rmdir()
+    return out_dir / "villagers.json"
 
 
 def cached_tfrecord(n: int = 400, seed: int = 0, cache_dir=None, shards: int = 1) -> pathlib.Path:
@@ -92,7 +110,8 @@ def cached_tfrecord(n: int = 400, seed: int = 0, cache_dir=None, shards: int = 1
         print(f"drawing {n} synthetic villagers into {final} (first use only)", flush=True)
         temp = pathlib.Path(tempfile.mkdtemp(prefix=f".{final.name}.", dir=final.parent))
         json_path = generate(temp, n, seed)
-        kaggle.prepare(json_path, temp / "images", temp / "villagers.tfrecord", shards=shards)
+        kaggle.prepare(json_path, temp / "images", temp / "villagers.tfrecord", shards=shards,
+                       labels=records.FACTORS)
         if final.exists() and not complete():
             shutil.rmtree(final, ignore_errors=True)  # a broken cache left by hand
         try:

@@ -3,7 +3,7 @@
     python -m acvae.data.synthetic OUT_DIR [--n 400] [--seed 0]
 
 Writes ``OUT_DIR/villagers.json`` and ``OUT_DIR/images/*.png`` and prints the ``prepare``
-command that turns them into a TFRecord. Mistakes (a bad ``--n``, a non-empty ``images/``,
+command that turns them into a TFRecord keeping every generative factor as a label. Mistakes (a bad ``--n``, a non-empty ``images/``,
 an existing ``villagers.json`` without ``--overwrite``, an unwritable folder) are one
 ``error:`` line, before anything is written.
 """
@@ -27,6 +27,7 @@ def main(argv: list[str]) -> None:
     if len(argv) != 2:
         raise app.UsageError("give one OUT_DIR: python -m acvae.data.synthetic OUT_DIR [--n 400]")
     from acvae.data import synthetic
+    from acvae.data.synthetic import records
 
     out_dir = pathlib.Path(argv[1])
     images_dir = out_dir / "images"
@@ -41,7 +42,7 @@ def main(argv: list[str]) -> None:
         raise UserError(f"cannot write {out_dir}: {fileio.write_error(error)}") from None
     print(f"wrote {N.value} villagers: {json_path} and {images_dir}/\n"
           f"next: python -m acvae.prepare {json_path} {images_dir} "
-          f"--out {out_dir / 'villagers.tfrecord'}")
+          f"--out {out_dir / 'villagers.tfrecord'} --labels {','.join(records.FACTORS)}")
 
 
 def run(argv: list[str] | None = None) -> None:

@@ -28,9 +28,15 @@ def mix(a: Colour, b: Colour, t: float) -> Colour:
     return tuple(round(x + (y - x) * t) for x, y in zip(a, b))
 
 
+def painted_hsv(h: float, s: float, v: float) -> tuple[float, float, float]:
+    """The hue, saturation and value ``hsv`` paints: the hue (turns) wrapped into [0, 1),
+    saturation and value clipped to [0, 1]."""
+    return h % 1.0, min(max(s, 0.0), 1.0), min(max(v, 0.0), 1.0)
+
+
 def hsv(h: float, s: float, v: float) -> Colour:
-    """RGB from hue (turns, wrapped), saturation and value in [0, 1]."""
-    r, g, b = colorsys.hsv_to_rgb(h % 1.0, min(max(s, 0.0), 1.0), min(max(v, 0.0), 1.0))
+    """RGB from hue (turns, wrapped), saturation and value in [0, 1] (``painted_hsv``)."""
+    r, g, b = colorsys.hsv_to_rgb(*painted_hsv(h, s, v))
     return (int(r * 255), int(g * 255), int(b * 255))
 
 

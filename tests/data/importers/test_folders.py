@@ -12,9 +12,8 @@ def test_class_folders_report_and_schema(class_folders, tmp_path):
     out = tmp_path / "out" / "classes.tfrecord"
     report = folders.prepare(class_folders, out)
     assert report.lines() == [
-        f"wrote 24 images to {out} (annotations: {tmp_path / 'out' / 'classes.annotations.json'})",
+        f"wrote 25 images to {out} (annotations: {tmp_path / 'out' / 'classes.annotations.json'})",
         "identifier name; labels: class (categorical, 3 values)",
-        "duplicate: image 'dog/cat0.gif' has the name 'cat0' of 'cat/cat0.png'; kept the first",
         "ignored: 4 in all",
         "ignored: cat/kittens/ is a folder inside the class folder 'cat'; class folders are one "
         "level deep",
@@ -24,7 +23,8 @@ def test_class_folders_report_and_schema(class_folders, tmp_path):
     ]
     schema, rows = read_rows(out)
     assert schema.columns == ("name", "class")
-    assert rows[0] == {"name": "cat0", "class": "cat"}
+    assert rows[0] == {"name": "cat/cat0", "class": "cat"}  # its stem is in dog/ too
+    assert {"name": "dog/cat0", "class": "dog"} in rows
     assert rows[-1] == {"name": "fro7", "class": "frog €"}
 
 

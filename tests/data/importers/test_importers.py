@@ -40,6 +40,9 @@ def test_prepare_picks_the_layout_and_checks_its_options(villagers, class_folder
     json_path, images_dir = villagers
     report = importers.prepare(json_path, images_dir, tmp_path / "v.tfrecord")
     assert report.noun == "villager" and report.written == 6
+    report = importers.prepare(json_path, images_dir, tmp_path / "f.tfrecord",
+                               labels=["pattern", "fur_hue"])
+    assert [label.kind() for label in report.schema.labels] == ["categorical", "continuous"]
     with pytest.raises(DataError, match=r"labels does not apply to the folders layout \(it "
                                         r"takes: class_column\)"):
         importers.prepare(class_folders, labels=["a"], out=tmp_path / "c.tfrecord")

@@ -12,6 +12,7 @@ import tensorflow as tf
 from PIL import Image
 
 from acvae.data import images, tfrecord
+from acvae.data.errors import DataError
 from acvae.data.importers import kaggle
 from villager_fixtures import WRITTEN, huge_png_bytes, palette_image, record, rgba_image
 
@@ -242,3 +243,33 @@ def test_a_complete_record_is_kept_over_an_earlier_incomplete_one(tmp_path):
         "duplicate: villager 'Bob' in record #3 repeats record #2; kept the first",
         "incomplete: record #4 'Ankha' lacks personality",
     ]  # Ankha.png is named by incomplete records only: not reported as an image without one
+
+
+def test_labels_keep_other_fields_and_json_numbers_become_continuous(tmp_path):
+    images_dir = tmp_path / "images"
+    images_dir.mkdir()
+    villagers = [record(f"V{i}", hobby=("Music", "Play")[i % 2], height=1.0 + i / 10)
+                 for i in range(6)]
+    villagers.append(record("Short", hobby="Music", height=float("nan")))
+    for villager in villagers:
+        rgba_image().save(images_dir / f"{villager['name']}.png")
+    json_path = tmp_path / "villagers.json"
+    out = tmp_path / "v.tfrecord"
+    report = kaggle.prepare(json_path, images_dir, out, villagers=villagers,
+                            labels=["hobby", "height", "species"])
+    assert report.written == 6
+    assert [str(issue) for issue in report.issues] == [
+        "incomplete: record #6 'Short' lacks height",
+        "not categorical: label 'species' has one value ('Cat') in all 6 villagers; kept as "
+        "text, not coloured or probed"]
+    assert report.lines()[1] == ("identifier name; labels: hobby (categorical, 2 values), "
+                                 "height (continuous), species (constant, 1 value)")
+    assert [(label.name, label.kind()) for label in report.schema.labels] == [
+        ("hobby", "categorical"), ("height", "continuous"), ("species", "constant")]
+    heights = [tfrecord.parse_schema_example(serialized, report.schema)["height"].numpy()
+               for serialized in tf.data.TFRecordDataset(str(out))]
+    np.testing.assert_allclose(heights, [1.0 + i / 10 for i in range(6)], rtol=1e-6)
+    with pytest.raises(DataError, match="no villager record has the field 'hight' \\(--labels\\)"):
+        kaggle.prepare(json_path, images_dir, out, villagers=villagers, labels=["hight"])
+    with pytest.raises(DataError, match="--labels names 'name', the identifier"):
+        kaggle.prepare(json_path, images_dir, out, villagers=villagers, labels=["name"])
