@@ -1,10 +1,11 @@
 """What a batch holds, and datasets gathered into numpy arrays.
 
 A batch of ``acvae.data`` is a dict: ``"image"`` float32 [B, H, W, C] in [0, 1], the
-identifier and every label as string tensors [B] under their column names, and
-``"<label>_id"`` int32 [B] (``ids_key``) for every categorical label. ``numeric`` keeps what
-a compiled step may take (numbers: XLA takes no strings); ``collect`` gathers a whole split
-into numpy arrays, optionally with per-batch extras such as posterior means (``posterior``).
+identifier and every label as string tensors [B] under their column names (a continuous
+label as float32 [B]), and ``"<label>_id"`` int32 [B] (``ids_key``) for every categorical
+label. ``numeric`` keeps what a compiled step may take (numbers: XLA takes no strings);
+``collect`` gathers a whole split into numpy arrays, optionally with per-batch extras such as
+posterior means (``posterior``); ``factors`` picks the dataset's factors out of them.
 This is the one place that walks a dataset into arrays: figures, evaluation, generation and
 plugins all use it.
 """
@@ -67,6 +68,21 @@ def collect(dataset, limit: int | None = None, add: Callable[[dict], dict] | Non
     if not parts:
         raise ValueError("the dataset is empty")
     return {key: np.concatenate(values)[:limit] for key, values in parts.items()}
+
+
+def factors(arrays: dict[str, np.ndarray], schema) -> dict[str, np.ndarray]:
+    """The factors of collected items (``schema.factors``), as the disentanglement scores take
+    them: each categorical label's int ids, each continuous label's floats.
+
+    Args:
+      arrays: ``collect``'s result for a split (with every label's key).
+      schema: the dataset's ``acvae.data.schema.Schema``.
+
+    Returns:
+      ``{label: int32 [N] ids or float32 [N] values}`` in table order.
+    """
+    return {label.name: arrays[ids_key(label.name) if label.categorical else label.name]
+            for label in schema.factors}
 
 
 def posterior(model) -> Callable[[dict], dict]:

@@ -10,11 +10,12 @@ as one ``error: ...`` line (a message of several lines is joined with "; ") on s
 exits 1 (or re-raises it with ``--traceback``), with nothing after it (``_say_last``: no
 TensorFlow warnings at exit); prints a flag mistake (absl's own, or an ``app.UsageError``) as
 one ``error: ...`` line and exits 2; exits 0 after ``--help``, ``-h``, ``--helpshort`` or
-``--helpfull``; and exits 130 on Ctrl-C (128 + the signal for an ``errors.Interrupted``),
-like other tools, from the first instant: ``interrupt_at_start`` (installed by
-``acvae/__init__.py`` when the process is ``python -m acvae...`` or a console script) turns a
-Ctrl-C during the imports into one line instead of a traceback, and so do ``launch`` and ``run``
-for TensorFlow's start-up and the flags. Anything else is a programming error and keeps its
+``--helpfull``; and exits 130 on Ctrl-C and 143 on SIGTERM (128 + the signal), like other
+tools, from the first instant: ``interrupt_at_start`` (installed by ``acvae/__init__.py`` when
+the process is ``python -m acvae...`` or a console script) turns either signal during the
+imports into one line instead of a traceback or a silent death, and while a command runs a
+SIGTERM is raised as an ``errors.Interrupted`` (``_terminated``), like Ctrl-C's
+``KeyboardInterrupt``, so every command removes its temporary files and says so in one line. Anything else is a programming error and keeps its
 traceback.
 
 Flags several commands share (``--run_dir``, ``--seed``, ``--out``, ...) are defined with
@@ -194,32 +195,52 @@ def _interrupted(error: KeyboardInterrupt, when: str = "") -> None:
 
 
 def _interrupted_at_start(signal_number, frame) -> None:
-    """The SIGINT handler until a command's ``run`` starts: one line, exit 130."""
-    del signal_number, frame
+    """The SIGINT and SIGTERM handler until a command's ``run`` starts: one line, exit 130
+    (143 for SIGTERM)."""
+    del frame
     print("interrupted while starting (nothing was written)", file=sys.stderr, flush=True)
-    raise SystemExit(EXIT_INTERRUPTED)
+    raise SystemExit(128 + signal_number)
+
+
+def _terminated(signal_number, frame) -> None:
+    """The SIGTERM handler while a command runs: stops it as Ctrl-C does (its clean-up runs),
+    and ``_interrupted`` then exits 143."""
+    del frame
+    raise Interrupted("SIGTERM received", signal_number)
 
 
 def interrupt_at_start() -> None:
-    """Makes a Ctrl-C before a command's ``run`` one line and exit 130, not a traceback of
-    whatever was being imported. Only from the main thread, and only over Python's default."""
-    if (threading.current_thread() is threading.main_thread()
-            and signal.getsignal(signal.SIGINT) is signal.default_int_handler):
+    """Makes a Ctrl-C or SIGTERM before a command's ``run`` one line and exit 130 or 143, not
+    a traceback of whatever was being imported (or a silent death). Only from the main thread,
+    and only over Python's defaults."""
+    if threading.current_thread() is not threading.main_thread():
+        return
+    if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
         signal.signal(signal.SIGINT, _interrupted_at_start)
+    if signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
+        signal.signal(signal.SIGTERM, _interrupted_at_start)
 
 
 @contextlib.contextmanager
 def _exit_on_interrupt():
-    """Ctrl-C as a ``KeyboardInterrupt`` again (the start-up handler is removed); one that ends
-    the block exits 130 with one line (with its traceback under ``--traceback``)."""
+    """Ctrl-C as a ``KeyboardInterrupt`` again (the start-up handler is removed) and SIGTERM as
+    an ``errors.Interrupted`` (over the default or the start-up handler, restored after); one
+    that ends the block exits 130 or 143 with one line (its traceback under ``--traceback``)."""
     if signal.getsignal(signal.SIGINT) is _interrupted_at_start:
         signal.signal(signal.SIGINT, signal.default_int_handler)
+    previous = None
+    if (threading.current_thread() is threading.main_thread()
+            and signal.getsignal(signal.SIGTERM) in (signal.SIG_DFL, _interrupted_at_start)):
+        previous = signal.signal(signal.SIGTERM, _terminated)
     try:
         yield
     except KeyboardInterrupt as error:
         if FLAGS.is_parsed() and TRACEBACK.value:
             raise
         _interrupted(error, " while starting (nothing was written)")
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
 
 
 def _parse_flags(argv: list[str]) -> list[str]:

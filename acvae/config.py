@@ -7,8 +7,13 @@ error, a missing ``include`` file, an ``import`` that fails, a macro used but ne
 becomes a ``ConfigError`` there, with the valid names and the file and line where gin gives
 them (``explain``), and the nearest valid names for a misspelt one (``difflib``). What gin lets
 pass is checked after every parse (``check``): a macro defined but used nowhere (``LATENTDIM = 2``
-beside ``LATENT_DIM``), a parameter a configurable taking ``**kwargs`` does not take
-(``optimizers.adam.learnin_rate``) and a knob out of its range (``acvae.knobs``) are each one
+beside ``LATENT_DIM``, or one whose only use a later binding replaced), a binding in a scope no
+reference enters (``trian/optimizers.adam.learning_rate``: gin would ignore it), a parameter a
+configurable taking ``**kwargs`` does not take (``optimizers.adam.learnin_rate``), a knob out of
+its range (``acvae.knobs``, infinity included), a value of another type than the parameter's
+annotation (``augmentations.shift.flip = 'False'``, a string, is true) or default, and a
+component written the wrong way (``@optimizers.adam`` without the parentheses that build it, a
+string or a component of another kind where ``knobs.COMPONENTS`` expects one) are each one
 ``ConfigError``, before anything is built. Mistakes gin only finds when a configurable is called
 (a required binding left out, an undefined macro in an unfinalized config) are recognised by
 ``call_error``; the commands call configurables inside ``calls()``, which raises them as a
@@ -27,7 +32,8 @@ import tokenize
 
 import gin
 
-from acvae import knobs, registry
+from acvae import bindings as values_check
+from acvae import registry
 from acvae.errors import ConfigError, UserError
 
 PROJECT_ROOT = pathlib.Path(__file__).resolve().parent.parent
@@ -133,8 +139,11 @@ def _where(message: str) -> str:
 
 
 def _suggest(name: str, valid, then: str) -> str:
-    """``"; did you mean a or b? THEN"``: the valid names closest to ``name`` (difflib)."""
-    close = difflib.get_close_matches(name, list(valid), n=3, cutoff=0.6)
+    """``"; did you mean a or b? THEN"``: the valid names closest to ``name`` (difflib, case
+    ignored: ``latent_dim`` finds ``LATENT_DIM``)."""
+    by_lower = {str(option).lower(): option for option in valid}
+    close = [by_lower[match] for match in
+             difflib.get_close_matches(name.lower(), list(by_lower), n=3, cutoff=0.6)]
     return (f"; did you mean {' or '.join(close)}? " if close else "; ") + then
 
 
@@ -273,9 +282,10 @@ def parameters(name: str) -> list[str] | None:
 def check(sources=()) -> None:
     """Checks the config parsed so far for the mistakes gin lets pass.
 
-    Every macro must be used somewhere in the config, every bound parameter must be one its
-    configurable takes (gin cannot tell for ``**kwargs``), and every knob must be in its range
-    (``acvae.knobs``; macros replaced by their values).
+    Every macro must be used somewhere in the config, every scope of a binding must be entered
+    by some reference, every bound parameter must be one its configurable takes (gin cannot
+    tell for ``**kwargs``), and every value must fit its parameter (``acvae.bindings``: a
+    knob's range, a component's kind, the parameter's type; macros replaced by their values).
 
     Args:
       sources: the gin files parsed, searched for where an unused macro or an unknown
@@ -286,23 +296,41 @@ def check(sources=()) -> None:
     """
     bindings = gin.config._CONFIG  # (scope, selector) -> {parameter: value}: what was parsed
     _check_macros(bindings, sources)
+    _check_scopes(bindings, sources)
     for (scope, selector), values in bindings.items():
         if selector == MACRO:
             continue
         name = _display(selector)
         valid = parameters(selector)
-        ranges = knobs.RANGES.get(name, {})
         for parameter, value in values.items():
             binding = f"{scope + '/' if scope else ''}{name}.{parameter}"
             if valid is not None and parameter not in valid:
                 raise ConfigError(_unknown_parameter(selector, parameter, _written(
                     rf"\b{re.escape(parameter)}\s*=", sources, f"{binding}={value!r}")))
-            if parameter in ranges:
-                resolved, macro = _resolve(value, bindings)
-                complaint = (knobs.problem(binding, resolved, ranges[parameter], macro)
-                             if _plain(resolved) else None)
-                if complaint:
-                    raise ConfigError(complaint)
+            resolved, macro = _resolve(value, bindings)
+            complaint = values_check.problem(selector, parameter, binding, resolved, macro)
+            if complaint:
+                raise ConfigError(complaint)
+
+
+def _check_scopes(bindings, sources) -> None:
+    """Raises a ``ConfigError`` for a binding in a scope no reference enters (gin applies
+    ``scope/name.parameter`` only inside ``@scope/...``; elsewhere it is ignored)."""
+    entered = {scope for reference in gin.config.iterate_references(bindings)
+               if _macro_name(reference) is None for scope in reference.scopes}
+    for (scope, selector), values in bindings.items():
+        unknown = [part for part in scope.split("/") if part and part not in entered]
+        if selector == MACRO or not unknown:
+            continue
+        parameter, value = next(iter(values.items()), ("", None))
+        binding = f"{scope}/{_display(selector)}.{parameter}"
+        where = _written(rf"\b{re.escape(scope)}/", sources, f"{binding}={value!r}")
+        raise ConfigError(
+            f"the scope {unknown[0]} of {binding}{where} is entered by no reference, so gin "
+            f"would ignore the binding: it applies only inside @{unknown[0]}/NAME()"
+            + _suggest(unknown[0], sorted(entered),
+                       f"without the scope, {_display(selector)}.{parameter} binds it "
+                       "everywhere"))
 
 
 def _macro_name(value) -> str | None:
@@ -327,14 +355,6 @@ def _resolve(value, bindings, seen=()):
     return value, None
 
 
-def _plain(value) -> bool:
-    """Whether ``value`` is plain data (numbers, strings, None, and tuples or lists of them),
-    as opposed to a reference to a configurable, whose result only its receiver can check."""
-    if isinstance(value, (list, tuple)):
-        return all(map(_plain, value))
-    return value is None or isinstance(value, (bool, int, float, str))
-
-
 def _check_macros(bindings, sources) -> None:
     """Raises a ``ConfigError`` for a macro defined but used nowhere (a misspelt knob)."""
     defined = {scope for scope, selector in bindings if selector == MACRO}
@@ -345,5 +365,13 @@ def _check_macros(bindings, sources) -> None:
     name = unused[0]
     where = _written(rf"^\s*{re.escape(name)}\s*=", sources,
                      f"{name}={bindings[(name, MACRO)]['value']!r}")
+    replaced = _find(re.compile(rf"%{re.escape(name)}\b"), sources)
+    if replaced:  # a later binding replaced the binding that used it
+        path, line = replaced
+        use = pathlib.Path(path).read_text(encoding="utf-8").splitlines()[line - 1]
+        raise ConfigError(
+            f"the macro {name}{where} is used nowhere in the config: a later binding replaced "
+            f"its use '{use.split('#', 1)[0].strip()}' ({path}, line {line}); set {name} "
+            f"instead (--gin_param={name}=...)")
     raise ConfigError(f"the macro {name}{where} is used nowhere in the config"
                       f"{_suggest(name, used, _listed('macros in use', sorted(used)))}")

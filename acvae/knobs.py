@@ -8,14 +8,20 @@ every binding of a knob whenever a config is parsed, macros included (``N_EPOCHS
 binding, its value and its range before a run folder exists; ``check`` applies the same
 ranges to arguments given in Python (``train`` calls it). A plugin adds the ranges of its own
 knobs with ``declare``. Values that are objects (``@schedules.cosine()`` as a learning rate)
-are not numbers and are left to the component that receives them.
+are not numbers and are left to the component that receives them. A number must be finite
+(``1e999`` is infinity, never a valid knob). ``Name`` knobs are names a library must know (a
+Keras activation). ``COMPONENTS`` names the parameters that take a registered component and its
+kind (``train.optimizer``: an ``@optimizers...()``), which ``acvae.config`` checks as well.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import math
 import numbers as numeric
+from collections.abc import Callable
 
+from acvae import registry
 from acvae.errors import ConfigError
 
 
@@ -46,6 +52,8 @@ class Number:
         if value is None:
             return self.optional
         if isinstance(value, bool) or not isinstance(value, numeric.Real):
+            return False
+        if not math.isfinite(value):
             return False
         if self.choices:
             return value in self.choices
@@ -108,6 +116,38 @@ class Numbers:
                 + (" or None" if self.optional else ""))
 
 
+@dataclasses.dataclass(frozen=True)
+class Name:
+    """A name some library must know, such as a Keras activation.
+
+    Attributes:
+      what: the kind of name, for messages (``"a Keras activation such as relu or gelu"``).
+      known: whether a string names one.
+    """
+
+    what: str
+    known: Callable[[str], bool]
+
+    def accepts(self, value) -> bool:
+        """Whether ``value`` is a string ``known`` accepts."""
+        return isinstance(value, str) and self.known(value)
+
+    def describe(self, plural: bool = False) -> str:
+        """``what``."""
+        del plural
+        return self.what
+
+
+def _keras_activation(name: str) -> bool:
+    import keras
+
+    try:
+        keras.activations.get(name)
+    except (ValueError, TypeError):
+        return False
+    return True
+
+
 def integer(at_least: int | None = None, at_most: int | None = None,
             optional: bool = False) -> Number:
     """An integer in [``at_least``, ``at_most``] (either bound may be left out)."""
@@ -136,6 +176,16 @@ FRACTION = number(at_least=0, at_most=1)
 QUANTILES = Numbers(FRACTION, length=2)
 PERCENTILES = Numbers(number(at_least=0, at_most=100), length=2)
 LAYERS = Numbers(COUNT, min_length=1)
+# figures: pictures shown, cells per side of a grid, draws, frames, sizes; bounded so that a
+# figure fits in memory and opens (a larger one is refused when drawn: acvae.visualise.files)
+PICTURES = integer(at_least=1, at_most=1024)
+SIDE = integer(at_least=1, at_most=100)
+DRAWS = integer(at_least=1, at_most=1_000_000)
+FRAMES = integer(at_least=2, at_most=10_000)
+DPI = number(above=0, at_most=1000)
+INCHES = number(above=0, at_most=100)
+PADDING = integer(at_least=0, at_most=100)
+ACTIVATION = Name("the name of a Keras activation such as relu, gelu or swish", _keras_activation)
 
 _OPTIMIZER = {
     "learning_rate": POSITIVE, "beta_1": number(at_least=0, below=1),
@@ -148,10 +198,13 @@ _OPTIMIZER = {
     "gradient_accumulation_steps": integer(at_least=1, optional=True),
 }
 _CONV = {"filters": LAYERS, "kernel_size": COUNT, "map_channels": integer(at_least=0),
-         "latent_mlp": Numbers(COUNT), "blocks_per_stage": COUNT}
+         "latent_mlp": Numbers(COUNT), "blocks_per_stage": COUNT, "activation": ACTIVATION}
 _LIKELIHOOD = {"alpha_weighting": number(at_least=0, at_most=1, optional=True)}
+_LEARNED_SAMPLER = {"steps": COUNT, "batch_size": COUNT, "learning_rate": POSITIVE,
+                    "max_seconds": POSITIVE, "ema_decay": number(at_least=0, below=1),
+                    "checkpoint_every": COUNT, "seed": SEED}
 
-RANGES: dict[str, dict[str, Number | Numbers]] = {
+RANGES: dict[str, dict[str, Number | Numbers | Name]] = {
     "train": {"n_epochs": COUNT, "epoch_step": COUNT, "validate_every": COUNT,
               "beta": number(at_least=0), "kl_warmup_epochs": integer(at_least=0), "seed": SEED,
               "steps_per_call": COUNT, "summary_images": COUNT, "checkpoints_to_keep": COUNT},
@@ -167,11 +220,18 @@ RANGES: dict[str, dict[str, Number | Numbers]] = {
     "augmentations.shift": {"max_pixels": integer(at_least=0)},
     "samplers.gaussian_mixture": {"n_components": COUNT, "seed": SEED,
                                   "posterior_draws": integer(at_least=0)},
+    "samplers.two_stage_vae": {**_LEARNED_SAMPLER, "latent_dim": integer(at_least=1,
+                                                                         optional=True),
+                               "units": COUNT, "depth": COUNT},
+    "samplers.latent_diffusion": {**_LEARNED_SAMPLER, "timesteps": COUNT,
+                                  "sampling_steps": COUNT, "eta": FRACTION, "width": COUNT,
+                                  "depth": COUNT, "units": COUNT, "time_dim": COUNT},
     "datasets.synthetic": {"n": COUNT, "seed": SEED},
     "datasets.shapes": {"image_size": COUNT},
     "encoders.conv": _CONV, "decoders.conv": _CONV,
     "encoders.residual": _CONV, "decoders.residual": _CONV,
-    "encoders.dense": {"units": LAYERS}, "decoders.dense": {"units": LAYERS},
+    "encoders.dense": {"units": LAYERS, "activation": ACTIVATION},
+    "decoders.dense": {"units": LAYERS, "activation": ACTIVATION},
     "priors.mixture": {"n_components": COUNT, "initial_spread": POSITIVE},
     "priors.vamp": {"n_pseudo_inputs": COUNT, "initial_noise": number(at_least=0)},
     "likelihoods.bernoulli": _LIKELIHOOD, "likelihoods.discretized_logistic": _LIKELIHOOD,
@@ -180,31 +240,65 @@ RANGES: dict[str, dict[str, Number | Numbers]] = {
     "likelihoods.learned_gaussian": {**_LIKELIHOOD, "initial_sigma": POSITIVE,
                                      "min_sigma": POSITIVE},
     "likelihoods.sigma_vae": {**_LIKELIHOOD, "min_sigma": POSITIVE},
-    "visualisers.samples": {"n": COUNT, "cols": COUNT, "dpi": POSITIVE},
-    "visualisers.loss": {"width": POSITIVE, "height": POSITIVE, "dpi": POSITIVE},
-    "visualisers.reconstructions": {"n": COUNT, "cols": COUNT, "dpi": POSITIVE},
-    "visualisers.nearest_train": {"n": COUNT, "cols": COUNT, "seed": SEED, "dpi": POSITIVE},
-    "visualisers.embedding": {"n_decodes": integer(at_least=0), "grid_percentiles": PERCENTILES,
-                              "dpi": POSITIVE},
-    "visualisers.latent_grid": {"n": COUNT, "percentiles": PERCENTILES, "quantiles": QUANTILES,
-                                "pad": integer(at_least=0), "cell_inches": POSITIVE,
-                                "dpi": POSITIVE, "pool": COUNT, "seed": SEED,
-                                "panel_inches": number(at_least=0)},
-    "visualisers.latent_traversals": {"n": COUNT, "percentiles": PERCENTILES,
-                                      "quantiles": QUANTILES, "pad": integer(at_least=0),
-                                      "cell_inches": POSITIVE, "dpi": POSITIVE,
-                                      "max_rows": COUNT},
-    "visualisers.latent_walk": {"n_frames": integer(at_least=2), "fps": POSITIVE,
-                                "quantiles": QUANTILES, "min_size": COUNT},
-    "visualisers.training_movie": {"n": COUNT, "fps": POSITIVE, "quantiles": QUANTILES,
-                                   "max_frames": integer(at_least=2), "pad": integer(at_least=0)},
-    "visualisers.index_html": {"steps": COUNT, "grid": COUNT, "max_items": COUNT,
-                               "max_dimensions": integer(at_least=0), "pool": COUNT,
-                               "seed": SEED},
+    "visualisers.samples": {"n": PICTURES, "cols": PICTURES, "dpi": DPI},
+    "visualisers.loss": {"width": INCHES, "height": INCHES, "dpi": DPI},
+    "visualisers.reconstructions": {"n": PICTURES, "cols": PICTURES, "dpi": DPI},
+    "visualisers.nearest_train": {"n": PICTURES, "cols": PICTURES, "seed": SEED, "dpi": DPI},
+    "visualisers.embedding": {"n_decodes": integer(at_least=0, at_most=1024),
+                              "grid_percentiles": PERCENTILES, "dpi": DPI},
+    "visualisers.latent_grid": {"n": SIDE, "percentiles": PERCENTILES, "quantiles": QUANTILES,
+                                "pad": PADDING, "cell_inches": INCHES, "dpi": DPI,
+                                "pool": DRAWS, "seed": SEED,
+                                "panel_inches": number(at_least=0, at_most=100)},
+    "visualisers.latent_traversals": {"n": SIDE, "percentiles": PERCENTILES,
+                                      "quantiles": QUANTILES, "pad": PADDING,
+                                      "cell_inches": INCHES, "dpi": DPI, "max_rows": PICTURES},
+    "visualisers.factors": {"n": SIDE, "percentiles": PERCENTILES, "quantiles": QUANTILES,
+                            "pad": PADDING, "cell_inches": INCHES, "dpi": DPI,
+                            "max_columns": PICTURES, "seed": SEED},
+    "visualisers.latent_walk": {"n_frames": FRAMES, "fps": POSITIVE, "quantiles": QUANTILES,
+                                "min_size": integer(at_least=1, at_most=4096)},
+    "visualisers.training_movie": {"n": SIDE, "fps": POSITIVE, "quantiles": QUANTILES,
+                                   "max_frames": FRAMES, "pad": PADDING},
+    "visualisers.index_html": {"steps": integer(at_least=1, at_most=1000), "grid": SIDE,
+                               "max_items": integer(at_least=1, at_most=100_000),
+                               "max_dimensions": integer(at_least=0, at_most=1024),
+                               "pool": DRAWS, "seed": SEED},
 }
 
 
-def declare(configurable: str, **ranges: Number | Numbers) -> None:
+@dataclasses.dataclass(frozen=True)
+class Component:
+    """A parameter that takes a registered component of ``kind`` (a list of them when ``many``;
+    also None when ``optional``), written as ``registry.reference`` shows."""
+
+    kind: str
+    many: bool = False
+    optional: bool = False
+
+    def describe(self) -> str:
+        """``"a reference such as @optimizers.adam() (or None)"``."""
+        example = registry.reference(self.kind, (registry.names(self.kind) or ["NAME"])[0])
+        text = f"a list of references such as [{example}]" if self.many else (
+            f"a reference such as {example}")
+        return text + (" (or None)" if self.optional else "")
+
+
+COMPONENTS: dict[str, dict[str, Component]] = {
+    "train": {"optimizer": Component("optimizers", optional=True),
+              "visualisers": Component("visualisers", many=True),
+              "augment": Component("augmentations", optional=True),
+              "learning_rate_schedule": Component("schedules", optional=True),
+              "strategy": Component("strategies", optional=True)},
+    "experiment": {"dataset": Component("datasets"),
+                   "sampler": Component("samplers", optional=True)},
+    "build_vae": {"encoder": Component("encoders"), "decoder": Component("decoders"),
+                  "prior": Component("priors"), "likelihood": Component("likelihoods"),
+                  "model": Component("models")},
+}
+
+
+def declare(configurable: str, **ranges: Number | Numbers | Name) -> None:
     """Adds (or replaces) the ranges of ``configurable``'s knobs: a plugin's own.
 
     Args:
@@ -214,7 +308,8 @@ def declare(configurable: str, **ranges: Number | Numbers) -> None:
     RANGES[configurable] = {**RANGES.get(configurable, {}), **ranges}
 
 
-def problem(binding: str, value, spec: Number | Numbers, macro: str | None = None) -> str | None:
+def problem(binding: str, value, spec: Number | Numbers | Name,
+            macro: str | None = None) -> str | None:
     """The one-line complaint about ``binding = value`` when ``spec`` rejects it, else None.
 
     Args:
@@ -225,7 +320,8 @@ def problem(binding: str, value, spec: Number | Numbers, macro: str | None = Non
     """
     if spec.accepts(value):
         return None
-    hint = " (a string: write the number without quotes)" if isinstance(value, str) else ""
+    hint = (" (a string: write the number without quotes)"
+            if isinstance(value, str) and not isinstance(spec, Name) else "")
     source = f" ({macro})" if macro else ""
     return f"{binding}{source} must be {spec.describe()}, got {value!r}{hint}"
 

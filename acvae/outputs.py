@@ -10,7 +10,8 @@ refused with one line naming it, unless ``--overwrite`` (``OVERWRITE_FLAG``, the
 every command shares) is given. An earlier export is replaced only with ``--overwrite``,
 keeping what the user added to it (``users_files``, ``move_users_files``; ``acvae.export``).
 ``check_extension`` refuses an output whose extension names a format the command does not
-write, before any work.
+write, before any work; ``check_pixels`` refuses a picture (or animation) too large to hold
+in memory or to open (``MAX_PIXELS``) before it is drawn.
 """
 
 from __future__ import annotations
@@ -30,6 +31,9 @@ OVERWRITE_FLAG = (
     "a run); an earlier export too, keeping the files you added to it.")
 # what acvae writes into the images it makes: a PNG's "Software" text, a GIF's comment
 SOFTWARE = "acvae"
+# the most pixels a picture (all frames of an animation) acvae writes may hold: Pillow's own
+# limit (``PIL.Image.MAX_IMAGE_PIXELS``), above which image tools warn or refuse to open it
+MAX_PIXELS = 89_478_485
 # the list of what acvae wrote in an output folder (an export), with each file's SHA-256
 MANIFEST_FILE = ".acvae-manifest.json"
 
@@ -99,6 +103,22 @@ def check_extension(path: str | os.PathLike, valid: Sequence[str], what: str,
     choices = " or ".join(valid)
     raise UserError(f"{flag} {path} asks for {given}, but {what} writes {choices}; "
                     f"give a {flag} ending in {choices}")
+
+
+def check_pixels(path: str | os.PathLike, pixels: int, lower: str) -> None:
+    """Refuses an output of ``pixels`` pixels (all frames) above ``MAX_PIXELS``, before it is drawn.
+
+    Args:
+      path: the output, for the message.
+      pixels: how many it would hold.
+      lower: the flags or bindings that make it smaller, for the message.
+
+    Raises:
+      UserError: one line saying how large it would be and what to lower.
+    """
+    if pixels > MAX_PIXELS:
+        raise UserError(f"{path} would hold {pixels / 1e6:,.0f} million pixels, more than the "
+                        f"{MAX_PIXELS / 1e6:.0f} million image tools open; lower {lower}")
 
 
 def _sha256(path: pathlib.Path) -> str:

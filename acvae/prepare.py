@@ -1,6 +1,6 @@
 """Command line: an image set in any supported layout -> a training-ready TFRecord and a report.
 
-    python -m acvae.prepare villagers.json images/ [--out data/villagers.tfrecord]
+    python -m acvae.prepare villagers.json images/ [--out data/villagers.tfrecord] [--labels a,b]
     python -m acvae.prepare labels.csv images/ [--id name] [--labels a,b] [--image_column file]
     python -m acvae.prepare classes/ [--class_column class]
 
@@ -38,7 +38,9 @@ IMAGE_COLUMN = cli.define(flags.DEFINE_string, "image_column", None, "Table: the
 ID_COLUMN = cli.define(flags.DEFINE_string, "id", None, "Table: the identifier column "
                        "(default: name, else the image file name without its extension).")
 LABELS = cli.define(flags.DEFINE_list, "labels", None,
-                    "Table: the label columns to keep (default: all others).")
+                    "Table: the label columns to keep (default: all others). Villager JSON: "
+                    "the fields kept as labels (default: species, personality, gender); JSON "
+                    "numbers become continuous labels.")
 CLASS_COLUMN = cli.define(flags.DEFINE_string, "class_column", None, "Class folders: the label "
                           "holding the folder name (default: class).")
 

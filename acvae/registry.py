@@ -9,7 +9,10 @@ alike::
         ...
 
 after which a ``.gin`` file selects it by reference (``build_vae.encoder = @encoders.conv``)
-and configures it (``encoders.conv.filters = (16, 32)``).
+and configures it (``encoders.conv.filters = (16, 32)``). Components of the ``CALLED`` kinds are
+objects a config builds by calling them (``train.optimizer = @optimizers.adam()``); the others
+are factories the framework calls itself (``@encoders.conv``, no parentheses): ``reference``
+writes each the way a config must.
 """
 
 from __future__ import annotations
@@ -30,6 +33,11 @@ KINDS = (
     "schedules",
     "strategies",
 )
+
+# the kinds whose components a config calls (``@optimizers.adam()``); the others are passed
+# uncalled and called by the framework with shape arguments (``@encoders.conv``)
+CALLED = frozenset({"datasets", "samplers", "augmentations", "visualisers", "optimizers",
+                    "schedules", "strategies"})
 
 _COMPONENTS: dict[str, dict[str, object]] = {kind: {} for kind in KINDS}
 
@@ -61,6 +69,11 @@ def register(kind: str, name: str | None = None):
         return obj
 
     return decorator
+
+
+def reference(kind: str, name: str) -> str:
+    """How a config refers to component ``kind.name``: ``@optimizers.adam()``, ``@encoders.conv``."""
+    return f"@{kind}.{name}" + ("()" if kind in CALLED else "")
 
 
 def names(kind: str) -> list[str]:

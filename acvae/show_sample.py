@@ -7,6 +7,7 @@ labels in table order (whatever columns the TFRecord's schema holds). Text is sh
 ``$...$`` is not read as mathematics. ``--shuffle N`` draws from a shuffle buffer of N records
 (``--seed`` picks which); without it the first ``--n`` records are shown. An existing
 ``--out`` is replaced only when acvae wrote it (``acvae.outputs``), else with ``--overwrite``.
+``--n`` is at most ``MAX_SHOWN``: a grid of more tiles would be too large to open.
 """
 
 from __future__ import annotations
@@ -25,6 +26,10 @@ from acvae import cli, fileio, outputs
 from acvae.errors import UserError
 
 TITLE_WIDTH = 26  # characters per title line in a tile
+TILE_INCHES = (2.1, 2.9)  # (width, height) of a tile, at DPI dots per inch
+DPI = 100
+# the most tiles a grid of at most ``outputs.MAX_PIXELS`` pixels holds
+MAX_SHOWN = int(outputs.MAX_PIXELS // (TILE_INCHES[0] * TILE_INCHES[1] * DPI**2))
 
 
 def read_sample(path: str, n: int = 8, shuffle: int = 0, seed: int = 0):
@@ -53,8 +58,8 @@ def read_sample(path: str, n: int = 8, shuffle: int = 0, seed: int = 0):
     if shuffle > 1:
         dataset = dataset.shuffle(shuffle, seed=seed)
     sample = []
-    for example in dataset.take(n).map(lambda s: tfrecord.parse_example(s, schema.columns)):
-        record = {key: example[key].numpy().decode("utf-8") for key in schema.columns}
+    for example in dataset.take(n).map(lambda s: tfrecord.parse_schema_example(s, schema)):
+        record = {key: _text(example[key].numpy()) for key in schema.columns}
         try:
             with Image.open(io.BytesIO(example["image"].numpy())) as image:
                 record["image"] = np.asarray(image.convert("RGBA"))
@@ -64,6 +69,11 @@ def read_sample(path: str, n: int = 8, shuffle: int = 0, seed: int = 0):
                             ) from None
         sample.append(record)
     return schema, sample
+
+
+def _text(value) -> str:
+    """A column's value as shown: text as is, a continuous label's float to 3 digits."""
+    return value.decode("utf-8") if isinstance(value, bytes) else f"{value:.3g}"
 
 
 def title(record: dict, schema) -> str:
@@ -85,7 +95,8 @@ def save_grid(sample: list[dict], schema, out: str | os.PathLike) -> pathlib.Pat
 
     cols = min(len(sample), max(4, math.ceil(math.sqrt(len(sample)))))
     rows = math.ceil(len(sample) / cols)
-    figure, axes = plt.subplots(rows, cols, figsize=(2.1 * cols, 2.9 * rows), squeeze=False)
+    figure, axes = plt.subplots(rows, cols, figsize=(TILE_INCHES[0] * cols,
+                                                     TILE_INCHES[1] * rows), squeeze=False)
     for ax in axes.flat:
         ax.axis("off")
     for ax, record in zip(axes.flat, sample):
@@ -95,7 +106,7 @@ def save_grid(sample: list[dict], schema, out: str | os.PathLike) -> pathlib.Pat
     out = pathlib.Path(out)
     try:
         with fileio.atomic_path(out) as temp:
-            figure.savefig(temp, format="png", dpi=100, facecolor="white",
+            figure.savefig(temp, format="png", dpi=DPI, facecolor="white",
                            metadata={"Software": outputs.SOFTWARE})
     except OSError as error:
         raise UserError(f"cannot write {out}: {fileio.write_error(error)}") from None
@@ -117,6 +128,9 @@ def main(argv: list[str]) -> None:
         raise UserError("give one TFRecord: python -m acvae.show_sample DATA.tfrecord --out X.png")
     if not OUT.value:
         raise UserError("give --out, the PNG file to write")
+    if N.value > MAX_SHOWN:  # --n is shared with other commands: its upper bound is here
+        raise UserError(f"--n must be between 1 and {MAX_SHOWN} (a grid of more would be too "
+                        f"large to open), got {N.value}")
     outputs.check_extension(OUT.value, (".png",), "show_sample")
     outputs.check(OUT.value, OVERWRITE.value, outputs.written_image)
     schema, sample = read_sample(argv[1], N.value, SHUFFLE.value, SEED.value)

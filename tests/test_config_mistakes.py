@@ -65,9 +65,9 @@ def cases(files):
          "error: train.n_epochs (N_EPOCHS) must be an integer >= 1, got '2' (a string: write the "
          "number without quotes)"),
         ([*LATENT1D, "--gin_param=TFRECORD = 5"],
-         "error: datasets.tfrecord.path (TFRECORD) must be a file path in quotes, got 5"),
+         "error: datasets.tfrecord.path (TFRECORD) must be a string in quotes, got 5"),
         ([*DEMO, "--gin_param=visualisers.latent_grid.n = 0"],
-         "error: visualisers.latent_grid.n must be an integer >= 1, got 0"),
+         "error: visualisers.latent_grid.n must be an integer in [1, 100], got 0"),
         ([*DEMO, "--gin_param=build_vae.latent_dim = %NOT_DEFINED"],
          "error: the macro %NOT_DEFINED is used but never defined; add 'NOT_DEFINED = ...' to the "
          "config or a --gin_param"),

@@ -7,7 +7,7 @@ import pytest
 from acvae import components, config  # noqa: F401
 from acvae.run_folder import RunFolder
 from acvae.train import train
-from tests.conftest import REPO
+from tests.conftest import REPO, quick_sampler_fits
 
 CONFIGS = sorted(p.name for p in (REPO / "configs").glob("*.gin") if p.name != "test.gin")
 MACROS = ("IMAGE_SHAPE", "N_CHANNELS", "LATENT_DIM", "N_EPOCHS", "EPOCH_STEP", "BATCH_SIZE", "TFRECORD")
@@ -26,7 +26,8 @@ def test_config_parses_and_exposes_the_reference_knobs(name):
 def test_config_trains_a_few_steps(name, tmp_path, villagers_tfrecord):
     config.load(
         [str(REPO / "configs" / name), str(REPO / "configs/test.gin")],
-        [f"TFRECORD = '{villagers_tfrecord}'", "N_EPOCHS = 1", "train.visualisers = []"],
+        [f"TFRECORD = '{villagers_tfrecord}'", "N_EPOCHS = 1", "train.visualisers = []",
+         *quick_sampler_fits(REPO / "configs" / name)],
         finalize=False,
     )
     run = train(pathlib.Path(tmp_path))

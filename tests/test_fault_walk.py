@@ -130,7 +130,7 @@ def test_every_fault_of_issue_14_in_one_workspace(tmp_path, monkeypatch, capsys)
                                                 "a tuple of 2 integers >= 1"),
                            ("LATENT_DIM = %NOPE", "the macro %NOPE is used but never defined"),
                            ("visualisers.latent_grid.n = 0",
-                            "visualisers.latent_grid.n must be an integer >= 1")):
+                            "visualisers.latent_grid.n must be an integer in [1, 100]")):
         with pytest.raises(UserError) as raised:
             _main(run, data, param, "train.visualisers = [@visualisers.latent_grid()]")
         assert _one_line(raised.value).startswith(message)

@@ -12,6 +12,7 @@ is not a Python file.
 import errno
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -236,8 +237,8 @@ def test_sigterm_before_the_final_figures_writes_none_and_exits_143(
 ):
     fit = experiment.Run.fit_sampler
 
-    def fit_then_sigterm(run):
-        fit(run)
+    def fit_then_sigterm(run, **options):
+        fit(run, **options)
         os.kill(os.getpid(), signal.SIGTERM)
 
     monkeypatch.setattr(experiment.Run, "fit_sampler", fit_then_sigterm)
@@ -311,3 +312,96 @@ def test_a_plugin_that_is_not_a_python_file_says_so(name, tmp_path):
         plugins.load([path])
     assert str(raised.value) == (f"plugin {path} is not a Python file (a .py module): it cannot "
                                  "be imported")
+
+
+# ------------------------------------------- re-test (helper G): config mistakes of other kinds
+
+RETEST_CONFIG_CASES = [
+    # a binding in a scope no reference enters: gin would ignore it
+    ("trian/optimizers.adam.learning_rate = 0.1",
+     r"^the scope trian of trian/optimizers\.adam\.learning_rate \(--gin_param .*\) is entered "
+     r"by no reference, so gin would ignore the binding"),
+    ("train/build_vae.latent_dim = 2", r"^the scope train of train/build_vae\.latent_dim"),
+    # infinity is no number in any range
+    ("train.beta = 1e999", r"^train\.beta must be a number >= 0, got inf$"),
+    ("optimizers.adam.learning_rate = 1e999", r"^optimizers\.adam\.learning_rate must be a "),
+    # a value of another type than the parameter's annotation or default
+    ("augmentations.shift.flip = 'False'", r"^augmentations\.shift\.flip must be True or "
+     r"False, got 'False' \(a string: write it without quotes\)$"),
+    ("train.jit_compile = 'false'", r"^train\.jit_compile must be True, False or None, "),
+    ("optimizers.adam.amsgrad = 'yes'", r"^optimizers\.adam\.amsgrad must be True or False, "),
+    # a component written the wrong way, or a string or another kind where one is expected
+    ("train.optimizer = @optimizers.adam", r"^train\.optimizer = @optimizers\.adam: write "
+     r"@optimizers\.adam\(\) \(a config builds optimizers by calling them\)$"),
+    ("build_vae.encoder = @encoders.dense()", r"^build_vae\.encoder = @encoders\.dense\(\): "
+     r"write @encoders\.dense \(acvae calls encoders itself"),
+    ("train.optimizer = 'adam'", r"^train\.optimizer must be a reference such as "
+     r"@optimizers\.\w+\(\) \(or None\), got 'adam' \(write @optimizers\.adam\(\)\)$"),
+    ("train.optimizer = @samplers.prior()", r"^train\.optimizer must be a reference such as "),
+    ("train.visualisers = '[]'", r"^train\.visualisers must be a list of references such as "),
+    # a name a library must know
+    ("encoders.conv.activation = 'rleu'", r"^encoders\.conv\.activation must be the name of a "
+     r"Keras activation such as relu, gelu or swish, got 'rleu'$"),
+    # figure knobs have an upper bound (a huge one used to be a matplotlib traceback)
+    ("visualisers.latent_grid.n = 100000", r"^visualisers\.latent_grid\.n must be an integer "
+     r"in \[1, 100\], got 100000$"),
+    # unclear messages: a macro in the wrong case, a macro whose use a binding replaced
+    ("latent_dim = 2", r"^the macro latent_dim .* did you mean LATENT_DIM\? "),
+    ("build_vae.latent_dim = 2", r"^the macro LATENT_DIM \(.*base\.gin, line \d+\) is used "
+     r"nowhere in the config: a later binding replaced its use 'build_vae\.latent_dim = "
+     r"%LATENT_DIM' \(.*base\.gin, line \d+\); set LATENT_DIM instead"),
+]
+
+
+@pytest.mark.parametrize("binding, message", RETEST_CONFIG_CASES)
+def test_other_config_mistakes_are_one_line_before_anything_is_built(binding, message,
+                                                                     villagers_tfrecord):
+    with pytest.raises(ConfigError) as raised:
+        config.load([str(REPO / "configs/latent1d.gin"), str(REPO / "configs/test.gin")],
+                    [f"TFRECORD = '{villagers_tfrecord}'", binding], finalize=False)
+    assert re.search(message, str(raised.value)), str(raised.value)
+    assert "\n" not in str(raised.value)
+
+
+def test_a_figure_too_large_to_open_is_refused_before_it_is_drawn():
+    from matplotlib.figure import Figure
+
+    from acvae.visualise import files
+
+    with pytest.raises(ConfigError, match=r"^a figure of 100000x1900 pixels is more than the 89 "
+                                          r"million image tools open; lower the visualiser's"):
+        files.figure(Figure(figsize=(1000, 19), dpi=100))
+    files.checked(Figure(figsize=(8, 6), dpi=100))  # an ordinary figure passes
+
+
+SIGTERM_DRIVER = """
+import os, pathlib, signal, sys, time
+from acvae import cli, fileio
+
+def main(argv):
+    with fileio.atomic_path(pathlib.Path(sys.argv[1]) / "out.png") as tmp:
+        tmp.write_bytes(b"half written")
+        os.kill(os.getpid(), signal.SIGTERM)
+        time.sleep(30)
+
+cli.run(main, ["acvae-test"])
+"""
+
+
+def test_sigterm_while_any_command_writes_removes_its_temporary_file_and_exits_143(tmp_path):
+    result = subprocess.run([sys.executable, "-c", SIGTERM_DRIVER, str(tmp_path)], cwd=REPO,
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 143, result.stderr[-3000:]
+    assert _lines(result.stderr) == ["interrupted: SIGTERM received"]
+    assert list(tmp_path.iterdir()) == []  # neither the output nor its hidden temporary file
+
+
+@pytest.mark.parametrize("command", [["-m", "acvae", "prepare", "t.csv", "images"],
+                                     ["-m", "acvae.show_sample", "x.tfrecord", "--out", "x.png"]])
+def test_sigterm_while_a_command_starts_is_one_line_and_143(command):
+    process = _popen(*command[1:])
+    time.sleep(1.5)  # TensorFlow is still loading
+    process.send_signal(signal.SIGTERM)
+    _, stderr = process.communicate(timeout=300)
+    assert process.returncode == 143, stderr[-3000:]
+    assert _lines(stderr) == ["interrupted while starting (nothing was written): SIGTERM received"]

@@ -20,7 +20,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from acvae import cli, components, config, evaluate, experiment, generate  # noqa: F401
+from acvae import batches, cli, components, config, evaluate, experiment  # noqa: F401
+from acvae import generate
 from acvae import show_sample
 from acvae.data import datasets, importers, pipeline, synthetic
 from acvae.data.errors import DataError
@@ -400,3 +401,81 @@ def test_two_training_images_and_ten_components_say_so_and_work(tmp_path, capsys
     assert np.isfinite(np.asarray(run.model.sample(3, seed=0))).all()
     result = evaluate.evaluate(run, k=2, n_samples=2, elbo_samples=1)
     assert result["n_train"] == 2 and set(result["knn_accuracy"]) == {"kind"}
+
+
+# ---- re-test (helper G): other damage, other folders, other degenerate data ----------------
+
+def test_a_dataset_holding_an_item_twice_is_refused_by_every_reader(tmp_path):
+    _image_set(tmp_path, 6)
+    once = tmp_path / "d.tfrecord"
+    _prepare(tmp_path, once)
+    twice = tmp_path / "twice.tfrecord"  # two imports concatenated
+    twice.write_bytes(once.read_bytes() * 2)
+    message = (rf"^6 record\(s\) repeat an item, e\.g\. name 'item 0' in record 1 of {twice} "
+               rf"and record 7 of {twice}; each item must be in the data once")
+    with pytest.raises(DataError, match=message):
+        show_sample.read_sample(str(twice))
+    with pytest.raises(DataError, match=message):
+        pipeline.input_pipeline(str(twice), image_shape=(8, 8), validation_fraction=0.5)
+
+
+def test_a_file_cache_of_other_data_is_never_read(tmp_path):
+    for name, tint in (("a", 0), ("b", 100)):
+        _image_set(tmp_path / name, 30, tint=tint)
+        _prepare(tmp_path / name, tmp_path / f"{name}.tfrecord")
+    prefix = str(tmp_path / "cache" / "decoded")
+
+    def images(name, cache):
+        data = pipeline.input_pipeline(str(tmp_path / f"{name}.tfrecord"), image_shape=(8, 8),
+                                       batch_size=4, validation_fraction=0.25, cache=cache)
+        return batches.collect(data.validation)["image"]
+
+    images("a", prefix)  # fills the cache with a's images
+    np.testing.assert_array_equal(images("b", prefix), images("b", False))
+    np.testing.assert_array_equal(images("a", prefix), images("a", False))
+
+
+def test_class_folders_numbered_alike_keep_every_class(tmp_path):
+    classes = tmp_path / "classes"
+    for shade, name in enumerate(("cat", "dog")):
+        (classes / name).mkdir(parents=True)
+        for i in range(3):
+            Image.new("RGB", (4, 4), (shade * 100, i * 60, 0)).save(classes / name / f"{i}.png")
+    (classes / "dogs").symlink_to(classes / "dog")  # the same files under a second name
+    out = tmp_path / "c.tfrecord"
+    report = importers.prepare(classes, out=out)
+    annotations = json.loads(out.with_suffix(".annotations.json").read_text(encoding="utf-8"))
+    assert sorted(item["name"] for item in annotations) == [
+        "cat/0", "cat/1", "cat/2", "dog/0", "dog/1", "dog/2"]
+    assert report.written == 6
+    assert sorted(str(issue) for issue in report.issues if issue.kind == "duplicate") == [
+        f"duplicate: image 'dogs/{i}.png' is the file 'dog/{i}.png' again; kept the first"
+        for i in range(3)]
+
+
+def test_a_dataset_without_a_categorical_label_gets_its_latent_walk(tmp_path, capsys):
+    from acvae.visualise import __main__ as visualise_command
+
+    rows = [[f"{i:02d}.png", f"item {i}", "same"] for i in range(12)]  # kind: constant
+    _image_set(tmp_path / "download", 12, rows=rows)
+    _prepare(tmp_path / "download", tmp_path / "d.tfrecord")
+    _train(tmp_path / "run", tmp_path / "d.tfrecord")
+    capsys.readouterr()
+    cli.invoke(visualise_command.main, ["--run_dir", str(tmp_path / "run"),
+                                        "--only", "latent_walk,embedding"])
+    lines = capsys.readouterr().out.splitlines()
+    assert f"wrote {tmp_path / 'run' / 'figures' / 'latent_walk.gif'}" in lines
+    assert lines[-1].startswith("note: embedding drew nothing for this run (")
+
+
+def test_identical_images_fit_a_mixture_of_as_many_components_as_codes(capsys):
+    import warnings
+
+    from acvae.models import samplers
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # scikit-learn's ConvergenceWarning on the console
+        sampler = samplers.GaussianMixtureSampler(n_components=10).fit_codes(np.ones((30, 2)))
+    assert len(sampler.weights) == 1
+    assert ("note: the training codes hold 1 distinct point(s) (identical images?); the "
+            "mixture has 1 component(s), not 3") in capsys.readouterr().out

@@ -11,6 +11,7 @@ unwritable ``--out`` and a run whose files became folders are one line.
 import errno
 import os
 import pathlib
+import re
 import shutil
 import subprocess
 import sys
@@ -143,10 +144,17 @@ def test_a_run_folder_writes_nothing_outside_it(run_dir):
 def test_prepare_refuses_a_file_it_did_not_write(download, tmp_path, existing):
     out = tmp_path / existing
     planted = _plant(tmp_path, [existing])
-    with pytest.raises(UserError, match=f"^{out} already exists and acvae did not "
-                                                    "write it; choose another --out, or give"):
+    refusal = (f"^{out} already exists and acvae did not write it; choose another --out, or "
+               "give" if out.suffix == ".tfrecord" else
+               f"^--out {out} names a {out.suffix} file, but prepare writes a TFRecord")
+    with pytest.raises(UserError, match=refusal):
         cli.invoke(prepare.main, [*map(str, download), "--out", str(out)])
     assert _kept(tmp_path, planted) and not out.with_suffix(".annotations.json").exists()
+    if out.suffix != ".tfrecord":  # a TFRecord is never written under another format's name
+        with pytest.raises(UserError, match=refusal):
+            cli.invoke(prepare.main, [*map(str, download), "--out", str(out), "--overwrite"])
+        assert _kept(tmp_path, planted)
+        return
     cli.invoke(prepare.main, [*map(str, download), "--out", str(out), "--overwrite"])
     assert tfrecord.read_header([str(out)])
 
@@ -395,3 +403,121 @@ def test_a_bad_background_is_refused_before_loading_the_run(tmp_path):
         cli.invoke(generate.main, ["--run_dir", str(tmp_path / "none"), "sample",
                                    "--background", "nocolour"])
 
+
+
+# ------------------------------------------- re-test (helper G): outputs of other kinds
+
+@pytest.mark.parametrize("argv, lower", [
+    (["sample", "--n", "1024", "--scale", "100000"], "--n, --cols or --scale"),
+    (["sample", "--n", "4", "--cols", "1000000"], "--n, --cols or --scale"),
+    (["interpolate", "{a}", "{b}", "--steps", "100000000"], "--steps or --scale"),
+    (["reconstruct", "{image}", "--scale", "100000"], "--scale"),
+])
+def test_generate_refuses_an_output_too_large_to_open_before_decoding(run_dir, tmp_path, argv,
+                                                                      lower, monkeypatch):
+    a, b = names_in(run_dir)
+    image = tmp_path / "photo.png"
+    Image.new("RGB", (8, 8)).save(image)
+    out = tmp_path / ("walk.gif" if argv[0] == "interpolate" else "out.png")
+
+    def never(*args):
+        raise AssertionError("decoded before the size was checked")
+
+    monkeypatch.setattr(generate, "_writer", never)
+    with pytest.raises(UserError) as raised:
+        cli.invoke(generate.main, ["--run_dir", str(run_dir), "--out", str(out),
+                                   *(arg.format(a=a, b=b, image=image) for arg in argv)])
+    assert str(raised.value).startswith(f"{out} would hold ")
+    assert str(raised.value).endswith(f" million image tools open; lower {lower}")
+    assert not out.exists()
+
+
+def test_show_sample_refuses_a_grid_too_large_to_open_before_reading(tmp_path):
+    out = tmp_path / "s.png"
+    with pytest.raises(UserError, match=rf"^--n must be between 1 and {show_sample.MAX_SHOWN} "):
+        cli.invoke(show_sample.main, [str(tmp_path / "none.tfrecord"), "--out", str(out),
+                                      "--n", "1000000"])
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("name", ["d.png", "labels.csv", "notes.txt", "d.JPG"])
+def test_prepare_refuses_an_out_naming_another_format(download, tmp_path, name):
+    out = tmp_path / "new" / name
+    with pytest.raises(UserError, match=rf"^--out {out} names a \.\w+ file, but prepare writes "
+                                        r"a TFRecord; give an --out ending in \.tfrecord"):
+        cli.invoke(prepare.main, [*map(str, download), "--out", str(out), "--overwrite"])
+    assert not out.parent.exists()
+
+
+@pytest.mark.parametrize("entry, folder, command, argv", [
+    ("figures/loss.png", True, visualise_command, ["--only", "loss"]),
+    ("figures/training_frames", False, visualise_command, ["--only", "training_movie"]),
+    ("logs/evaluation", False, evaluate, ["--k", "1", "--samples", "1", "--elbo_samples", "1"]),
+])
+def test_an_entry_of_the_wrong_kind_deep_in_a_run_is_one_line(run_dir, entry, folder, command,
+                                                              argv):
+    path = run_dir / entry
+    shutil.rmtree(path, ignore_errors=True)
+    path.unlink(missing_ok=True)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if folder:
+        (path / "mine").mkdir(parents=True)
+    else:
+        path.write_text("mine")
+    with pytest.raises(RunFolderError) as raised:
+        cli.invoke(command.main, ["--run_dir", str(run_dir), *argv])
+    message = config.explain(raised.value)
+    assert str(path) in message and f"move it out of {run_dir}" in message, message
+    assert "\n" not in message
+    assert (path / "mine").is_dir() if folder else path.read_text() == "mine"
+
+
+def test_visualise_says_which_selected_figures_draw_nothing(tmp_path_factory, tmp_path,
+                                                            villagers_tfrecord, capsys):
+    run = tmp_path / "run"
+    shutil.copytree(trained_run(tmp_path_factory, "latent1d",
+                                f"TFRECORD = '{villagers_tfrecord}'"), run)
+    with pytest.raises(UserError, match=r"^nothing was drawn: latent_traversals \(Per-dimension "
+                                        r"traversals .*\(3D\+ codes\)\)$"):
+        cli.invoke(visualise_command.main, ["--run_dir", str(run), "--only",
+                                            "latent_traversals"])
+    capsys.readouterr()
+    cli.invoke(visualise_command.main, ["--run_dir", str(run), "--only", "latent_traversals,loss"])
+    lines = capsys.readouterr().out.splitlines()
+    assert f"wrote {run / 'figures' / 'loss.png'}" in lines
+    assert lines[-1].startswith("note: latent_traversals drew nothing for this run (")
+
+
+@pytest.mark.parametrize("out", ["{run}", "{run}/checkpoints", "{run}/..", "."])
+def test_export_never_replaces_its_run_or_the_current_folder(run_dir, out, monkeypatch):
+    monkeypatch.chdir(run_dir.parent)
+    before = _tree(run_dir.parent)
+    out = out.format(run=run_dir)
+    with pytest.raises(UserError, match=rf"^--out {re.escape(out)} is the run folder .* choose "
+                                        "a new folder outside the run$"):
+        cli.invoke(export.main, ["--run_dir", str(run_dir), "--out", out, "--overwrite"])
+    assert _tree(run_dir.parent) == before
+
+
+@pytest.mark.parametrize("folder_exists", [False, True])
+def test_synthetic_stopped_midway_leaves_nothing_and_runs_again(tmp_path, folder_exists,
+                                                                 monkeypatch):
+    from acvae.data.synthetic import art
+
+    out = tmp_path / "syn"
+    planted = _plant(out, ["notes.txt"]) if folder_exists else {}
+    draw, drawn = art.draw_villager, []
+
+    def ctrl_c_at_the_third(look):
+        drawn.append(look)
+        if len(drawn) == 3:
+            raise KeyboardInterrupt
+        return draw(look)
+
+    monkeypatch.setattr(art, "draw_villager", ctrl_c_at_the_third)
+    with pytest.raises(KeyboardInterrupt):
+        cli.invoke(synthetic_command.main, [str(out), "--n", "5"])
+    assert _tree(out) == planted if folder_exists else not out.exists()
+    monkeypatch.undo()
+    cli.invoke(synthetic_command.main, [str(out), "--n", "5"])
+    assert len(list((out / "images").iterdir())) == 5 and _kept(out, planted)

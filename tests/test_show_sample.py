@@ -13,6 +13,7 @@ from acvae import show_sample
 from acvae.data import images, tfrecord
 from acvae.data.errors import DataError, MissingData
 from acvae.data.schema import Schema
+from acvae.data.synthetic import records as villager_records
 from tests.conftest import REPO, without_tf_log
 
 # villagers_tfrecord: the session fixture of tests/conftest.py (24 synthetic villagers)
@@ -36,15 +37,17 @@ def test_writes_a_labelled_grid(villagers_tfrecord, tmp_path):
 
 def test_read_sample_labels_and_white_compositing(villagers_tfrecord):
     schema, everyone = show_sample.read_sample(str(villagers_tfrecord), n=1000)
-    assert len(everyone) == 24 and schema.columns == ("name", "species", "personality", "gender")
+    assert len(everyone) == 24 and schema.columns == ("name",) + villager_records.FACTORS
     _, sample = show_sample.read_sample(str(villagers_tfrecord), n=8, shuffle=24, seed=1)
     assert len(sample) == 8
     assert [s["name"] for s in sample] != [s["name"] for s in everyone[:8]]
     assert {s["name"] for s in sample} <= {s["name"] for s in everyone}
     first = sample[0]
     assert first["image"].shape == (200, 170, 4)
-    assert show_sample.title(first, schema) == (
-        f"{first['name']}\n{first['species']}, {first['personality']}, {first['gender']}")
+    name, labels = show_sample.title(first, schema).split("\n", 1)
+    assert name == first["name"]
+    assert labels.startswith(f"{first['species']}, {first['personality']}, {first['gender']}")
+    assert first["fur_hue"] == f"{float(first['fur_hue']):.3g}"  # a continuous label, as text
     white = images.composite_on_white(first["image"])
     np.testing.assert_allclose(white[0, 0], 1.0)  # a transparent corner becomes white
 

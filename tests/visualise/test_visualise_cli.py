@@ -93,13 +93,15 @@ def test_post_hoc_command_explains_a_bad_gin_param(finished_run):
         visualise_main("--run_dir", str(finished_run), "--gin_param", "visualisers.nope.n = 1")
     message = str(raised.value)
     assert message.startswith("no visualisers component named nope")
-    assert "valid visualisers: embedding, index_html" in message
+    assert "valid visualisers: embedding, factors, index_html" in message
 
 
 @pytest.mark.parametrize("binding, message", [
-    ("visualisers.latent_grid.n = 0", "visualisers.latent_grid.n must be an integer >= 1, got 0"),
+    ("visualisers.latent_grid.n = 0",
+     "visualisers.latent_grid.n must be an integer in [1, 100], got 0"),
     ("visualisers.latent_grid.n = '9'",
-     "visualisers.latent_grid.n must be an integer >= 1, got '9' (a string: write the number"),
+     "visualisers.latent_grid.n must be an integer in [1, 100], got '9' (a string: write the "
+     "number"),
     ("visualisers.latent_grid.n = %NOPE", "the macro %NOPE is used but never defined"),
     ("visualisers.latent_grid.n = (", "gin syntax error"),
 ])
