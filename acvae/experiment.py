@@ -5,7 +5,9 @@
 ``operative_config.gin`` (and its recorded plugins) and restores a checkpoint: the best
 validation epoch by default, or the latest. ``Run`` is what visualisers, evaluation and the
 other tools receive: the run folder (``acvae.run_folder.RunFolder``) with its live or reloaded
-objects.
+objects. ``Run.fit_sampler`` gives the model's sampler its fit for the current weights: a
+learned sampler is restored from ``RUN/sampler`` when it was saved for them, else fitted
+(and saved there only by a command that holds the folder open).
 """
 
 from __future__ import annotations
@@ -16,11 +18,12 @@ import pathlib
 
 import gin
 import numpy as np
+import tensorflow as tf
 
 from acvae import config, plugins, run_folder
 from acvae.data import content
 from acvae.errors import ConfigError, UserError, first_line
-from acvae.models import VAE, build_vae, samplers
+from acvae.models import VAE, build_vae, learned_samplers, samplers
 
 
 @gin.configurable(module="acvae")
@@ -62,7 +65,8 @@ class Run:
     """A run folder with its live (training) or reloaded (post hoc) objects.
 
     Attributes:
-      run_dir: the folder; ``folder`` is its ``RunFolder`` (names, writes, checkpoints).
+      run_dir: the folder; ``folder`` is its ``RunFolder`` (names, writes, checkpoints; by
+        default a new one; training passes the one it holds open).
       model: the VAE.
       data: the ``InputData``.
       history: the ``history.csv`` rows of the run (of every epoch trained so far).
@@ -81,11 +85,12 @@ class Run:
     posteriors: tuple[np.ndarray, np.ndarray] | None = dataclasses.field(default=None,
                                                                         repr=False)
     derived: dict = dataclasses.field(default_factory=dict, repr=False)
-    folder: run_folder.RunFolder = dataclasses.field(init=False, repr=False)
+    folder: run_folder.RunFolder | None = dataclasses.field(default=None, repr=False)
 
     def __post_init__(self):
         self.run_dir = pathlib.Path(self.run_dir)
-        self.folder = run_folder.RunFolder(self.run_dir)
+        if self.folder is None:
+            self.folder = run_folder.RunFolder(self.run_dir)
 
     def weights_changed(self, epoch: int) -> None:
         """The model now holds ``epoch``'s weights: forgets the codes of the old ones."""
@@ -110,12 +115,30 @@ class Run:
         """The training posterior means [N, L] of the current weights (computed once)."""
         return self.training_posteriors()[0]
 
-    def fit_sampler(self) -> None:
-        """Fits the model's sampler to the training posteriors of the current weights (a model
-        whose sampler is its prior needs no fit, nor the posteriors).
+    def fit_sampler(self, refit: bool = False, stop=None) -> None:
+        """Fits the model's sampler to the training posteriors of the current weights.
+
+        - the prior: nothing to fit (nor the posteriors);
+        - a sampler that fits in seconds (the Gaussian mixture): fitted afresh each time;
+        - a learned sampler (``learned_samplers.LearnedSampler``): restored from
+          ``RUN/sampler`` when the fit saved there is of these codes and settings
+          (``restore_if_fitted``), unless ``refit``; else fitted (``fit``). While this process
+          holds the run folder open (training, ``evaluate``, ``visualise``) the fit is
+          checkpointed in ``sampler/``, resumed from there and saved there; the commands that
+          only read a run (``generate``, ``export``) never write it and fit in memory.
 
         With fewer than ``samplers.MIN_FIT_ITEMS`` training items there is nothing to fit: the
         model samples its prior instead, and one line says so.
+
+        Args:
+          refit: fit afresh although ``sampler/`` holds a fit of these codes (replacing it
+            while the folder is open).
+          stop: called between the steps of a learned sampler's fit; raising
+            ``KeyboardInterrupt`` there stops it (``faults.StopSignals.stop_if_received``).
+
+        Raises:
+          learned_samplers.FitInterrupted: a signal stopped a learned sampler's fit (its
+            progress saved in ``sampler/`` while the folder is open).
         """
         sampler = self.model.sampler
         if sampler is self.model.prior:
@@ -128,7 +151,43 @@ class Run:
                   f"{samplers.MIN_FIT_ITEMS}); generated images come from the prior", flush=True)
             self.model.sampler = self.model.prior
             return
-        sampler.fit(self.model, *posteriors)
+        if not isinstance(sampler, learned_samplers.LearnedSampler):
+            sampler.fit(self.model, *posteriors)
+            return
+        if not refit and self._restored(sampler):
+            return
+        if not self.folder.locked:
+            self.fit(sampler, note=f"{self.folder.sampler_dir} holds no fit of it to these "
+                                   f"weights' codes (python -m acvae.evaluate "
+                                   f"--run_dir={self.run_dir} saves one there)")
+            return
+        if refit:
+            self.folder.remove_sampler()
+        self.fit(sampler, self.folder.sampler_dir, stop)
+
+    def _restored(self, sampler: learned_samplers.LearnedSampler) -> bool:
+        """Whether ``sampler`` was restored from ``sampler/`` (``restore_if_fitted``); a saved
+        fit that cannot be read is refitted, with a line saying so."""
+        try:
+            return sampler.restore_if_fitted(self.folder.sampler_dir, *self.training_posteriors())
+        except (OSError, ValueError, KeyError, AssertionError, tf.errors.OpError) as error:
+            print(f"note: the {sampler.name} sampler saved in {self.folder.sampler_dir} cannot "
+                  f"be read ({first_line(error)}); fitting it again", flush=True)
+            return False
+
+    def fit(self, sampler, directory: pathlib.Path | None = None, stop=None, note: str = ""):
+        """Fits any registered sampler to the training posteriors of the current weights and
+        returns it. A learned sampler's fit takes minutes: one line first says which, on how
+        many codes, its ``budget`` and where it goes (``directory``: checkpointed, resumed
+        and saved there; None: in memory), then ``note``."""
+        posteriors = self.training_posteriors()
+        if not isinstance(sampler, learned_samplers.LearnedSampler):
+            return sampler.fit(self.model, *posteriors)
+        where = (f"checkpointed in {directory}, so that a stopped fit resumes" if directory
+                 else "in memory")
+        print(f"fitting the {sampler.name} sampler to {len(posteriors[0])} training codes "
+              f"({sampler.budget}; {where})" + (f": {note}" if note else ""), flush=True)
+        return sampler.fit(self.model, *posteriors, directory=directory, stop=stop)
 
     @property
     def figures_dir(self) -> pathlib.Path:
@@ -163,7 +222,8 @@ def check_data(folder: run_folder.RunFolder, data, allow_change: bool = False) -
 
 
 def load_run(run_dir: str | os.PathLike, checkpoint: str = "best",
-             trust_plugins: bool = False, allow_data_change: bool = False) -> Run:
+             trust_plugins: bool = False, allow_data_change: bool = False,
+             fit_sampler: bool = True) -> Run:
     """Rebuilds a run's data and model from its operative config and restores a checkpoint.
 
     Args:
@@ -174,6 +234,9 @@ def load_run(run_dir: str | os.PathLike, checkpoint: str = "best",
         (``acvae.plugins.load_recorded``; the commands' ``--trust_plugins``).
       allow_data_change: go on when the dataset changed since the run was trained
         (``check_data``; the commands' ``--allow_data_change``).
+      fit_sampler: give the model's sampler its fit (``Run.fit_sampler``: restored from
+        ``sampler/``, or fitted in memory); False leaves it to the caller, e.g. a command
+        that opens the folder first, so that a fit is saved.
 
     Raises:
       UserError: ``run_dir`` is not a run folder, has no checkpoint, needs plugin files
@@ -208,5 +271,6 @@ def load_run(run_dir: str | os.PathLike, checkpoint: str = "best",
     folder.restore(state, which, strict=False)
     run = Run(run_dir=folder.path, model=model, data=data, history=folder.read_history(),
               epoch=int(state.epoch.numpy()))
-    run.fit_sampler()
+    if fit_sampler:
+        run.fit_sampler()
     return run

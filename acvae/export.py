@@ -12,8 +12,10 @@ Functions of the SavedModel (also its serving signatures, for TF Serving and ``s
   the posterior q(z|x).
 - ``decode(z)``: float32 [B, L] -> {"images": [B, H, W, C]}, mean images in [0, 1].
 - ``sample(n)``: int32 scalar -> {"z": [n, L], "images": [n, H, W, C]}, drawn from the run's
-  sampler (the Gaussian mixture fitted to the training codes when the config sets
-  ``experiment.sampler``, as ``generate`` does; otherwise the prior).
+  sampler, as ``generate`` draws (the config's ``experiment.sampler``: the Gaussian mixture
+  fitted to the training codes, or a learned sampler whose networks are part of the export,
+  restored from ``RUN/sampler`` or, when that holds no fit of these weights, fitted in memory:
+  the export never writes the run; otherwise the prior).
 - ``prior_sample(n)``: the same from the prior p(z).
 - label-conditional models (``configs/conditional.gin``) add ``encode_conditioned(images,
   label_id)`` and ``decode_conditioned(z, label_id)`` with int32 [B] ids into the values of
@@ -282,6 +284,12 @@ def main(argv: list[str]) -> pathlib.Path:
     if not RUN_DIR.value or not OUT.value:
         raise UserError("--run_dir and --out are required, e.g. python -m acvae.export "
                         "--run_dir=runs/demo --out=exports/demo")
+    out, run = pathlib.Path(OUT.value).resolve(), pathlib.Path(RUN_DIR.value).resolve()
+    if run in (out, *out.parents) or out in (*run.parents, *pathlib.Path.cwd().parents,
+                                             pathlib.Path.cwd()):  # even with --overwrite
+        raise UserError(f"--out {OUT.value} is the run folder {RUN_DIR.value}, inside it or "
+                        "around it, or holds the current folder, and an export replaces its "
+                        "--out: choose a new folder outside the run")
     check_out(OUT.value, OVERWRITE.value)
     from acvae import components, experiment  # noqa: F401  (registers what the config names)
 

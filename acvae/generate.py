@@ -3,7 +3,9 @@
 Commands:
 
 - ``sample --n=64 --out=grid.png [--label_value=Frog]``: decoded samples (of the model's
-  ``sampler``, the prior unless another is set) as a grid; with ``--label_value``, from a
+  ``sampler``, the prior unless another is set; a learned sampler is restored from
+  ``RUN/sampler``, or fitted in memory with a line saying so, as ``generate`` never writes the
+  run: ``acvae.experiment.Run.fit_sampler``) as a grid; with ``--label_value``, from a
   label-conditional model (``configs/conditional.gin``) for that value of its label.
   ``--species`` is the villagers' alias of ``--label_value``.
 - ``interpolate "Agent S" "Peanut" --steps=12 --out=walk.gif [--linear]``: a walk between the
@@ -17,8 +19,10 @@ The run is rebuilt with ``acvae.experiment.load_run`` (its best checkpoint; ``--
 latest`` for the latest). Every flag is checked before any work: its range (absl bounds and
 validators), and ``--out``: its extension must name a format the command writes (``FORMATS``;
 ``interpolate --out walk.png`` writes the frames side by side), and an existing file there
-is replaced only when acvae wrote it (``acvae.outputs``), else with ``--overwrite``. Outputs
-are written atomically; mistakes end with one ``error:`` line (unknown names list the
+is replaced only when acvae wrote it (``acvae.outputs``), else with ``--overwrite``. Once the
+run's image size is known, before anything is decoded, an output too large to hold or to open
+(``outputs.check_pixels``: ``--n``, ``--cols``, ``--steps`` and ``--scale`` together) is
+refused. Outputs are written atomically; mistakes end with one ``error:`` line (unknown names list the
 closest).
 """
 
@@ -274,6 +278,19 @@ def _writer(command: str, args: list[str], out: pathlib.Path, loaded):
                       for i, image in enumerate(decoded)], FPS.value)
 
 
+def _check_size(command: str, out: pathlib.Path, image_shape) -> None:
+    """Refuses an output of more pixels than ``outputs.MAX_PIXELS``, before decoding."""
+    height, width = (side * SCALE.value for side in image_shape)
+    if command == "sample":
+        cols = COLS.value or int(np.ceil(np.sqrt(N.value)))
+        cells, lower = cols * -(-N.value // cols), "--n, --cols or --scale"
+    elif command == "reconstruct":
+        cells, lower = 2, "--scale"
+    else:
+        cells, lower = STEPS.value, "--steps or --scale"
+    outputs.check_pixels(out, cells * height * width, lower)
+
+
 def main(argv: list[str]) -> pathlib.Path:
     """Runs the command and returns the file it wrote."""
     command, args, out = _check(argv)
@@ -281,6 +298,7 @@ def main(argv: list[str]) -> pathlib.Path:
 
     loaded = experiment.load_run(RUN_DIR.value, CHECKPOINT.value, TRUST_PLUGINS.value,
                                   ALLOW_DATA_CHANGE.value)
+    _check_size(command, out, loaded.data.image_shape)
     write = _writer(command, args, out, loaded)
     try:
         path = fileio.write_with(out, write)

@@ -186,68 +186,79 @@ def majority_accuracy(train_y, val_y) -> float:
     return float(np.mean(np.asarray(val_y) == values[np.argmax(counts)]))
 
 
-def nearest(a, b, batch: int = 256) -> tuple[np.ndarray, np.ndarray]:
+def nearest(a, b, batch: int = 256, chunk: int = 1024) -> tuple[np.ndarray, np.ndarray]:
     """Index and per-pixel RMS distance of the nearest image of ``b`` for each image of ``a``.
 
     ``d(x, y) = sqrt(mean over pixels and channels of (x - y)^2)``: on images in [0, 1] it
-    is in [0, 1] and does not depend on the image size. Computed ``batch`` rows of ``a`` at a
-    time in float64 (exact 0 for an image that is in ``b``).
+    is in [0, 1] and does not depend on the image size. Computed in float64 on tables of
+    ``batch`` rows of ``a`` by ``chunk`` rows of ``b`` (memory stays bounded for a training
+    set of any size); exact 0 for an image that is in ``b``.
 
     Args:
       a: [N, ...] images (or any arrays) in [0, 1].
       b: [M, ...] images of the same shape.
       batch: rows of ``a`` per distance table.
+      chunk: rows of ``b`` per distance table.
 
     Returns:
       ([N] indices into ``b``, [N] distances).
     """
-    a = np.asarray(a, np.float64).reshape(len(a), -1)
-    b = np.asarray(b, np.float64).reshape(len(b), -1)
+    a = np.asarray(a).reshape(len(a), -1)
+    b = np.asarray(b).reshape(len(b), -1)
     if a.shape[1] != b.shape[1]:
         raise ValueError(f"nearest needs arrays of the same shape, got {a.shape} and {b.shape}")
     index, distance = np.empty(len(a), np.int64), np.empty(len(a))
     for start in range(0, len(a), batch):
-        block = a[start : start + batch]
-        squared = (block**2).sum(1)[:, None] - 2.0 * block @ b.T + (b**2).sum(1)[None, :]
-        winner = np.argmin(squared, axis=1)
+        block = a[start : start + batch].astype(np.float64)
+        best = np.full(len(block), np.inf)
+        winner = np.zeros(len(block), np.int64)
+        for offset in range(0, len(b), chunk):
+            part = b[offset : offset + chunk].astype(np.float64)
+            squared = (block**2).sum(1)[:, None] - 2.0 * block @ part.T + (part**2).sum(1)[None]
+            closest = np.argmin(squared, axis=1)
+            value = squared[np.arange(len(block)), closest]
+            better = value < best
+            best[better], winner[better] = value[better], closest[better] + offset
         # recompute the winner exactly: the expanded form loses precision near 0
         index[start : start + batch] = winner
-        distance[start : start + batch] = np.sqrt(((block - b[winner]) ** 2).mean(1))
+        distance[start : start + batch] = np.sqrt(
+            ((block - b[winner].astype(np.float64)) ** 2).mean(1))
     return index, distance
 
 
-def memorisation(samples, train_images, val_images, seed: int = 0) -> dict:
-    """Do generated images copy the training set? Distances to equal-sized reference sets.
+def memorisation(samples, train_images, val_images) -> dict:
+    """Do generated images copy the training set? Their distance to the nearest training
+    image, against that of real held-out images.
 
-    Equally many training and validation images (random subsets of the size of the smaller
-    split, so neither side wins by having more images) are the references; each sample's
-    distance is ``nearest``'s. The summary statistic is the **median**: memorisation shows in
-    the typical sample, and a mean lets a few off-manifold samples (far from both sets) pull
-    the ratio towards 1 and hide copying.
+    Every training image is a reference (``nearest``, chunked), so a sample that copies any
+    of them is found. Real held-out images were drawn from the same distribution as the
+    training images but are not in the training set: their median distance to the nearest
+    training image is what a sampler that does not copy should reach (the "data-copying" test
+    of Meehan et al. 2020, "A Non-Parametric Test to Detect Data-Copying in Generative
+    Models", compares the same two distances). The summary statistic is the **median**:
+    memorisation shows in the typical sample, and a mean lets a few off-manifold samples
+    (far from everything) pull the ratio up and hide copying.
 
     Args:
       samples: [S, H, W, C] generated images in [0, 1].
       train_images, val_images: [N, H, W, C] and [M, H, W, C] dataset images.
-      seed: which subsets.
 
     Returns:
-      ``samples_to_train``, ``samples_to_validation`` (medians), their ``ratio`` (well below
-      1: samples copy training images), ``validation_to_train`` (the same for real held-out
-      images), ``n_samples`` and ``reference_images``.
+      ``samples_to_train`` and ``validation_to_train`` (medians of the distance to the
+      nearest training image), their ``ratio`` (about 1 or above: samples are no closer to
+      training images than unseen real images are; well below 1: samples copy training
+      images; a set that copies training images scores 0), ``n_samples``, ``n_train`` and
+      ``n_validation``.
     """
-    rng = np.random.default_rng(seed)
-    size = min(len(train_images), len(val_images))
-    train_ref = np.asarray(train_images)[np.sort(rng.choice(len(train_images), size, False))]
-    val_ref = np.asarray(val_images)[np.sort(rng.choice(len(val_images), size, False))]
-    to_train = float(np.median(nearest(samples, train_ref)[1]))
-    to_val = float(np.median(nearest(samples, val_ref)[1]))
+    to_train = float(np.median(nearest(samples, train_images)[1]))
+    real_to_train = float(np.median(nearest(val_images, train_images)[1]))
     return {
         "samples_to_train": to_train,
-        "samples_to_validation": to_val,
-        "ratio": to_train / max(to_val, 1e-12),
-        "validation_to_train": float(np.median(nearest(val_ref, train_ref)[1])),
+        "validation_to_train": real_to_train,
+        "ratio": to_train / max(real_to_train, 1e-12),
         "n_samples": int(len(samples)),
-        "reference_images": int(size),
+        "n_train": int(len(train_images)),
+        "n_validation": int(len(val_images)),
     }
 
 

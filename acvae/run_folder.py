@@ -14,6 +14,7 @@ always atomically (``acvae.fileio``). What a run folder holds (``RunFolder.decla
 | ``run.lock`` | whoever writes: the pid and command of the holder (``open``) |
 | ``checkpoints/`` | the latest epochs: model, optimizer, epoch (``save``) |
 | ``checkpoints/best/`` | the epoch with the best validation ELBO: model, epoch (``save_best``) |
+| ``sampler/`` | a learned sampler and its resumable fit, while open (``Run.fit_sampler``) |
 | ``logs/{train,validation,evaluation}/`` | TensorBoard event files (``tensorboard``) |
 | ``figures/...`` | the visualisers' ``declared_outputs`` (``write_figure``) |
 
@@ -67,6 +68,7 @@ CHECKPOINT_DIR = "checkpoints"
 BEST_DIR = "checkpoints/best"
 LOGS_DIR = "logs"
 FIGURES_DIR = "figures"
+SAMPLER_DIR = "sampler"
 SCRATCH_DIR = ".acvae-scratch"
 LOG_SPLITS = ("train", "validation", "evaluation")
 CHECKPOINTS = ("best", "latest")
@@ -87,7 +89,8 @@ _FILES = {
     METRICS_FILE: "evaluate writes it again",
     LOCK_FILE: "a new lock is made",
 }
-_FOLDERS = (CHECKPOINT_DIR, BEST_DIR, LOGS_DIR, FIGURES_DIR, SCRATCH_DIR)
+_FOLDERS = (CHECKPOINT_DIR, BEST_DIR, LOGS_DIR, *(f"{LOGS_DIR}/{split}" for split in LOG_SPLITS),
+            FIGURES_DIR, SAMPLER_DIR, SCRATCH_DIR)
 
 
 def declare(pattern: str) -> None:
@@ -146,6 +149,22 @@ def _space_or_permission(error: BaseException) -> str | None:
     return None
 
 
+def _in_the_way(error: BaseException) -> str | None:
+    """What ``error`` says stands in the way of a write: a folder where a file is written, or
+    a file where a folder is needed (naming the path when the error does); else None."""
+    number = getattr(error, "errno", None)
+    where = getattr(error, "filename2", None) or getattr(error, "filename", None)
+    if number == errno.EISDIR:
+        return f"{where} is a folder, where a file is written"
+    if number in (errno.ENOTDIR, errno.EEXIST):
+        return f"a file stands where a folder is needed ({where})"
+    text = str(getattr(error, "message", None) or error)
+    if isinstance(error, tf.errors.OpError) and ("Not a directory" in text
+                                                  or "Is a directory" in text):
+        return "a file stands where a folder is needed, or a folder where a file is written"
+    return None
+
+
 class RunFolder:
     """The files and folders of one run, and the only writer into them.
 
@@ -179,6 +198,24 @@ class RunFolder:
         return self.path / BEST_DIR
 
     @property
+    def sampler_dir(self) -> pathlib.Path:
+        """``RUN/sampler``: the run's learned sampler, saved and restored by
+        ``acvae.models.learned_samplers`` (``sampler_files``)."""
+        return self.path / SAMPLER_DIR
+
+    @staticmethod
+    def sampler_files() -> tuple[str, ...]:
+        """Every file of ``sampler/`` (globs relative to the run folder)."""
+        from acvae.models import learned_samplers
+
+        return tuple(f"{SAMPLER_DIR}/{name}" for name in learned_samplers.SAVED_FILES)
+
+    @property
+    def locked(self) -> bool:
+        """Whether this process holds the folder open (``open``): only then does it write."""
+        return self._lock_fd is not None
+
+    @property
     def config_path(self) -> pathlib.Path:
         """``RUN/operative_config.gin``."""
         return self.path / CONFIG_FILE
@@ -207,7 +244,8 @@ class RunFolder:
                    if isinstance(cls := registry.get("visualisers", name), type)
                    and issubclass(cls, Visualiser) for output in cls.declared_outputs()]
         fixed = [CONFIG_FILE, SETUP_FILE, HISTORY_FILE, PLUGINS_FILE, METRICS_FILE, LOCK_FILE]
-        return tuple(fixed + checkpoints + logs + figures + sorted(_DECLARED_BY_COMPONENTS))
+        return tuple(fixed + checkpoints + logs + figures + list(RunFolder.sampler_files())
+                     + sorted(_DECLARED_BY_COMPONENTS))
 
     def declares(self, relative: str | os.PathLike) -> bool:
         """Whether ``relative`` (a path inside the run folder) is a declared file."""
@@ -309,6 +347,10 @@ class RunFolder:
             with fileio.scratch(self.path, self.scratch_dir):
                 yield self
         except (OSError, tf.errors.OpError) as error:
+            in_the_way = _in_the_way(error)
+            if in_the_way is not None:
+                raise RunFolderError(f"{in_the_way} in {self.path} ({command}); move it out of "
+                                     f"{self.path} and run the command again") from None
             reason = _space_or_permission(error)
             if reason is None:
                 raise
@@ -373,8 +415,14 @@ class RunFolder:
 
     def leftovers(self) -> list[pathlib.Path]:
         """What killed writers left: everything in ``scratch_dir``, and TensorFlow's own
-        temporaries in the checkpoint folders (by TensorFlow's exact names only)."""
+        temporaries in the checkpoint folders and ``sampler/`` (by TensorFlow's exact names
+        only)."""
+        from acvae.models import learned_samplers
+
         found = sorted(self.scratch_dir.iterdir()) if self.scratch_dir.is_dir() else []
+        weights = self.sampler_dir / learned_samplers.SAVE_TEMPORARY
+        if weights.is_dir() and not weights.is_symlink():
+            found.append(weights)
         for folder, temporary in self.checkpoint_folders().items():
             entries = sorted(folder.iterdir()) if folder.is_dir() else []
             found += [entry for entry in entries if not entry.is_symlink() and (
@@ -393,6 +441,13 @@ class RunFolder:
         if found:
             print(f"note: removed {len(found)} temporary file(s) or folder(s) an interrupted "
                   f"run left in {self.path}", flush=True)
+
+    def remove_sampler(self) -> None:
+        """Removes the saved sampler and its fit (``sampler_files``; nothing else in
+        ``sampler/``), so that the next fit starts afresh (``--refit_sampler``)."""
+        for pattern in self.sampler_files():
+            for path in self.path.glob(pattern):
+                path.unlink()
 
     def write_config(self, text: str) -> None:
         """Writes ``operative_config.gin``: every binding the run actually used."""

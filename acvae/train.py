@@ -10,14 +10,18 @@ per call) followed by a validation pass (a progress bar on stderr during long ep
 ``acvae.progress``). After every epoch it appends a row to
 ``history.csv``, writes TensorBoard summaries and saves a checkpoint, and a best checkpoint
 when the validation ELBO improved; every ``epoch_step`` epochs it calls the visualisers'
-``on_epoch_end``; at the end, their ``on_train_end`` and the validation embedding for
-TensorBoard's projector (``acvae.projector``).
+``on_epoch_end``; at the end, with the best checkpoint's weights, it fits the sampler
+(``experiment.Run.fit_sampler``: a learned one is saved in ``RUN/sampler``), then calls the
+visualisers' ``on_train_end`` and writes the validation embedding for TensorBoard's projector
+(``acvae.projector``).
 
 Faults: running the same command again resumes from the last checkpoint, whatever killed the
 run (history and TensorBoard rows after it are dropped, so every epoch appears once). SIGINT
 and SIGTERM stop after the current steps call and save the unfinished epoch's progress, which
-the next run completes. A NaN or infinite loss stops training before anything is saved
-(``TrainingDiverged``); an unwritable run folder or a full disk raises ``RunFolderError``.
+the next run completes; during a learned sampler's fit they stop it after its current step,
+its progress saved in ``RUN/sampler``, which the next run resumes. A NaN or infinite loss
+stops training before anything is saved (``TrainingDiverged``); an unwritable run folder or a
+full disk raises ``RunFolderError``.
 
 The objective is the model's (``VAE.objective``): by default the negative ELBO per image in
 nats (Kingma & Welling 2014, Eq. 3) with a weight ``beta`` on the KL term (Higgins et al.
@@ -45,6 +49,7 @@ from acvae import (batches, distribute, experiment, knobs, losses, plugins, prog
 from acvae import precision as precision_policy
 from acvae.errors import ConfigError
 from acvae.faults import StopSignals, TrainingDiverged, TrainingInterrupted, writing
+from acvae.models.learned_samplers import FitInterrupted
 from acvae.steps import Steps, means
 
 def _format_seconds(seconds: float) -> str:
@@ -144,7 +149,7 @@ def train(
         with strategy.scope():
             data, model = experiment.build()
             optimizer = _optimizer(optimizer, strategy, policy)
-            optimizer.build(model.trainable_variables)
+            optimizer.build(model.objective_variables)
         schedule = _Schedule(learning_rate_schedule, optimizer)
         if jit_compile is None:
             jit_compile = bool(tf.config.list_physical_devices("GPU"))
@@ -208,7 +213,7 @@ class _Loop:
         history = (folder.repair_history(self.epoch) if chief else
                    [row for row in folder.read_history() if row["epoch"] <= self.epoch])
         self.live = experiment.Run(run_dir=folder.path, model=model, data=data,
-                                   history=history, epoch=self.epoch)
+                                   history=history, epoch=self.epoch, folder=folder)
         self.train_data = steps.distribute(data.train)
         self.validation = steps.distribute(data.validation)
         self.tensorboard = folder.tensorboard(resume_after=self.epoch) if chief else None
@@ -397,14 +402,27 @@ class _Loop:
             shutil.rmtree(self._scratch, ignore_errors=True)
         if not self.chief:
             return self.live
-        signals.then = "stopping after the current figure"
+        signals.then = ("stopping before the final figures (a learned sampler's fit after its "
+                        "current step, its progress saved)")
         self.tensorboard.close()
         if not self.folder.is_run():
             self.folder.write_config(gin.operative_config_str())
         self._use_best()
-        self.live.fit_sampler()
+        self._fit_sampler(signals)
+        signals.then = "stopping after the current figure"
         self._final_figures(visualise.base.in_order(visualisers), signals)
         return self.live
+
+    def _fit_sampler(self, signals) -> None:
+        """Fits the sampler to the chosen weights (``Run.fit_sampler``); a signal stops a
+        learned sampler's fit after its current step, with its progress saved."""
+        try:
+            self.live.fit_sampler(stop=signals.stop_if_received)
+        except FitInterrupted as error:
+            raise TrainingInterrupted(
+                f"{signals.received or 'SIGINT'}: {error} (all checkpoints saved); run the same "
+                "command again to finish the fit and write the figures",
+                signals.number or error.signal_number) from None
 
     def _final_figures(self, pending, signals) -> None:
         """The visualisers' final figures, then the embedding for TensorBoard's projector.

@@ -9,8 +9,8 @@ prints one table per run:
   fit steps   training steps the fit ran (learned samplers; 0 for the others)
   sample s    seconds to draw the codes once compiled (the first, compiling call in brackets)
   s-chroma    sample chroma against the validation images (acvae.colour; 1 = as colourful)
-  memo        memorisation ratio (median sample -> train over sample -> validation RMS
-              distance; below ~0.9: samples copy training images)
+  memo        memorisation ratio (median RMS distance of a sample to the nearest training
+              image over that of a validation image; below ~0.9: samples copy training images)
   d-train     median RMS distance of a sample to its nearest training image
   then, unless ``--no_quality``, acvae.analysis.sample_quality's table: two-sample AUCs (CNN,
   linear on pixels, texture statistics), precision, recall and KID in a feature space learned

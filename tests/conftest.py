@@ -17,6 +17,13 @@ REPO = pathlib.Path(__file__).resolve().parent.parent
 TF_LOG = re.compile(r"^(WARNING: All log messages before absl|[IWE]\d{4} )")
 
 
+def quick_sampler_fits(config_file: pathlib.Path, steps: int = 5) -> list[str]:
+    """Bindings that cut every learned sampler's fit a config sets (``samplers.X.steps = N``, a
+    fit of minutes, tested on its own) to ``steps`` steps, for tests that train the config."""
+    pattern = re.compile(r"^(samplers\.\w+\.steps) = ", re.M)
+    return [f"{knob} = {steps}" for knob in pattern.findall(config_file.read_text())]
+
+
 def without_tf_log(stderr: str) -> str:
     """``stderr`` of a subprocess without TensorFlow's start-up log lines."""
     return "\n".join(line for line in stderr.splitlines() if not TF_LOG.match(line))

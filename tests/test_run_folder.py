@@ -252,6 +252,36 @@ def test_temporaries_of_a_killed_run_are_removed(tmp_path, villagers_tfrecord, c
     assert "removed 4 temporary file(s) or folder(s)" in capsys.readouterr().out
 
 
+def test_the_sampler_folder_is_the_run_folders_own(tmp_path):
+    """``sampler/``: its files declared, TensorFlow's temporaries there removed by their exact
+    names, ``remove_sampler`` removes only its files, and a file in its place is refused."""
+    from acvae.faults import RunFolderError
+
+    folder = RunFolder(tmp_path)
+    saved = ["sampler/sampler.json", "sampler/weights.index",
+             "sampler/weights.data-00000-of-00001", "sampler/fit/fingerprint",
+             "sampler/fit/checkpoint", "sampler/fit/ckpt-20.index",
+             "sampler/fit/ckpt-20.data-00000-of-00001"]
+    assert folder.sampler_dir == tmp_path / "sampler"
+    assert all(folder.declares(name) for name in saved)
+    assert not folder.declares("sampler/notes.txt")
+    temporaries = [tmp_path / "sampler" / "weights_temp" / "part-00000-of-00001.index",
+                   tmp_path / "sampler" / "fit" / "ckpt-7_temp" / "part-00000-of-00001.index"]
+    users = [tmp_path / "sampler" / "notes.txt", tmp_path / "sampler" / "fit" / "mine_temp" / "a"]
+    for path in [*(tmp_path / name for name in saved), *temporaries, *users]:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(b"x")
+    assert sorted(folder.leftovers()) == sorted(path.parent for path in temporaries)
+    folder.remove_sampler()
+    assert not any((tmp_path / name).exists() for name in saved)
+    assert all(path.exists() for path in users)
+    other = tmp_path / "other"
+    (other / "sampler").parent.mkdir()
+    (other / "sampler").write_text("not a folder")
+    with pytest.raises(RunFolderError, match="is a file, not the run's sampler folder"):
+        RunFolder(other).check()
+
+
 @pytest.mark.parametrize("params", [["N_CHANNELS = 2"],
                                     ["encoders.conv.filters = (4, 8, 8, 8, 8)"],
                                     ["TFRECORD = '/nonexistent/villagers.tfrecord'"]])

@@ -81,7 +81,7 @@ def _score_set(images, reference, real_features, space, tests: dict, k: int, see
 
 
 def _colour_and_memorisation(sets: dict, sampler_names, train_images, held_out_images,
-                             seed: int, seconds: dict) -> dict:
+                             seconds: dict) -> dict:
     """Per set: sample chroma against the held-out images (colour images only); memorisation
     for samplers (all their images)."""
     out = collections.defaultdict(dict)
@@ -94,7 +94,7 @@ def _colour_and_memorisation(sets: dict, sampler_names, train_images, held_out_i
         if name in sampler_names:
             with _timed(seconds, "memorisation"):
                 out[name]["memorisation"] = metrics.memorisation(
-                    images, train_images, held_out_images, seed)
+                    images, train_images, held_out_images)
     return out
 
 
@@ -103,7 +103,8 @@ def sample_quality(train_images: np.ndarray, held_out_images: np.ndarray,
                    train_labels: np.ndarray | None = None, *, seed: int = 0, folds: int = 5,
                    side: int = 32, cnn_steps: int = 300, feature_epochs: int = 10, k: int = 3,
                    real_features_max: int = 2000,
-                   feature_space: features.FeatureSpace | None = None) -> dict:
+                   feature_space: features.FeatureSpace | None = None,
+                   two_sample_tests=TWO_SAMPLE_TESTS) -> dict:
     """Every sample-quality metric for each sampler, the held-out reconstructions and the
     held-out real images, each against the training images.
 
@@ -126,12 +127,15 @@ def sample_quality(train_images: np.ndarray, held_out_images: np.ndarray,
         set of precision, recall and KID (distance tables grow with its square).
       feature_space: a ``features.FeatureSpace`` learned on these training images before
         (e.g. by an earlier call), or None to learn one.
+      two_sample_tests: which of ``TWO_SAMPLE_TESTS`` to run (the CNN's takes most of the
+        time: leave out ``"c2st_cnn"`` for a quick look).
 
     Returns:
       ``n_per_set`` (images of each set, and training images in each two-sample test),
       ``n_train``, ``n_real_features`` (training images in precision, recall and KID),
       ``feature_space`` (``FeatureSpace.describe``), ``sets``: {set name: {``c2st_cnn``,
-      ``c2st_linear``, ``c2st_texture`` (each ``two_sample.cross_validated_auc``'s dict),
+      ``c2st_linear``, ``c2st_texture`` (those of ``two_sample_tests``, each
+      ``two_sample.cross_validated_auc``'s dict),
       ``precision``, ``recall``, ``kid`` (``feature_metrics.kid``),
       ``chroma_ratio`` (colour images), ``memorisation`` (samplers)}} in the order: samplers,
       ``held_out_reconstructions``, ``held_out``; and ``seconds`` spent per metric.
@@ -139,6 +143,10 @@ def sample_quality(train_images: np.ndarray, held_out_images: np.ndarray,
     reserved = {HELD_OUT, RECONSTRUCTIONS} & set(samples)
     if reserved:
         raise ValueError(f"sample_quality: sampler names {sorted(reserved)} are reserved")
+    unknown = set(two_sample_tests) - set(TWO_SAMPLE_TESTS)
+    if unknown:
+        raise ValueError(f"sample_quality: unknown two-sample test(s) {sorted(unknown)}; "
+                         f"valid: {', '.join(TWO_SAMPLE_TESTS)}")
     sets = {**samples, RECONSTRUCTIONS: held_out_reconstructions, HELD_OUT: held_out_images}
     _check(train_images, sets, train_labels)
     seconds = collections.defaultdict(float)
@@ -155,10 +163,11 @@ def sample_quality(train_images: np.ndarray, held_out_images: np.ndarray,
              "c2st_linear": functools.partial(two_sample.linear_pixel_auc, side=side,
                                               folds=folds, seed=seed),
              "c2st_texture": functools.partial(two_sample.texture_auc, folds=folds, seed=seed)}
+    tests = {name: test for name, test in tests.items() if name in two_sample_tests}
     scores = {name: _score_set(two_sample.subset(images, n, seed), reference,
                                real_features, space, tests, k, seed, seconds)
               for name, images in sets.items()}
-    extra = _colour_and_memorisation(sets, samples, train_images, held_out_images, seed, seconds)
+    extra = _colour_and_memorisation(sets, samples, train_images, held_out_images, seconds)
     return {"n_per_set": n, "n_train": len(train_images), "n_real_features": len(real_features),
             "feature_space": space.describe(),
             "sets": {name: {**scores[name], **extra[name]} for name in sets},
@@ -190,16 +199,17 @@ TABLE_ROWS = (
 )
 
 
-def format_table(result: dict) -> str:
+def format_table(result: dict, titles: dict[str, str] | None = None) -> str:
     """``sample_quality``'s result as a text table: one row per metric, one column per set
-    (each sampler, held-out reconstructions, held-out real images), then a line saying how
-    many images each comparison used and what the feature space is."""
+    (each sampler, held-out reconstructions, held-out real images; a set's column is titled
+    by its name, or by ``titles[name]``), then a line saying how many images each comparison
+    used and what the feature space is."""
     names = list(result["sets"])
-    header = ["metric", *[{RECONSTRUCTIONS: "held-out recon.", HELD_OUT: "held-out real"}
-                          .get(name, name) for name in names]]
-    rows = [header] + [[label, *[_cell(result["sets"][name], path, spread, scale)
-                                 for name in names]]
-                       for label, path, spread, scale in TABLE_ROWS]
+    titles = {RECONSTRUCTIONS: "held-out recon.", HELD_OUT: "held-out real", **(titles or {})}
+    header = ["metric", *[titles.get(name, name) for name in names]]
+    rows = [[label, *[_cell(result["sets"][name], path, spread, scale) for name in names]]
+            for label, path, spread, scale in TABLE_ROWS]
+    rows = [header] + [row for row in rows if set(row[1:]) != {"-"}]  # a metric not measured
     widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
     lines = ["  ".join(cell.ljust(w) if i == 0 else cell.rjust(w)
                        for i, (cell, w) in enumerate(zip(row, widths))) for row in rows]

@@ -7,15 +7,17 @@ Rombach et al. 2022), and may use the code's layout (``CodeLayout``: ``encoders.
 ``map_channels`` gives ``global_dim`` global numbers followed by an (h, w, c) latent map
 flattened row-major). ``LearnedSampler`` does the rest once:
 
-- ``fit(model, means, logvars, directory=None)``: normalises the codes per dimension (mean
-  and standard deviation of the aggregate posterior), then trains for ``steps`` Adam steps or
-  ``max_seconds``, whichever comes first, on fresh posterior draws ``z = mean + exp(logvar /
-  2) * eps`` of random training items each step (the decoder was trained on such draws, not
-  on the means). With ``directory`` the fit is checkpointed there every
-  ``checkpoint_every`` steps and resumed from it when the same codes and settings are fitted
-  again (``fingerprint``), and the fitted sampler is saved there (``save``).
-  ``fit_info`` records the steps, seconds, final loss and the codes' ``fingerprint``, so a
-  caller can tell whether a saved sampler belongs to the current weights.
+- ``fit(model, means, logvars, directory=None, stop=None)``: normalises the codes per
+  dimension (mean and standard deviation of the aggregate posterior), then trains for
+  ``steps`` Adam steps or ``max_seconds``, whichever comes first (``budget``), on fresh
+  posterior draws ``z = mean + exp(logvar / 2) * eps`` of random training items each step
+  (the decoder was trained on such draws, not on the means). With ``directory`` the fit is
+  checkpointed there every ``checkpoint_every`` steps and resumed from it when the same codes
+  and settings are fitted again (``fingerprint``), and the fitted sampler is saved there
+  (``save``). A Ctrl-C (or ``stop`` raising ``KeyboardInterrupt``) checkpoints the fit and
+  raises ``FitInterrupted``. ``fit_info`` records the steps, seconds, final loss and the
+  codes' ``fingerprint``, so a caller can tell whether a saved sampler belongs to the
+  current weights (``restore_if_fitted``).
 - ``sample(n, seed) -> [n, L]``: TensorFlow only (stateless random ops for a given seed), so it
   runs eagerly, inside ``tf.function`` and in an exported SavedModel. The sampler is a
   ``tf.Module`` whose networks are built by ``fit`` or ``restore``, so a model that holds it
@@ -25,6 +27,7 @@ flattened row-major). ``LearnedSampler`` does the rest once:
   exponential moving average of the trained ones when ``ema_decay > 0``), the normalisation
   and ``sampler.json`` (name, settings, layout, fit summary), written last so that a
   half-written folder is never restored. The same seed draws the same codes after a restore.
+  ``SAVED_FILES`` names everything a fit and a save write into a directory.
 
 A subclass registers with ``registry.register("samplers", name)`` and implements
 ``_networks(layout) -> {name: keras.Model}``, ``_loss(networks, x, seed) -> scalar`` (x: a
@@ -41,6 +44,7 @@ import json
 import math
 import os
 import pathlib
+import signal
 from time import perf_counter
 
 import keras
@@ -48,12 +52,24 @@ import numpy as np
 import tensorflow as tf
 
 from acvae import fileio
-from acvae.errors import ConfigError
+from acvae.errors import ConfigError, Interrupted
 
 STATE_FILE = "sampler.json"
 WEIGHTS_PREFIX = "weights"
 FIT_DIR = "fit"  # the resumable fit's checkpoint, inside a fit's directory
+FINGERPRINT_FILE = "fingerprint"  # in FIT_DIR: the codes and settings its checkpoint is of
 MIN_STD = 1e-3  # the normalisation's smallest scale: collapsed dimensions stay finite
+# every file fit and save write into a directory (globs relative to it), and the folder
+# TensorFlow writes the weights through (left behind when a save is killed)
+SAVED_FILES = (STATE_FILE, f"{WEIGHTS_PREFIX}.index", f"{WEIGHTS_PREFIX}.data-*",
+               f"{FIT_DIR}/{FINGERPRINT_FILE}", f"{FIT_DIR}/checkpoint",
+               f"{FIT_DIR}/ckpt-*.index", f"{FIT_DIR}/ckpt-*.data-*")
+SAVE_TEMPORARY = f"{WEIGHTS_PREFIX}_temp"
+
+
+class FitInterrupted(Interrupted):
+    """A signal (or the caller's ``stop``) stopped a fit; the message says where it stopped
+    and, when the fit had a directory, that fitting again there resumes it."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -119,6 +135,16 @@ def seed_pair(seed, salt: int) -> tf.Tensor:
     if seed is None:
         return tf.random.uniform([2], 0, 2**31 - 1, dtype=tf.int32)
     return tf.stack([tf.cast(seed, tf.int32), tf.constant(salt, tf.int32)])
+
+
+def saved_state(directory: str | os.PathLike) -> dict | None:
+    """The ``sampler.json`` of a sampler saved in ``directory`` (name, settings, layout, fit),
+    or None when there is none or it is unreadable."""
+    try:
+        state = json.loads((pathlib.Path(directory) / STATE_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return state if isinstance(state, dict) else None
 
 
 def aggregate_statistics(means: np.ndarray, logvars: np.ndarray) -> tuple[np.ndarray, ...]:
@@ -187,8 +213,15 @@ class LearnedSampler(tf.Module):
         """Whether ``fit`` or ``restore`` has run."""
         return self.networks is not None
 
+    @property
+    def budget(self) -> str:
+        """What a fit costs at most, in words: ``"3000 steps, 10 min at most"``."""
+        limit = (f"{self.max_seconds / 60:.3g} min" if self.max_seconds >= 60
+                 else f"{self.max_seconds:.3g} s")
+        return f"{self.settings['steps']} steps, {limit} at most"
+
     def fit(self, model, means: np.ndarray, logvars: np.ndarray | None = None,
-            directory: str | os.PathLike | None = None) -> "LearnedSampler":
+            directory: str | os.PathLike | None = None, stop=None) -> "LearnedSampler":
         """Trains the sampler on the training posteriors (see the module docstring).
 
         Args:
@@ -196,12 +229,18 @@ class LearnedSampler(tf.Module):
           means: posterior means [N, L] of the training items.
           logvars: their log-variances [N, L]; None fits the means only.
           directory: where the fit is checkpointed, resumed and finally saved (optional).
+          stop: called between steps; raising ``KeyboardInterrupt`` there stops the fit
+            (``faults.StopSignals.stop_if_received``). None: only a Ctrl-C stops it.
+
+        Raises:
+          FitInterrupted: a Ctrl-C or ``stop`` stopped the fit (checkpointed first when
+            ``directory`` is given).
         """
         means, logvars = self._fitted_codes(means, logvars)
         self._build(CodeLayout.of(model, means.shape[1]), *aggregate_statistics(means, logvars))
         started = perf_counter()
         fingerprint = self.fingerprint(means, logvars)
-        steps, loss = self._train(means, logvars, directory, fingerprint)
+        steps, loss = self._train(means, logvars, directory, fingerprint, stop)
         self.fit_info = {"steps": steps, "seconds": round(perf_counter() - started, 2),
                          "final_loss": loss, "items": len(means), "fingerprint": fingerprint}
         if directory is not None:
@@ -244,6 +283,23 @@ class LearnedSampler(tf.Module):
         fileio.write_text(directory / STATE_FILE, json.dumps(state, indent=1) + "\n")  # ... now
         return directory
 
+    def restore_if_fitted(self, directory: str | os.PathLike, means: np.ndarray,
+                          logvars: np.ndarray | None = None) -> bool:
+        """Restores the sampler saved in ``directory`` when it is this one (name, settings)
+        fitted to these codes (``fingerprint``); returns whether it did.
+
+        Raises:
+          As ``restore``, for a saved sampler that matches but cannot be read.
+        """
+        state = saved_state(directory)
+        if (state is None or state.get("name") != self.name
+                or state.get("settings") != self.config
+                or (state.get("fit") or {}).get("fingerprint")
+                != self.fingerprint(means, logvars)):
+            return False
+        self.restore(directory)
+        return True
+
     def restore(self, directory: str | os.PathLike) -> "LearnedSampler":
         """Loads what ``save`` wrote; the settings must be this sampler's.
 
@@ -285,8 +341,8 @@ class LearnedSampler(tf.Module):
     def _checkpoint(self, networks: dict, **extra) -> tf.train.Checkpoint:
         return tf.train.Checkpoint(networks=networks, mean=self.mean, std=self.std, **extra)
 
-    def _train(self, means: np.ndarray, logvars: np.ndarray, directory,
-               fingerprint: str) -> tuple[int, float | None]:
+    def _train(self, means: np.ndarray, logvars: np.ndarray, directory, fingerprint: str,
+               stop) -> tuple[int, float | None]:
         """The fit's loop: returns (steps trained in all, the last 100 steps' mean loss, None
         when a resumed fit had no step left)."""
         averaged = self.settings["ema_decay"] > 0
@@ -304,14 +360,31 @@ class LearnedSampler(tf.Module):
         train_step = tf.function(functools.partial(
             self._train_step, trained, optimizer, tf.constant(means), tf.constant(logvars)))
         losses, deadline = [], perf_counter() + self.max_seconds
-        while int(step) < self.settings["steps"] and perf_counter() < deadline:
-            losses = [*losses[-99:], float(train_step(step))]
-            step.assign_add(1)
-            if manager is not None and int(step) % self.checkpoint_every == 0:
-                manager.save(checkpoint_number=int(step))
+        try:
+            while int(step) < self.settings["steps"] and perf_counter() < deadline:
+                if stop is not None:
+                    stop()
+                losses = [*losses[-99:], float(train_step(step))]
+                step.assign_add(1)
+                if manager is not None and int(step) % self.checkpoint_every == 0:
+                    manager.save(checkpoint_number=int(step))
+        except KeyboardInterrupt as error:
+            raise self._interrupted(error, int(step), manager, directory) from None
         if manager is not None:
             manager.save(checkpoint_number=int(step))
         return int(step), round(float(np.mean(losses)), 5) if losses else None
+
+    def _interrupted(self, error: KeyboardInterrupt, step: int, manager,
+                     directory) -> FitInterrupted:
+        """Checkpoints a stopped fit (with a directory) and says where it stopped."""
+        where = ""
+        if manager is not None:
+            manager.save(checkpoint_number=step)
+            where = f"; its progress is saved in {directory}, where fitting it again resumes it"
+        return FitInterrupted(
+            f"stopped the {self.name} sampler's fit at step {step} of "
+            f"{self.settings['steps']}{where}",
+            getattr(error, "signal_number", signal.SIGINT))
 
     def _train_step(self, trained: dict, optimizer, means, logvars, step) -> tf.Tensor:
         """One Adam step on a batch of posterior draws; updates the moving average."""
@@ -348,11 +421,14 @@ class LearnedSampler(tf.Module):
         if directory is None:
             return None
         folder = pathlib.Path(directory) / FIT_DIR
-        stamp = folder / "fingerprint"
+        stamp = folder / FINGERPRINT_FILE
         resume = stamp.is_file() and stamp.read_text(encoding="utf-8") == fingerprint
         if not resume:  # another fit's checkpoint: start afresh
-            for path in folder.glob("*"):
-                path.unlink()
+            for pattern in SAVED_FILES:
+                if pattern.startswith(f"{FIT_DIR}/"):
+                    for path in pathlib.Path(directory).glob(pattern):
+                        path.unlink()
+            folder.mkdir(parents=True, exist_ok=True)
             fileio.write_text(stamp, fingerprint)
         manager = tf.train.CheckpointManager(state, str(folder), max_to_keep=1)
         if resume and manager.latest_checkpoint:

@@ -125,6 +125,11 @@ class GaussianMixtureSampler:
         # Fitted on standardised codes: a collapsed (unused) dimension has a near-zero spread
         # that would make every component's covariance singular.
         scale = np.maximum(codes.std(axis=0), 1e-3)
+        distinct = len(np.unique(np.round(codes / scale, 4), axis=0))
+        if distinct < k:  # identical images give identical codes: no more components than points
+            print(f"note: the training codes hold {distinct} distinct point(s) (identical "
+                  f"images?); the mixture has {distinct} component(s), not {k}", flush=True)
+            k = distinct
         mixture = GaussianMixture(k, covariance_type=self.covariance_type, reg_covar=1e-6,
                                   random_state=self.seed).fit(codes / scale)
         covariances = mixture.covariances_
@@ -135,6 +140,13 @@ class GaussianMixtureSampler:
         self.means = (mixture.means_ * scale).astype(np.float32)
         self.cholesky = np.linalg.cholesky(covariances).astype(np.float32)
         return self
+
+    @property
+    def config(self) -> dict:
+        """The settings: two samplers with the same name and config draw alike once fitted to
+        the same codes."""
+        return {"n_components": self.n_components, "covariance_type": self.covariance_type,
+                "seed": self.seed, "posterior_draws": self.posterior_draws}
 
     @property
     def fitted(self) -> bool:

@@ -15,6 +15,7 @@ from acvae.errors import ConfigError
 from acvae.visualise import (  # noqa: F401  (registers the visualisers)
     base,
     embedding,
+    factors,
     index_html,
     latent_grid,
     latent_traversals,
@@ -28,8 +29,8 @@ from acvae.visualise import (  # noqa: F401  (registers the visualisers)
 from acvae.visualise.base import Visualiser, train_end  # noqa: F401
 
 # Every built-in visualiser, in the order their figures are read; index_html runs last.
-ALL = ("samples", "loss", "latent_grid", "latent_traversals", "embedding", "latent_walk",
-       "training_movie", "reconstructions", "nearest_train", "index_html")
+ALL = ("samples", "loss", "latent_grid", "latent_traversals", "factors", "embedding",
+       "latent_walk", "training_movie", "reconstructions", "nearest_train", "index_html")
 
 
 def available() -> list[str]:

@@ -7,7 +7,8 @@ format is fixed by the encoder, not by the temporary file's name; PNGs and GIFs 
 it may replace them. Animations are written by imageio's v3 API: GIFs through its Pillow
 plugin, MP4 (H.264) through its ffmpeg plugin with the ffmpeg that the ``imageio-ffmpeg``
 wheel ships (``pip install 'acvae[video]'``); without a working ffmpeg, ``mp4``'s writer
-raises ``VideoUnavailable``.
+raises ``VideoUnavailable``. A matplotlib figure of more pixels than ``outputs.MAX_PIXELS``
+is refused before it is drawn (``checked``), naming the knobs that size it.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 from acvae import outputs
-from acvae.errors import first_line
+from acvae.errors import ConfigError, first_line
 
 MP4_QUALITY = 6  # imageio's 0-10 scale; 6 is x264's CRF 20: no visible loss on decodes
 
@@ -113,8 +114,23 @@ def mp4(frames: Sequence[np.ndarray], fps: float, hold_first: float = 1.0,
     return write
 
 
+def checked(fig):
+    """``fig``, once its size in pixels is known to be drawable (at most ``outputs.MAX_PIXELS``).
+
+    Raises:
+      ConfigError: one line with its size and what makes it smaller.
+    """
+    width, height = (int(side) for side in fig.get_size_inches() * fig.dpi)
+    if width * height > outputs.MAX_PIXELS:
+        raise ConfigError(f"a figure of {width}x{height} pixels is more than the "
+                          f"{outputs.MAX_PIXELS / 1e6:.0f} million image tools open; lower the "
+                          "visualiser's n, cols, cell_inches or dpi")
+    return fig
+
+
 def figure(fig) -> Callable:
-    """Writes a matplotlib ``Figure`` as PNG at its own size and dpi."""
+    """Writes a matplotlib ``Figure`` as PNG at its own size and dpi (``checked`` first)."""
+    checked(fig)
     return lambda path: fig.savefig(path, format="png", dpi=fig.dpi,
                                     metadata={"Software": outputs.SOFTWARE})
 
@@ -125,9 +141,9 @@ def text(content: str) -> Callable:
 
 
 def figure_bytes(fig) -> bytes:
-    """A matplotlib ``Figure`` as PNG bytes (for pages that embed it)."""
+    """A matplotlib ``Figure`` as PNG bytes (for pages that embed it; ``checked`` first)."""
     buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=fig.dpi)
+    checked(fig).savefig(buffer, format="png", dpi=fig.dpi)
     return buffer.getvalue()
 
 

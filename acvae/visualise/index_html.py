@@ -25,7 +25,7 @@ from acvae import metrics, registry
 from acvae.visualise import base, files, latents, loss
 from acvae.visualise import explorer as explorer_module
 
-FIGURE_ORDER = ("samples", "loss", "latent_grid", "latent_traversals", "embedding",
+FIGURE_ORDER = ("samples", "loss", "latent_grid", "latent_traversals", "factors", "embedding",
                 "latent_walk", "training", "reconstructions", "nearest_train")
 MIME = {".png": "image/png", ".gif": "image/gif", ".jpg": "image/jpeg", ".jpeg": "image/jpeg",
         ".mp4": "video/mp4"}

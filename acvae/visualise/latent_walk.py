@@ -4,7 +4,9 @@ reference README.
 1D: end to end along the latent axis, from the lowest to the highest mean of a label's values
 (or over ``value_range``). 2D and more: through the mean embedding of every value of the label
 (the dataset's first categorical label unless ``label`` names another), visiting them in
-nearest-neighbour order from the one lowest on z1. The walk goes at constant speed. All frames
+nearest-neighbour order from the one lowest on z1. A dataset without a categorical label (or
+whose label has one value) is walked along the prior's diagonal (the axis in 1D) instead,
+unless ``label`` names a label it does not have. The walk goes at constant speed. All frames
 are decoded in one batched call; each carries a caption (the latent value, or the nearest
 label value) and a progress bar. The MP4 (H.264, ``movies.write``) holds the first frame a
 second and needs ffmpeg (``pip install 'acvae[video]'``); without it only the GIF is written.
@@ -81,12 +83,15 @@ class LatentWalk(base.Visualiser):
         if self.value_range is not None and latent_dim == 1:
             z = np.linspace(*self.value_range, self.n_frames, dtype=np.float32)[:, None]
             return z, [f"z = {v:+.2f}" for v in z[:, 0]]
-        try:
-            label = run.data.schema.categorical_label(self.label).name
-        except ValueError as error:  # the schema's SchemaError
-            raise ConfigError(f"visualisers.latent_walk: {error}") from None
-        data = batches.collect(getattr(run.data, self.split), add=batches.posterior(run.model))
-        categories = sorted(set(data[label]))
+        categories = []
+        if self.label is not None or run.data.schema.categorical:
+            try:
+                label = run.data.schema.categorical_label(self.label).name
+            except ValueError as error:  # the schema's SchemaError
+                raise ConfigError(f"visualisers.latent_walk: {error}") from None
+            data = batches.collect(getattr(run.data, self.split),
+                                   add=batches.posterior(run.model))
+            categories = sorted(set(data[label]))
         if len(categories) < 2:  # nothing to walk through: along the diagonal of the prior
             low, high = latents.axis_values(2, self.value_range, self.quantiles)
             ends = np.stack([np.full(latent_dim, low), np.full(latent_dim, high)])

@@ -4,8 +4,8 @@ The reference spotted overfitting by eye (a 2D model decoding near copies of Age
 Peanut); this does it automatically. Samples from the model's ``sampler`` are decoded; each is
 shown above the training item closest in pixel space (``metrics.nearest``: per-pixel RMS over
 the model's channels), with that distance. The title gives ``metrics.memorisation``: the
-median distance to equally many training and validation images, and their ratio (well below
-1: the model reproduces its training set).
+median distance of the samples to their nearest training image, that of the real validation
+images, and their ratio (well below 1: the model reproduces its training set).
 """
 
 from __future__ import annotations
@@ -41,7 +41,7 @@ class NearestTrain(base.Visualiser):
         train = batches.collect(run.data.train_eval)
         validation = batches.collect(run.data.validation)
         index, distance = metrics.nearest(samples, train["image"])
-        summary = metrics.memorisation(samples, train["image"], validation["image"], self.seed)
+        summary = metrics.memorisation(samples, train["image"], validation["image"])
         fig, axes = plots.image_pairs(images.to_rgb(samples, self.background),
                                       images.to_rgb(train["image"][index], self.background),
                                       self.cols, self.dpi, ("sample", "nearest train"),
@@ -51,8 +51,7 @@ class NearestTrain(base.Visualiser):
             bottom.set_title(plots.literal(f"{names[index[i]]}\nd={distance[i]:.3f}"),
                              fontsize=7)
         fig.suptitle(
-            f"samples vs nearest training image (epoch {run.epoch}): median RMS distance "
-            f"{summary['samples_to_train']:.3f} to train, "
-            f"{summary['samples_to_validation']:.3f} to validation "
-            f"(ratio {summary['ratio']:.2f})", fontsize=8)
+            f"samples vs nearest training image (epoch {run.epoch}): median RMS distance to "
+            f"it {summary['samples_to_train']:.3f}, validation images' "
+            f"{summary['validation_to_train']:.3f} (ratio {summary['ratio']:.2f})", fontsize=8)
         return [run.folder.write_figure(self.filename, files.figure(fig))]

@@ -1,8 +1,8 @@
 """``samples.png``: a first look at the data, as in the reference README.
 
 Eight dataset items (the first of the fixed-order training split), each titled with its
-identifier and, below it, its categorical labels (for villagers: name, then gender,
-personality and species).
+identifier and, below it, its first ``MAX_LABELS`` categorical labels (for villagers: name, then
+gender, personality and species; the synthetic villagers' other factors would not fit).
 """
 
 from __future__ import annotations
@@ -12,6 +12,8 @@ import pathlib
 
 from acvae import batches, registry
 from acvae.visualise import base, files, images, plots
+
+MAX_LABELS = 3  # categorical labels under each item's name (a title line holds about three)
 
 
 @registry.register("visualisers", "samples")
@@ -42,7 +44,7 @@ class Samples(base.Visualiser):
         cols = min(self.cols, n)
         rows = math.ceil(n / cols)
         # the first categorical label (the default one) ends the line: "Female, Peppy, Frog"
-        labels = [label.name for label in reversed(schema.categorical)]
+        labels = [label.name for label in reversed(schema.categorical[:MAX_LABELS])]
         fig = plots.new_figure((2.0 * cols, 2.4 * rows), self.dpi)
         for i in range(n):
             ax = fig.add_subplot(rows, cols, i + 1)

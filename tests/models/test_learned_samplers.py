@@ -1,8 +1,10 @@
 """Learned latent samplers (two-stage VAE, latent diffusion): fit, sample, save, restore,
 resume, export, a known Gaussian, and the diffusion's schedule against closed forms."""
 
+import fnmatch
 import itertools
 import json
+import signal
 import subprocess
 import sys
 
@@ -125,6 +127,54 @@ def test_a_fit_is_resumed_from_its_directory_and_restarts_for_other_codes(
     capsys.readouterr()
     LatentDiffusionSampler(**settings).fit(map_vae, means + 1.0, logvars, tmp_path / "fit")
     assert "resuming" not in capsys.readouterr().out
+
+
+def test_a_saved_fit_is_restored_only_for_the_same_codes_and_settings(map_vae, tmp_path):
+    means, logvars = _codes()
+    assert learned_samplers.saved_state(tmp_path / "fit") is None
+    assert not LatentDiffusionSampler(**TINY["latent_diffusion"]).restore_if_fitted(
+        tmp_path / "fit", means, logvars)
+    fitted = LatentDiffusionSampler(**TINY["latent_diffusion"]).fit(map_vae, means, logvars,
+                                                                   tmp_path / "fit")
+    assert learned_samplers.saved_state(tmp_path / "fit")["fit"] == fitted.fit_info
+    restored = LatentDiffusionSampler(**TINY["latent_diffusion"])
+    assert restored.restore_if_fitted(tmp_path / "fit", means, logvars)
+    np.testing.assert_array_equal(restored.sample(4, seed=2), fitted.sample(4, seed=2))
+    for other, codes in ((dict(TINY["latent_diffusion"], steps=21), (means, logvars)),
+                         (TINY["latent_diffusion"], (means + 1.0, logvars))):
+        sampler = LatentDiffusionSampler(**other)
+        assert not sampler.restore_if_fitted(tmp_path / "fit", *codes)
+        assert not sampler.fitted
+    written = sorted(path.relative_to(tmp_path / "fit").as_posix()
+                     for path in (tmp_path / "fit").rglob("*") if path.is_file())
+    assert all(any(fnmatch.fnmatch(path, glob) for glob in learned_samplers.SAVED_FILES)
+               for path in written), written
+
+
+def test_a_stopped_fit_is_checkpointed_says_where_and_resumes(map_vae, tmp_path):
+    means, logvars = _codes()
+    calls = itertools.count()
+
+    def stop():
+        if next(calls) == 7:  # before the eighth step: seven were trained
+            raise KeyboardInterrupt
+
+    sampler = LatentDiffusionSampler(**TINY["latent_diffusion"])
+    assert sampler.budget == "20 steps, 10 min at most"
+    with pytest.raises(learned_samplers.FitInterrupted) as raised:
+        sampler.fit(map_vae, means, logvars, tmp_path / "fit", stop=stop)
+    assert raised.value.signal_number == signal.SIGINT
+    assert str(raised.value) == (
+        f"stopped the latent_diffusion sampler's fit at step 7 of 20; its progress is saved in "
+        f"{tmp_path / 'fit'}, where fitting it again resumes it")
+    assert learned_samplers.saved_state(tmp_path / "fit") is None  # not a finished fit
+    resumed = LatentDiffusionSampler(**TINY["latent_diffusion"]).fit(map_vae, means, logvars,
+                                                                    tmp_path / "fit")
+    assert resumed.fit_info["steps"] == 20
+    calls = itertools.count()  # in memory: nothing is saved, and the message says no more
+    with pytest.raises(learned_samplers.FitInterrupted, match="at step 7 of 20$"):
+        LatentDiffusionSampler(**TINY["latent_diffusion"]).fit(map_vae, means, logvars,
+                                                               stop=stop)
 
 
 @pytest.mark.parametrize("name, settings", [

@@ -27,6 +27,7 @@ def page_run(tmp_path_factory, villagers_tfrecord):
     run.folder.write_metrics({"test": {"elbo": -123.5, "kl": 4.25}})
     small = dict(samples={"dpi": DPI}, loss={"dpi": DPI}, latent_grid={"n": 3, "dpi": DPI},
                  embedding={"dpi": DPI}, latent_walk={"n_frames": 4}, training_movie={"n": 3},
+                 factors={"n": 3, "dpi": DPI},
                  reconstructions={"n": 4, "dpi": DPI}, nearest_train={"n": 4, "dpi": DPI})
     visualisers = [registry.get("visualisers", name)(**small.get(name, {}))
                    for name in reversed(visualise.ALL)]  # train_end must still run index_html last
@@ -39,7 +40,8 @@ def test_page_is_self_contained_with_metrics_and_escaped_config(page_run):
     page = (page_run.figures_dir / "index.html").read_text()
     figures = sorted(p.name for p in page_run.figures_dir.iterdir()
                      if p.suffix in (".png", ".gif", ".mp4"))
-    assert len(figures) == 13  # embedding.png is embedding_species.png: shown once
+    labels = len(page_run.data.schema.categorical)  # one embedding figure each, and
+    assert len(figures) == 11 + labels  # embedding.png, embedding_species.png's twin: shown once
     shown = re.findall(r'<img src="data:image/(?:png|gif);base64,[^"]*" alt="([^"]+)"', page)
     videos = re.findall(r'<video src="data:video/mp4;base64,[^"]*" title="([^"]+)"', page)
     assert videos == ["latent_walk.mp4", "training.mp4"]  # in place of their GIFs
@@ -69,7 +71,8 @@ def test_every_image_loads_in_headless_chromium(page_run, tmp_path):
     dom = dump_dom(page_run.figures_dir / "index.html", tmp_path)
     body = re.search(r"<body[^>]*>", dom).group(0)
     assert 'data-all-images-loaded="true"' in body
-    assert 'data-images="9"' in body  # eight figures and the loss chart (and two videos)
+    # the figures but the GIFs beside videos and a twin, one embedding a label, the loss chart
+    assert f'data-images="{7 + len(page_run.data.schema.categorical)}"' in body
     assert 'data-videos="2"' in body
     # The check itself catches a broken image.
     broken = tmp_path / "broken.html"

@@ -62,13 +62,21 @@ def check_latent_traversals(run):
     check_image(paths[0], inches(4 * 0.9 + 1.0, run.model.latent_dim * 0.9 + 1.0))
 
 
+def check_factors(run):
+    visualiser = visualise.factors.Factors(n=4, dpi=DPI)
+    (path,) = visualiser.on_train_end(run)
+    rows = len(visualiser.scores(run).factors)  # every factor of the villagers varies
+    assert rows == len(run.data.schema.factors)
+    check_image(path, inches(4 * 0.9 + 9.0, rows * 0.9 + 1.6))
+
+
 def check_embedding(run):
     paths = visualise.embedding.Embedding(dpi=DPI).on_train_end(run)
-    assert [p.name for p in paths] == ["embedding.png", "embedding_species.png",
-                                       "embedding_personality.png", "embedding_gender.png"]
+    names = [label.name for label in run.data.schema.categorical]
+    assert [p.name for p in paths] == ["embedding.png"] + [f"embedding_{n}.png" for n in names]
     assert paths[0].read_bytes() == paths[1].read_bytes()  # the first categorical label's
     labels = batches.collect(run.data.validation)
-    for label, path in zip(("species", "species", "personality", "gender"), paths):
+    for label, path in zip(names[:1] + names, paths):
         if run.model.latent_dim == 1:
             count = len(set(labels[label]))
             check_image(path, inches(max(6.0, 0.5 * count + 2.0), 7.5))
@@ -119,6 +127,7 @@ CHECKS = {
     "loss": check_loss,
     "latent_grid": check_latent_grid,
     "latent_traversals": check_latent_traversals,
+    "factors": check_factors,
     "embedding": check_embedding,
     "latent_walk": check_latent_walk,
     "training_movie": check_training_movie,
