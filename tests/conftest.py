@@ -24,6 +24,19 @@ def quick_sampler_fits(config_file: pathlib.Path, steps: int = 5) -> list[str]:
     return [f"{knob} = {steps}" for knob in pattern.findall(config_file.read_text())]
 
 
+def train_shipped_config(run_dir: pathlib.Path, name: str, *params: str):
+    """Trains ``configs/<name>.gin`` with ``configs/test.gin`` for 2 epochs and no figures into
+    ``run_dir`` (plus ``params``); returns the ``Run`` and the rows of its ``history.csv``."""
+    from acvae import config
+    from acvae.run_folder import RunFolder
+    from acvae.train import train
+
+    config.load([str(REPO / f"configs/{name}.gin"), str(REPO / "configs/test.gin")],
+                ["N_EPOCHS = 2", "train.visualisers = []", *params], finalize=False)
+    run = train(run_dir)
+    return run, RunFolder(run_dir).read_history()
+
+
 def without_tf_log(stderr: str) -> str:
     """``stderr`` of a subprocess without TensorFlow's start-up log lines."""
     return "\n".join(line for line in stderr.splitlines() if not TF_LOG.match(line))

@@ -152,7 +152,9 @@ def test_texture_statistics_of_flat_and_checkered_art():
     assert histogram[0, 3 * 16] == 1.0 and histogram[1].max() == 0.5  # all red; half blue
     red_to_blue = np.linalg.norm(np.diff(colour.srgb_to_lab(
         np.array([[1.0, 0.0, 0.0], [0.0, 0.0, 1.0]])), axis=0))
-    assert (mean[0], median[0], flat_share[0], laplacian[0]) == (0.0, 0.0, 1.0, 0.0)
+    assert (mean[0], median[0], p90[0], flat_share[0], laplacian[0]) == (0.0, 0.0, 0.0, 1.0, 0.0)
+    assert fine[0] == pytest.approx(0.0, abs=1e-9)
+    assert p90[1] == pytest.approx(red_to_blue) and fine[1] > 0
     assert mean[1] == pytest.approx(red_to_blue) and flat_share[1] == 0.0 and laplacian[1] > 0
     assert stats[0, 70] == pytest.approx(16 / 64) and stats[0, 71] == 0.0  # area, soft edge
 

@@ -6,12 +6,10 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from acvae import components, config  # noqa: F401
+from acvae import components  # noqa: F401
 from acvae.models import build_vae
-from acvae.run_folder import RunFolder
-from acvae.train import train
 from plugins import beta_tcvae
-from tests.conftest import REPO
+from tests.conftest import train_shipped_config
 
 
 def _posteriors(correlation: float, n: int = 2000, seed: int = 0):
@@ -60,10 +58,7 @@ def test_the_objective_weighs_tc_by_tc_weight():
 
 
 def test_trains_from_its_config_and_reports_tc(tmp_path):
-    config.load([str(REPO / "configs/beta_tcvae.gin"), str(REPO / "configs/test.gin")],
-                ["N_EPOCHS = 2", "train.visualisers = []"], finalize=False)
-    run = train(tmp_path)
-    history = RunFolder(tmp_path).read_history()
+    run, history = train_shipped_config(tmp_path, "beta_tcvae")
     assert [row["epoch"] for row in history] == [1, 2]
     for row in history:
         assert np.isfinite(row["train_tc"]) and np.isfinite(row["val_tc"])

@@ -6,13 +6,11 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from acvae import components, config  # noqa: F401
+from acvae import components  # noqa: F401
 from acvae.errors import ConfigError
 from acvae.models import build_vae
-from acvae.run_folder import RunFolder
-from acvae.train import train
 from plugins import dip_vae
-from tests.conftest import REPO
+from tests.conftest import train_shipped_config
 
 # four posterior means whose batch covariance (1/M) is exactly the identity
 UNIT = tf.constant([[1.0, 1.0], [1.0, -1.0], [-1.0, 1.0], [-1.0, -1.0]]) + [3.0, -2.0]
@@ -71,10 +69,8 @@ def test_an_unknown_variant_is_one_config_error():
 
 
 def test_trains_from_its_config_and_reports_the_penalty(tmp_path):
-    config.load([str(REPO / "configs/dip_vae.gin"), str(REPO / "configs/test.gin")],
-                ["N_EPOCHS = 2", "train.visualisers = []"], finalize=False)
-    train(tmp_path)
-    for row in RunFolder(tmp_path).read_history():
+    _, history = train_shipped_config(tmp_path, "dip_vae")
+    for row in history:
         assert row["train_dip"] > 0 and np.isfinite(row["val_dip"])
         assert row["train_loss"] == pytest.approx(
             row["train_reconstruction"] + row["train_kl"] + row["train_dip"], rel=1e-4)

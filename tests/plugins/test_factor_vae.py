@@ -8,13 +8,11 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from acvae import components, config  # noqa: F401
+from acvae import components  # noqa: F401
 from acvae.errors import ConfigError
 from acvae.models import build_vae
-from acvae.run_folder import RunFolder
-from acvae.train import train
 from plugins import factor_vae
-from tests.conftest import REPO
+from tests.conftest import train_shipped_config
 
 
 def test_permuting_shuffles_each_dimension_on_its_own():
@@ -94,11 +92,7 @@ def test_a_negative_gamma_is_one_config_error():
 
 
 def test_trains_both_networks_in_each_step_and_reports_tc(tmp_path):
-    config.load([str(REPO / "configs/factor_vae.gin"), str(REPO / "configs/test.gin")],
-                ["N_EPOCHS = 2", "train.visualisers = []", "models.factor_vae.units = (16,)"],
-                finalize=False)
-    run = train(tmp_path)
-    history = RunFolder(tmp_path).read_history()
+    run, history = train_shipped_config(tmp_path, "factor_vae", "models.factor_vae.units = (16,)")
     steps = run.epoch * math.ceil(run.data.n_train / run.data.batch_size)  # the weights' epoch
     assert int(run.model.discriminator_optimizer.iterations) == steps
     for row in history:

@@ -8,13 +8,11 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from acvae import components, config  # noqa: F401
+from acvae import components  # noqa: F401
 from acvae.errors import ConfigError
 from acvae.models import build_vae
-from acvae.run_folder import RunFolder
-from acvae.train import train
 from plugins import info_vae
-from tests.conftest import REPO
+from tests.conftest import train_shipped_config
 
 
 def hand_mmd(x, y, kernel, scales):
@@ -75,10 +73,8 @@ def test_bad_settings_are_one_config_error(kwargs, message):
 
 
 def test_trains_from_its_config_and_reports_the_mmd(tmp_path):
-    config.load([str(REPO / "configs/info_vae.gin"), str(REPO / "configs/test.gin")],
-                ["N_EPOCHS = 2", "train.visualisers = []"], finalize=False)
-    train(tmp_path)
-    for row in RunFolder(tmp_path).read_history():
+    _, history = train_shipped_config(tmp_path, "info_vae")
+    for row in history:
         assert np.isfinite(row["train_mmd"]) and np.isfinite(row["val_mmd"])
         assert row["train_loss"] == pytest.approx(
             row["train_reconstruction"] + row["train_kl"] + 99.0 * row["train_mmd"], rel=1e-4)

@@ -8,13 +8,11 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from acvae import components, config  # noqa: F401
+from acvae import components  # noqa: F401
 from acvae.errors import ConfigError
 from acvae.models import build_vae, priors
-from acvae.run_folder import RunFolder
-from acvae.train import train
 from plugins import iwae
-from tests.conftest import REPO
+from tests.conftest import train_shipped_config
 
 IMAGES = tf.random.stateless_uniform([8, 16, 16, 4], seed=(4, 2))
 
@@ -75,9 +73,7 @@ def test_no_samples_is_one_config_error():
 
 
 def test_trains_from_its_config_and_reports_the_bound(tmp_path):
-    config.load([str(REPO / "configs/iwae.gin"), str(REPO / "configs/test.gin")],
-                ["N_EPOCHS = 2", "train.visualisers = []"], finalize=False)
-    train(tmp_path)
-    for row in RunFolder(tmp_path).read_history():
+    _, history = train_shipped_config(tmp_path, "iwae")
+    for row in history:
         assert row["train_loss"] == pytest.approx(row["train_iwae"], rel=1e-6)
         assert np.isfinite(row["val_iwae"])

@@ -8,13 +8,11 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from acvae import components, config  # noqa: F401
+from acvae import components  # noqa: F401
 from acvae.errors import ConfigError
 from acvae.models import VAE, build_vae
-from acvae.run_folder import RunFolder
-from acvae.train import train
 from plugins import vq_vae
-from tests.conftest import REPO
+from tests.conftest import train_shipped_config
 
 CODEBOOK = np.array([[0.0, 0.0], [1.0, 0.0], [0.0, 2.0]], np.float32)
 
@@ -155,12 +153,9 @@ def test_the_code_prior_needs_a_vq_vae():
 
 
 def test_trains_from_its_config_and_reports_its_terms(tmp_path):
-    config.load([str(REPO / "configs/vq_vae.gin"), str(REPO / "configs/test.gin")],
-                ["N_EPOCHS = 2", "train.visualisers = []", "samplers.vq_code_prior.steps = 20"],
-                finalize=False)
-    run = train(tmp_path)
+    run, history = train_shipped_config(tmp_path, "vq_vae", "samplers.vq_code_prior.steps = 20")
     n_codes, n_positions = run.model.n_codes, run.model.n_positions
-    for row in RunFolder(tmp_path).read_history():
+    for row in history:
         assert row["train_kl"] == pytest.approx(n_positions * math.log(n_codes), rel=1e-5)
         assert 0 <= row["train_code_entropy"] <= math.log(n_codes) + 1e-5
         assert row["train_loss"] == pytest.approx(

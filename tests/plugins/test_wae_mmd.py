@@ -6,13 +6,11 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from acvae import components, config  # noqa: F401
+from acvae import components  # noqa: F401
 from acvae.errors import ConfigError
 from acvae.models import build_vae
-from acvae.run_folder import RunFolder
-from acvae.train import train
 from plugins import info_vae, wae_mmd
-from tests.conftest import REPO
+from tests.conftest import train_shipped_config
 
 
 def test_the_objective_is_reconstruction_plus_lambda_mmd_without_kl():
@@ -44,10 +42,8 @@ def test_a_negative_lambda_names_wae():
 
 
 def test_trains_from_its_config(tmp_path):
-    config.load([str(REPO / "configs/wae_mmd.gin"), str(REPO / "configs/test.gin")],
-                ["N_EPOCHS = 2", "train.visualisers = []"], finalize=False)
-    train(tmp_path)
-    for row in RunFolder(tmp_path).read_history():
+    _, history = train_shipped_config(tmp_path, "wae_mmd")
+    for row in history:
         assert row["train_loss"] == pytest.approx(
             row["train_reconstruction"] + 100.0 * row["train_mmd"], rel=1e-4)
         assert row["val_elbo"] == pytest.approx(-(row["val_reconstruction"] + row["val_kl"]))
