@@ -133,6 +133,7 @@ def train(
       TrainingInterrupted: SIGINT or SIGTERM (progress saved; the same call resumes).
       ConfigError: bad arguments or a checkpoint of another model.
     """
+    started = time.perf_counter()
     knobs.check("train", n_epochs=n_epochs, epoch_step=epoch_step, validate_every=validate_every,
                 beta=beta, kl_warmup_epochs=kl_warmup_epochs, seed=seed,
                 steps_per_call=steps_per_call, summary_images=summary_images,
@@ -163,7 +164,7 @@ def train(
             resumption = resume.Resumption(folder, resume.describe(data, model, optimizer),
                                            allow_config_change, record=chief)
             loop = _Loop(folder, data, model, state, steps, strategy, chief,
-                         checkpoints_to_keep, resumption, schedule)
+                         checkpoints_to_keep, resumption, schedule, started)
             return loop.run(n_epochs, epoch_step, validate_every, beta, kl_warmup_epochs,
                             steps_per_call, visualisers, summary_images, signals)
     finally:
@@ -200,8 +201,10 @@ class _Loop:
     """The epochs of one ``train`` call: restore, train, validate, write, checkpoint."""
 
     def __init__(self, folder, data, model, state, steps, strategy, chief, checkpoints_to_keep,
-                 resumption, schedule):
+                 resumption, schedule, started):
         self.folder, self.data, self.model, self.state = folder, data, model, state
+        # seconds since ``train`` was called: the first figure drawn, for the closing line
+        self.started, self.first_figure = started, None
         self.steps, self.strategy, self.chief = steps, strategy, chief
         self.epoch = resumption.restore(state, scheduled=schedule.factor is not None)
         self.schedule = schedule
@@ -274,6 +277,8 @@ class _Loop:
                 for visualiser in visualisers:
                     visualiser.on_epoch_end(self.live, self.epoch)
                 self._add_figure_seconds(row, time.perf_counter() - figures_start)
+                if self.first_figure is None:
+                    self.first_figure = time.perf_counter() - self.started
             elapsed = time.perf_counter() - started
             eta = elapsed / (self.epoch - first_epoch) * (n_epochs - self.epoch)
             validation = f"val loss {val_metrics['loss']:.1f}" if val_metrics else "val loss -"
@@ -408,9 +413,17 @@ class _Loop:
         if not self.folder.is_run():
             self.folder.write_config(gin.operative_config_str())
         self._use_best()
+        fit_start = time.perf_counter()
         self._fit_sampler(signals)
         signals.then = "stopping after the current figure"
+        figures_start = time.perf_counter()
         self._final_figures(visualise.base.in_order(visualisers), signals)
+        done = time.perf_counter()
+        first = ("no epoch figure" if self.first_figure is None
+                 else f"first figure after {self.first_figure:.1f} s")
+        print(f"finished epoch {self.epoch} in {done - self.started:.1f} s: {first}, sampler fit "
+              f"{figures_start - fit_start:.1f} s, final figures {done - figures_start:.1f} s",
+              flush=True)
         return self.live
 
     def _fit_sampler(self, signals) -> None:

@@ -3,6 +3,7 @@ learning-rate schedule."""
 
 import math
 import pathlib
+import re
 
 import gin
 import keras
@@ -54,9 +55,14 @@ def test_validation_every_n_epochs_and_the_epoch_timed_in_parts(tmp_path, villag
     for row in history:
         parts = row["train_seconds"] + row["validation_seconds"] + row["figure_seconds"]
         assert 0 < parts <= row["seconds"]
-    lines = [line for line in capsys.readouterr().out.splitlines() if line.startswith("epoch ")]
+    out = capsys.readouterr().out.splitlines()
+    lines = [line for line in out if line.startswith("epoch ")]
     assert "val loss -" in lines[0] and "val loss -" not in lines[1]
     assert all("(train " in line and ", figures " in line for line in lines)
+    closing = re.fullmatch(r"finished epoch 3 in ([\d.]+) s: first figure after ([\d.]+) s, "
+                           r"sampler fit ([\d.]+) s, final figures ([\d.]+) s", out[-1])
+    total, first, fit, final = map(float, closing.groups())
+    assert 0 < first < total and fit + final < total
 
 
 def test_resume_continues_epochs_and_optimizer_state(tmp_path, villagers_tfrecord):
