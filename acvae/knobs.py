@@ -214,7 +214,7 @@ RANGES: dict[str, dict[str, Number | Numbers | Name]] = {
                        "shuffle_buffer": COUNT, "seed": SEED,
                        "cache_budget_mb": number(at_least=0)},
     "build_vae": {"image_shape": Numbers(COUNT, length=2), "n_channels": one_of(1, 3, 4),
-                  "latent_dim": COUNT},
+                  "latent_dim": integer(at_least=0), "map_channels": integer(at_least=0)},
     **{f"optimizers.{name}": _OPTIMIZER for name in ("adam", "adamw", "sgd", "rmsprop", "lion")},
     "schedules.cosine": {"final_fraction": FRACTION, "warmup_epochs": integer(at_least=0)},
     "augmentations.shift": {"max_pixels": integer(at_least=0)},

@@ -25,8 +25,9 @@ import tensorflow as tf
 from acvae import run_folder
 from acvae.data import content
 from acvae.errors import ConfigError
+from acvae.models.learned_samplers import CodeLayout
 
-WEIGHT_SHAPES = ("image_shape", "n_channels", "latent_dim")
+WEIGHT_SHAPES = ("image_shape", "n_channels", "latent_dim", "latent_map")
 ALLOWED_WITH_FLAG = ("optimizer", "dataset", "data")
 FLAG = "--allow_config_change"
 
@@ -43,12 +44,14 @@ def describe(data, model, optimizer) -> dict:
 
     Args:
       data: the ``InputData``.
-      model: the VAE (its ``latent_dim``).
+      model: the VAE: its ``latent_dim``, the whole code's size, and its ``latent_map``
+        (h x w x c, or "none"; ``CodeLayout``), the part of the code that is a map.
       optimizer: the Keras optimizer training uses.
     """
     setup = {"image_shape": "x".join(map(str, data.image_shape)), "n_channels": data.n_channels,
-             "latent_dim": int(model.latent_dim), "optimizer": optimizer_name(optimizer),
-             "dataset": data.description}
+             "latent_dim": int(model.latent_dim),
+             "latent_map": CodeLayout.of(model, model.latent_dim).map_name,
+             "optimizer": optimizer_name(optimizer), "dataset": data.description}
     if data.content:  # what the data holds (acvae.data.content), for the post-hoc tools
         setup["data"] = data.content
     return setup

@@ -49,7 +49,7 @@ from acvae import (batches, distribute, experiment, knobs, losses, plugins, prog
 from acvae import precision as precision_policy
 from acvae.errors import ConfigError
 from acvae.faults import StopSignals, TrainingDiverged, TrainingInterrupted, writing
-from acvae.models.learned_samplers import FitInterrupted
+from acvae.models.learned_samplers import CodeLayout, FitInterrupted
 from acvae.steps import Steps, means
 
 def _format_seconds(seconds: float) -> str:
@@ -233,19 +233,23 @@ class _Loop:
         epoch = self.folder.saved_epoch() if self.chief else self.epoch
         return f"fix it and run the same command again to resume after epoch {epoch or 0}"
 
-    def run(self, n_epochs, epoch_step, validate_every, beta, kl_warmup_epochs, steps_per_call,
-            visualisers, summary_images, signals) -> experiment.Run:
+    def _first_line(self) -> str:
+        """Training's first line: the data, the model and its code's size, where it starts."""
         data, step = self.data, int(self.state.step.numpy())
-        print(
+        return (
             f"data: {data.n_train} training and {data.n_validation} validation images of "
             f"{data.image_shape[0]}x{data.image_shape[1]}x{data.n_channels}; "
-            f"model: {self.model.count_params():,} parameters; "
+            f"model: {self.model.count_params():,} parameters, a code of "
+            f"{CodeLayout.of(self.model, self.model.latent_dim).describe()}; "
             + (f"resuming after epoch {self.epoch}" + (f" (+{step} steps)" if step else "")
                if self.epoch or step else f"run folder {self.folder.path}")
             + (f"; {self.strategy.num_replicas_in_sync} replicas"
-               if self.strategy.num_replicas_in_sync > 1 else ""),
-            flush=True,
-        )
+               if self.strategy.num_replicas_in_sync > 1 else ""))
+
+    def run(self, n_epochs, epoch_step, validate_every, beta, kl_warmup_epochs, steps_per_call,
+            visualisers, summary_images, signals) -> experiment.Run:
+        data = self.data
+        print(self._first_line(), flush=True)
         shown = None  # validation images for reconstruction summaries, read at the first frame
         steps_per_epoch = math.ceil(data.n_train / data.batch_size)
         started, first_epoch = time.perf_counter(), self.epoch

@@ -7,8 +7,8 @@ a plugin's model, ``configs/base.gin`` for the builder's default ``vae``, the co
 zoo config includes) with what a fair comparison holds fixed overridden for all alike: the
 same synthetic villagers (``--n_images``, data seed 0), image size, encoder and decoder (the
 configs' shared ``encoders.conv`` / ``decoders.conv``), latent size (``--latent_dim``; a
-config whose code is a latent map, the VQ-VAE's, keeps its code's channels per cell and global
-part, so its size follows the map's cells at ``--image_size``), epochs and seeds. Each run is
+config whose code has a latent map, the VQ-VAE's, keeps its global part and channels per cell,
+so its size follows the map's cells at ``--image_size``), epochs and seeds. Each run is
 a real ``python -m acvae.main`` and ``python -m acvae.evaluate`` (at its ``--checkpoint``), and
 the benchmark prints, per model, the median over seeds and the range in brackets of:
 
@@ -105,7 +105,7 @@ OUT = cli.define(flags.DEFINE_string, "out", str(REPO / "benchmarks" / "results"
 
 @dataclasses.dataclass(frozen=True)
 class Entry:
-    """One model of the zoo: its shipped config, the latent size it gets and what it trains."""
+    """One model of the zoo: its shipped config, its ``LATENT_DIM`` and what it trains."""
 
     config: str
     latent_dim: int
@@ -145,39 +145,21 @@ def _bound(name: str, default):
     return value.scoped_configurable_fn() if is_macro else value
 
 
-def _map_code(files: list[str]) -> tuple[int, int]:
-    """(channels per cell of the code's latent map, 0 for none; the encoder's downsampling)
-    under the config ``files`` parsed now (gin holds them)."""
+def zoo_latent_dim(config: str, name: str) -> int:
+    """``LATENT_DIM`` of model ``name`` in the zoo, the global code: ``--latent_dim``, or, for a
+    code with a latent map (the VQ-VAE's, all map), the shipped config's, beside a map that
+    follows ``--image_size`` (``build_vae``). Checks that ``config`` binds ``name``."""
     import gin
-
-    from acvae.models import encoders
 
     gin.clear_config(clear_constants=True)
-    gin.parse_config_files_and_bindings(files, [])
-    default = inspect.signature(encoders.conv).parameters["filters"].default
-    return (_bound("encoders.conv.map_channels", 0),
-            2 ** len(_bound("encoders.conv.filters", default)))
-
-
-def zoo_latent_dim(config: str, name: str) -> int:
-    """The latent size of model ``name`` in the zoo: ``--latent_dim``, or, for a code that is
-    (partly) a latent map, the shipped config's global dimensions plus its channels per cell
-    times the map's cells at ``--image_size`` (and the ``--gin_file`` encoder). Checks that
-    ``config`` binds ``name``."""
-    import gin
-
     try:
-        channels, stride = _map_code([config])
+        gin.parse_config_files_and_bindings([config], [])
         selector = getattr(getattr(_bound("build_vae.model", None), "configurable", None),
                            "selector", None)
         if config != BASE_CONFIG and selector != f"models.{name}":
             raise UserError(f"{config} does not bind build_vae.model = @models.{name}")
-        if not channels:
-            return LATENT_DIM.value
-        height, width = _bound("%IMAGE_SHAPE", None)
-        global_dims = _bound("%LATENT_DIM", 0) - channels * (height // stride) * (width // stride)
-        channels, stride = _map_code([config, *GIN_FILE.value])
-        return global_dims + channels * (IMAGE_SIZE.value // stride) ** 2
+        return _bound("%LATENT_DIM", 0) if _bound("build_vae.map_channels", 0) \
+            else LATENT_DIM.value
     finally:
         gin.clear_config(clear_constants=True)
 
@@ -275,7 +257,7 @@ def metrics_row(metrics: dict) -> dict:
             "DCI C": dci.get("completeness", nan), "DCI I": dci.get("informativeness", nan),
             "SAP": scores.get("sap", nan), "FactorVAE": scores.get("factor_vae", nan),
             "factor_vae_chance": scores.get("factor_vae_chance", nan),
-            "per_factor": scores.get("per_factor", {}),
+            "per_factor": scores.get("per_factor", {}), "latent_dim": metrics["latent_dim"],
             "sampler": metrics["sample_quality"]["sampler"], "samples": sets}
 
 
@@ -296,7 +278,8 @@ def table(summary) -> str:
 
 def notes(zoo: dict[str, Entry], rows: dict[str, list[dict]]) -> list[str]:
     """A line per model: its config, latent size, sampler and what it trains."""
-    return [f"- {name}: `{entry.config}`, {entry.latent_dim} latent dimensions, samples from "
+    return [f"- {name}: `{entry.config}`, {rows[name][0]['latent_dim']} latent dimensions, "
+            f"samples from "
             f"{rows[name][0]['sampler']}; trains {entry.objective}"
             for name, entry in zoo.items()]
 

@@ -2,11 +2,11 @@
 
 van den Oord, Vinyals & Kavukcuoglu (2017), "Neural Discrete Representation Learning", Sec.
 3. The encoder's output z_e(x) [L] is read as N = L / D vectors of ``code_dim`` D numbers (with
-``encoders.conv.map_channels = D`` and a code that is all latent map, one per cell of the
-map), and each is replaced by its nearest of K codebook vectors e_k: the code the decoder sees
-is z_q(x) = e_{k(x)}, k(x) = argmin_k ||z_e(x) - e_k|| (their Eqs. 1-2). The gradient passes
-the quantisation unchanged (straight-through: z_e + stop_gradient(z_q - z_e)). Their loss
-(Eq. 3), summed over the N vectors as the reconstruction sums over pixels:
+``build_vae.map_channels = D`` and ``LATENT_DIM = 0``, a code that is all latent map, one per
+cell of the map), and each is replaced by its nearest of K codebook vectors e_k: the code the
+decoder sees is z_q(x) = e_{k(x)}, k(x) = argmin_k ||z_e(x) - e_k|| (their Eqs. 1-2). The
+gradient passes the quantisation unchanged (straight-through: z_e + stop_gradient(z_q - z_e)).
+Their loss (Eq. 3), summed over the N vectors as the reconstruction sums over pixels:
 
     loss = reconstruction + beta_t * N log K + β * ||z_e - sg(e)||^2 [+ ||sg(z_e) - e||^2]
 
@@ -45,6 +45,8 @@ Switch it on in a ``.gin`` file (``configs/vq_vae.gin``)::
 
     import plugins.vq_vae
     include 'configs/base.gin'
+    LATENT_DIM = 0
+    build_vae.map_channels = 4
     build_vae.model = @models.vq_vae
     models.vq_vae.code_dim = 4
     experiment.sampler = @samplers.vq_code_prior()

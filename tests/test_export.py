@@ -43,7 +43,7 @@ def test_export_loads_and_decodes_in_a_fresh_process_without_acvae(tmp_path_fact
     out = tmp_path / "export"
     assert cli.invoke(export.main, ["--run_dir", str(run_dir), "--out", str(out)]) == out
     info = json.loads((out / export.SIGNATURE_FILE).read_text())
-    assert info["image_shape"] == [16, 16, 4] and info["latent_dim"] == 520  # configs/demo.gin (villagers.gin)
+    assert info["image_shape"] == [16, 16, 4] and info["latent_dim"] == 40  # demo.gin: 8 + 2x2x8
     assert set(info["functions"]) == {"encode", "decode", "sample", "prior_sample"}
     assert info["sampler"] == "gaussian_mixture"  # configs/base.gin
     assert "tf.saved_model.load" in (out / export.README_FILE).read_text()

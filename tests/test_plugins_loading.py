@@ -73,7 +73,7 @@ def test_a_module_on_sys_path_is_switched_on_by_a_gin_import_line(tmp_path, monk
     extra.write_text("import syspath_mlp\nbuild_vae.encoder = @encoders.syspath_mlp\n"
                      "encoders.syspath_mlp.units = 8\n")
     config.load([str(REPO / "configs/demo.gin"), str(REPO / "configs/test.gin"), str(extra)],
-                [], finalize=False)
+                ["MAP_CHANNELS = 0"], finalize=False)  # an encoder without a latent map
     _, model = experiment.experiment()
     assert model.encoder.layers[2].units == 8
     operative = gin.operative_config_str()
@@ -134,7 +134,7 @@ def test_main_trains_with_a_plugin_file_and_records_it(tmp_path):
     result = _main(f"--plugin={path}", "--gin_file=configs/demo.gin",
                    "--gin_file=configs/test.gin", f"--run_dir={run_dir}",
                    "--gin_param=build_vae.encoder = @encoders.main_mlp",
-                   "--gin_param=N_EPOCHS = 1", "--gin_param=train.visualisers = []", cwd=REPO)
+                   "--gin_param=MAP_CHANNELS = 0", "--gin_param=N_EPOCHS = 1", "--gin_param=train.visualisers = []", cwd=REPO)
     assert result.returncode == 0, result.stderr
     assert RunFolder(run_dir).recorded_plugins() == [path.resolve()]
     assert f"plugin: importing {path.resolve()}" in result.stdout

@@ -107,8 +107,9 @@ def global_dims(component: str, latent_dim: int, grid: tuple[int, int], map_chan
     if latent_dim < map_dims:
         raise ConfigError(
             f"{component}: latent_dim {latent_dim} is smaller than its {grid[0]}x{grid[1]}x"
-            f"{map_channels} latent map ({map_dims} dimensions); set LATENT_DIM to {map_dims} "
-            f"plus the global dimensions, or fewer map_channels"
+            f"{map_channels} latent map ({map_dims} dimensions); set build_vae.map_channels "
+            f"(MAP_CHANNELS) rather than the encoder's and decoder's, and it adds the map "
+            f"beside LATENT_DIM"
         )
     return latent_dim - map_dims
 

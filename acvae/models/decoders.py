@@ -36,9 +36,10 @@ def conv(
     """Mirror of ``encoders.conv``: dense to (H/8, W/8, 128), then layers that double the
     resolution (stride-2 transposed convolutions, or resize-convolutions: ``upsample``).
 
-    With ``map_channels`` c > 0 (as in ``encoders.conv``), the code's last H/8 * W/8 * c
-    dimensions are a latent map: reshaped to (H/8, W/8, c), joined to the projection of the
-    global dimensions (if any) and mixed by a 3x3 convolution before the transposed ones.
+    With ``map_channels`` c > 0 (as in ``encoders.conv``; ``build_vae.map_channels`` gives both),
+    the code's last H/8 * W/8 * c dimensions are a latent map: reshaped to (H/8, W/8, c), joined
+    to the projection of the global dimensions (if any) and mixed by a 3x3 convolution before
+    the transposed ones.
 
     Args:
       latent_dim: L, the latent dimensionality.

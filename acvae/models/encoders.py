@@ -35,7 +35,8 @@ def conv(
     ``latent_dim - H/8 * W/8 * c`` global dimensions (possibly none). A local code learns
     patches that recur across images, so it carries over to art it was not trained on; the
     global one holds what spans the image (a palette, a pose). The code is
-    [global, map flattened row-major]; ``decoders.conv.map_channels`` must match.
+    [global, map flattened row-major]; ``build_vae.map_channels`` gives the decoder the same
+    ``map_channels`` and sizes L as ``LATENT_DIM`` global dimensions plus the map.
 
     Args:
       input_shape: (H, W, C); H and W must be divisible by ``2 ** len(filters)``.

@@ -3,7 +3,7 @@
 A Gaussian mixture (``samplers.gaussian_mixture``) treats a code as one flat vector. The
 learned samplers (``two_stage.py``, ``latent_diffusion.py``) instead train a small network on
 the aggregate posterior of the training images (Dai & Wipf 2019; Vahdat et al. 2021;
-Rombach et al. 2022), and may use the code's layout (``CodeLayout``: ``encoders.conv`` with
+Rombach et al. 2022), and may use the code's layout (``CodeLayout``: ``build_vae`` with
 ``map_channels`` gives ``global_dim`` global numbers followed by an (h, w, c) latent map
 flattened row-major). ``LearnedSampler`` does the rest once:
 
@@ -109,6 +109,18 @@ class CodeLayout:
             raise ValueError(f"a code of {latent_dim} numbers cannot hold the decoder's "
                              f"{map_shape} latent map")
         return cls(global_dim, map_shape)
+
+    @property
+    def map_name(self) -> str:
+        """The latent map as ``"8x8x8"`` (h x w x c), ``"none"`` without one."""
+        return "x".join(map(str, self.map_shape)) if self.map_shape else "none"
+
+    def describe(self) -> str:
+        """In words: ``"520 numbers (8 global + 8x8x8 map)"``, ``"2 numbers"`` without a
+        map."""
+        numbers = f"{self.size} number{'' if self.size == 1 else 's'}"
+        return f"{numbers} ({self.global_dim} global + {self.map_name} map)" \
+            if self.map_shape else numbers
 
     def to_json(self) -> dict:
         """The layout as JSON values."""

@@ -8,7 +8,6 @@ import signal
 import subprocess
 import sys
 
-import gin
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -35,9 +34,8 @@ SAMPLERS = {"two_stage_vae": TwoStageVAESampler, "latent_diffusion": LatentDiffu
 @pytest.fixture
 def map_vae(tiny):
     """An untrained VAE of 16x16 RGBA images whose 34-number code is 2 global numbers and a
-    4x4x2 latent map (encoders/decoders.conv with map_channels)."""
-    gin.parse_config("encoders.conv.map_channels = 2\ndecoders.conv.map_channels = 2")
-    return build_vae((16, 16), 4, latent_dim=34)
+    4x4x2 latent map (``build_vae.map_channels``)."""
+    return build_vae((16, 16), 4, latent_dim=2, map_channels=2)
 
 
 def _codes(n=64, dim=34, seed=0):
@@ -285,7 +283,7 @@ def test_bad_settings_fail_with_one_line():
 
 
 def test_the_benchmark_fits_every_sampler_to_a_tiny_trained_run(tmp_path_factory, tmp_path):
-    """benchmarks/samplers.py on a one-epoch demo run (16x16: 488 global numbers and a 2x2x8
+    """benchmarks/samplers.py on a one-epoch demo run (16x16: 8 global numbers and a 2x2x8
     map): every sampler fitted to real posteriors, its draws decoded and measured, the learned
     ones saved where ``restore`` finds them."""
     run_dir = trained_run(tmp_path_factory, "demo")
@@ -303,4 +301,4 @@ def test_the_benchmark_fits_every_sampler_to_a_tiny_trained_run(tmp_path_factory
     assert (tmp_path / f"{run_dir.name}.png").is_file()
     restored = LatentDiffusionSampler(**TINY["latent_diffusion"]).restore(
         tmp_path / run_dir.name / "latent_diffusion")
-    assert restored.layout == CodeLayout(488, (2, 2, 8))
+    assert restored.layout == CodeLayout(8, (2, 2, 8))

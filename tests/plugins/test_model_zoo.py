@@ -21,7 +21,6 @@ MODELS = registry.names("models")
 PLAIN_CONFIG = "demo"  # the plain VAE: the config users start from
 FAST = {  # small but real settings of the models' own parts
     "factor_vae": ["models.factor_vae.units = (16, 16)"],
-    "vq_vae": ["LATENT_DIM = 16"],  # a 2x2 map of 4-number vectors
 }
 SMALL_FIGURES = ["visualisers.samples.dpi = 30", "visualisers.loss.dpi = 30",
                  "visualisers.latent_grid.dpi = 30", "visualisers.embedding.dpi = 30",

@@ -155,6 +155,7 @@ def test_the_code_prior_needs_a_vq_vae():
 def test_trains_from_its_config_and_reports_its_terms(tmp_path):
     run, history = train_shipped_config(tmp_path, "vq_vae", "samplers.vq_code_prior.steps = 20")
     n_codes, n_positions = run.model.n_codes, run.model.n_positions
+    assert n_positions == 4  # LATENT_DIM = 0: the code is the 2x2 map of CODE_DIM = 4 numbers
     for row in history:
         assert row["train_kl"] == pytest.approx(n_positions * math.log(n_codes), rel=1e-5)
         assert 0 <= row["train_code_entropy"] <= math.log(n_codes) + 1e-5
