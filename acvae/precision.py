@@ -67,5 +67,5 @@ def resolve(precision: str | None) -> tuple[str, str]:
     if native:
         return "float32", (f"auto: float32 on a CPU; its {', '.join(native)} would run "
                            "train.precision = 'mixed_bfloat16' faster, at a higher validation "
-                           "error (README: Mixed precision)")
+                           "error (docs/training.md: Mixed precision)")
     return "float32", f"auto: the CPU ({name}) has no bfloat16 units ({' or '.join(BF16_FLAGS)})"

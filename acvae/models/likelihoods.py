@@ -14,7 +14,7 @@ the alpha channel everywhere. The weighted value is no longer a normalised log-l
 ELBOs computed with and without weighting are not comparable.
 
 Which likelihood draws villagers in their colours was measured (``benchmarks/quality.py``;
-numbers in the README): ``sigma_vae`` (a Gaussian whose sigma is the maximum-likelihood value
+numbers in docs/benchmarks.md): ``sigma_vae`` (a Gaussian whose sigma is the maximum-likelihood value
 per image and channel, Rybkin et al. 2021), ``bernoulli``, ``discretized_logistic`` (Salimans
 et al. 2017), and the fixed- and learned-sigma Gaussians.
 """
