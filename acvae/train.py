@@ -111,10 +111,10 @@ def train(
       summary_images: validation images whose reconstructions go to TensorBoard.
       checkpoints_to_keep: how many epoch checkpoints to keep (besides the best one).
       strategy: a ``tf.distribute.Strategy`` (``@strategies.mirrored()``); None: one device.
-      precision: ``"auto"`` (``acvae.precision``: mixed_float16 on a GPU, mixed_bfloat16 on a
-        CPU with bfloat16 units, float32 elsewhere), None or ``"float32"``,
-        ``"mixed_float16"`` (with dynamic loss scaling) or ``"mixed_bfloat16"``; variables
-        and losses stay float32.
+      precision: ``"auto"`` (``acvae.precision``: mixed_float16 on a GPU, float32 on a CPU),
+        ``"fast"`` (the same but mixed_bfloat16 on a CPU with bfloat16 units), None or
+        ``"float32"``, ``"mixed_float16"`` (with dynamic loss scaling) or
+        ``"mixed_bfloat16"``; variables and losses stay float32.
       augment: a training-time augmentation (``@augmentations.shift()``) applied to every
         training batch inside the compiled step; None: none.
       learning_rate_schedule: ``factor(epoch, n_epochs)`` (``@schedules.cosine()``) scaling

@@ -18,8 +18,8 @@ def cpu_with(monkeypatch):
 
 @pytest.mark.parametrize("flags, says", [
     (("avx2", "avx512f"), "no bfloat16 units"),
-    (("avx2", "avx512_bf16"), "its avx512_bf16 would run train.precision = 'mixed_bfloat16'"),
-    (("amx_bf16", "amx_tile"), "its amx_bf16 would run train.precision = 'mixed_bfloat16'"),
+    (("avx2", "avx512_bf16"), "its avx512_bf16 would run train.precision = 'fast'"),
+    (("amx_bf16", "amx_tile"), "its amx_bf16 would run train.precision = 'fast'"),
 ])
 def test_auto_is_float32_on_every_cpu_and_names_bfloat16_units(cpu_with, flags, says):
     cpu_with(*flags)
@@ -34,8 +34,20 @@ def test_auto_on_a_gpu_is_float16_and_explicit_values_are_kept(cpu_with):
     for value in precision.POLICIES:
         assert precision.resolve(value)[0] == value
     assert precision.resolve(None)[0] == "float32"
-    with pytest.raises(ConfigError, match="'auto', None or one of float32"):
+    with pytest.raises(ConfigError, match="'auto', 'fast', None or one of float32"):
         precision.resolve("float8")
+
+
+@pytest.mark.parametrize("flags, gpu, chosen", [
+    (("avx2", "avx512_bf16"), False, "mixed_bfloat16"),
+    (("amx_bf16",), False, "mixed_bfloat16"),
+    (("avx2", "avx512f"), False, "float32"),
+    (("amx_bf16",), True, "mixed_float16"),
+])
+def test_fast_takes_bfloat16_units_where_the_cpu_has_them(cpu_with, flags, gpu, chosen):
+    cpu_with(*flags, gpu=gpu)
+    policy, why = precision.resolve("fast")
+    assert policy == chosen and why.startswith("fast: ")
 
 
 def test_cpuinfo_is_read_for_name_and_flags(tmp_path, monkeypatch):

@@ -278,16 +278,27 @@ def importance(codes: np.ndarray, factors: Mapping[str, np.ndarray], fit: np.nda
     """
     if model not in DCI_MODELS:
         raise ValueError(f"unknown DCI model {model!r}; valid: {', '.join(DCI_MODELS)}")
-    rows, informativeness = [], []
-    for values in factors.values():
+
+    def one(values: np.ndarray) -> tuple[np.ndarray, float]:
         categorical = is_categorical(values)
         predictor = _predictor(categorical, model, codes.shape[1], seed)
         predictor.fit(codes[fit], values[fit])
         weights = _weights(predictor)
-        rows.append(weights / weights.sum() if weights.sum() > 0 else weights)
-        informativeness.append(prediction_scores(values[test], predictor.predict(codes[test]),
-                                                 categorical)[0])
+        score = prediction_scores(values[test], predictor.predict(codes[test]), categorical)[0]
+        return (weights / weights.sum() if weights.sum() > 0 else weights), score
+
+    rows, informativeness = zip(*per_factor(one, factors))
     return np.asarray(rows), np.asarray(informativeness)
+
+
+def per_factor(compute, factors: Mapping[str, np.ndarray]) -> list:
+    """``[compute(values) for values in factors.values()]``, the factors on every core:
+    scikit-learn's tree building releases the GIL, so threads share the work (same results,
+    each fit being seeded)."""
+    import joblib
+
+    return joblib.Parallel(n_jobs=-1, prefer="threads")(
+        joblib.delayed(compute)(values) for values in factors.values())
 
 
 def _one_minus_entropy(weights: np.ndarray, base: int) -> np.ndarray:
@@ -328,8 +339,7 @@ def predictiveness(codes: np.ndarray, factors: Mapping[str, np.ndarray], fit: np
     leaf per value, so each value can own an interval)."""
     from sklearn.tree import DecisionTreeClassifier
 
-    matrix = np.zeros((len(factors), codes.shape[1]))
-    for k, values in enumerate(factors.values()):
+    def one(values: np.ndarray) -> np.ndarray:
         if is_categorical(values):
             leaves = len(np.unique(values))
             predicted = np.stack([
@@ -338,8 +348,9 @@ def predictiveness(codes: np.ndarray, factors: Mapping[str, np.ndarray], fit: np
                 for column in codes.T], axis=1)
         else:
             predicted = _line_predictions(codes[fit], values[fit], codes[test])
-        matrix[k] = prediction_scores(values[test], predicted, is_categorical(values))
-    return matrix
+        return prediction_scores(values[test], predicted, is_categorical(values))
+
+    return np.asarray(per_factor(one, factors)).reshape(len(factors), codes.shape[1])
 
 
 def _line_predictions(codes: np.ndarray, values: np.ndarray, new: np.ndarray) -> np.ndarray:
