@@ -20,8 +20,8 @@ from collections.abc import Callable, Iterable, Mapping
 import numpy as np
 import tensorflow as tf
 
-from acvae import fileio, registry
-from acvae.data import cache, images, synthetic as synthetic_villagers
+from acvae.core import cache, fileio, registry
+from acvae.data import images, synthetic as synthetic_villagers
 from acvae.data import tfrecord as tfrecord_files
 from acvae.data.errors import DamagedData, DataError, MissingData, SettingError, WriteError
 from acvae.data.pipeline import InputData, input_pipeline

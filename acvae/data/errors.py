@@ -1,12 +1,12 @@
 """The data package's user errors: input data that cannot be used, told in one line.
 
-Each is an ``acvae.errors.UserError`` (commands print it as one ``error:`` line) and also the
+Each is an ``acvae.core.errors.UserError`` (commands print it as one ``error:`` line) and also the
 built-in type callers already expect (``ValueError``, ``FileNotFoundError``, ``OSError``).
 """
 
 from __future__ import annotations
 
-from acvae.errors import UserError
+from acvae.core.errors import UserError
 
 
 class DataError(UserError, ValueError):

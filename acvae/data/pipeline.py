@@ -14,7 +14,7 @@ Before any image is decoded, one pass over the records (``acvae.data.scan``) che
 one of them (a damaged file, a record that does not parse or whose image is not a complete PNG
 is refused with its file, record number and identifier, so training never stops mid-epoch on a
 bad record) and gives the dataset's ``fingerprint`` and ``content``, which tell a resumed run
-(``acvae.resume``) and the tools that reuse a run (``acvae.experiment.load_run``) whether its
+(``acvae.training.resume``) and the tools that reuse a run (``acvae.runs.experiment.load_run``) whether its
 data changed.
 """
 

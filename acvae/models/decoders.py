@@ -15,8 +15,8 @@ from collections.abc import Sequence
 
 import keras
 
-from acvae import registry
-from acvae.errors import ConfigError
+from acvae.core import registry
+from acvae.core.errors import ConfigError
 from acvae.models import blocks
 
 

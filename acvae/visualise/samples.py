@@ -10,7 +10,8 @@ from __future__ import annotations
 import math
 import pathlib
 
-from acvae import batches, registry
+from acvae.core import registry
+from acvae.data import batches
 from acvae.visualise import base, files, images, plots
 
 MAX_LABELS = 3  # categorical labels under each item's name (a title line holds about three)

@@ -9,8 +9,8 @@ import pytest
 import tensorflow as tf
 from PIL import Image
 
-from acvae import batches, config
-from acvae.data import pipeline, tfrecord
+from acvae.core import config
+from acvae.data import batches, pipeline, tfrecord
 from acvae.data.errors import DataError, MissingData, SettingError
 from acvae.data.schema import Schema
 

@@ -14,8 +14,7 @@ import pytest
 import tensorflow as tf
 from PIL import Image
 
-from acvae import batches
-from acvae.data import pipeline, synthetic, tfrecord
+from acvae.data import batches, pipeline, synthetic, tfrecord
 from acvae.data.errors import WriteError
 from acvae.data.importers import kaggle
 from acvae.data.synthetic import art as villager_art
@@ -167,7 +166,7 @@ def test_cache_is_built_once_atomically(tmp_path, monkeypatch):
 
 def run_command(*args):
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
-    return subprocess.run([sys.executable, "-m", "acvae.data.synthetic", *map(str, args)],
+    return subprocess.run([sys.executable, "-m", "acvae", "synthetic", *map(str, args)],
                           capture_output=True, text=True, env=env, timeout=120, cwd=REPO)
 
 

@@ -7,8 +7,8 @@ what the Kaggle download holds: ``out_dir/villagers.json`` and
 factor the villager was drawn from (``records.FACTORS``: 9 categorical, 7 continuous).
 ``cached_tfrecord`` runs that through the same importer as real data, keeping every factor as
 a label (categorical, or continuous for numbers), once per (n, seed), into ``$ACVAE_CACHE`` or
-``~/.cache/acvae``. The result depends only on the seed. ``python -m acvae.data.synthetic OUT_DIR [--n] [--seed]``
-writes the layout for a look (see ``__main__``).
+``~/.cache/acvae``. The result depends only on the seed. ``python -m acvae synthetic OUT_DIR [--n] [--seed]``
+writes the layout for a look (``python -m acvae synthetic``: ``acvae.commands.synthetic``).
 """
 
 from __future__ import annotations
@@ -19,8 +19,8 @@ import pathlib
 import shutil
 import tempfile
 
-from acvae import fileio
-from acvae.data import cache, tfrecord
+from acvae.core import cache, fileio
+from acvae.data import tfrecord
 from acvae.data.errors import WriteError
 from acvae.data.importers import kaggle
 from acvae.data.synthetic import art, records
