@@ -18,14 +18,6 @@ import tensorflow as tf
 from acvae.models import densities
 
 
-def log_mean_exp(x: np.ndarray, axis: int = -1) -> np.ndarray:
-    """``log(mean(exp(x), axis))``, stable in float64."""
-    x = np.asarray(x, np.float64)
-    peak = np.max(x, axis=axis, keepdims=True)
-    peak = np.where(np.isfinite(peak), peak, 0.0)
-    return np.log(np.mean(np.exp(x - peak), axis=axis)) + np.squeeze(peak, axis=axis)
-
-
 def iwae_bound(log_weights: np.ndarray) -> np.ndarray:
     """The importance-weighted lower bound on log p(x) from k samples per example.
 
@@ -39,7 +31,7 @@ def iwae_bound(log_weights: np.ndarray) -> np.ndarray:
     Returns:
       [B] the bound in nats (float64).
     """
-    return log_mean_exp(log_weights, axis=-1)
+    return densities.log_mean_exp(tf.constant(log_weights, tf.float64), axis=-1).numpy()
 
 
 def vae_log_weights(model, images, n_samples: int, chunk: int = 32, seed: int = 0,

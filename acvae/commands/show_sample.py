@@ -85,34 +85,19 @@ def title(record: dict, schema) -> str:
 
 
 def save_grid(sample: list[dict], schema, out: str | os.PathLike) -> pathlib.Path:
-    """Draws the labelled grid and writes it atomically as a PNG."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    from matplotlib import pyplot as plt
-
-    from acvae.data import images
+    """Draws the labelled grid (``plots.titled_grid``, as the run's ``samples.png``) and writes
+    it atomically as a PNG."""
+    from acvae.visualise import files, images, plots
 
     cols = min(len(sample), max(4, math.ceil(math.sqrt(len(sample)))))
-    rows = math.ceil(len(sample) / cols)
-    figure, axes = plt.subplots(rows, cols, figsize=(TILE_INCHES[0] * cols,
-                                                     TILE_INCHES[1] * rows), squeeze=False)
-    for ax in axes.flat:
-        ax.axis("off")
-    for ax, record in zip(axes.flat, sample):
-        ax.imshow(images.composite_on_white(record["image"]))
-        ax.set_title(title(record, schema), fontsize=8, parse_math=False)
-    figure.tight_layout()
+    shown = images.to_rgb(np.stack([record["image"] for record in sample]) / 255.0, "white")
+    fig = plots.titled_grid(shown, [title(record, schema) for record in sample], cols,
+                            TILE_INCHES, DPI)
     out = pathlib.Path(out)
     try:
-        with fileio.atomic_path(out) as temp:
-            figure.savefig(temp, format="png", dpi=DPI, facecolor="white",
-                           metadata={"Software": outputs.SOFTWARE})
+        return fileio.write_with(out, files.figure(fig))
     except OSError as error:
         raise UserError(f"cannot write {out}: {fileio.write_error(error)}") from None
-    finally:
-        plt.close(figure)
-    return out
 
 
 OUT = cli.define(flags.DEFINE_string, "out", None, "PNG file to write.")

@@ -21,6 +21,24 @@ class ConfigError(UserError, ValueError):
     """
 
 
+class WriteError(UserError, OSError):
+    """Data could not be written (disk full, read-only, ...); nothing was left half-written.
+
+    Attributes:
+      reason: the short cause ("disk full", "permission denied", ...), for callers that
+        word their own message.
+    """
+
+    reason: str = ""
+
+    @classmethod
+    def because(cls, reason: str, message: str) -> "WriteError":
+        """A ``WriteError`` with ``message`` whose cause is ``reason``."""
+        error = cls(message)
+        error.reason = reason
+        return error
+
+
 class Interrupted(KeyboardInterrupt):
     """A signal stopped a command after saving its progress; the message says how to go on.
 

@@ -31,6 +31,7 @@ import numpy as np
 import tensorflow as tf
 
 from acvae.data import content, scan, tfrecord
+from acvae.data.batches import ids_key
 from acvae.data.errors import DataError, MissingData, SettingError
 from acvae.data.scan import is_validation
 from acvae.data.schema import Schema
@@ -69,11 +70,6 @@ class InputData:
         text = f"{self.n_train} training and {self.n_validation} validation items"
         return text + (f" (content {self.fingerprint})" if self.fingerprint
                        else f" (columns {', '.join(self.schema.columns)})")
-
-    @property
-    def label_values(self) -> dict[str, tuple[str, ...]]:
-        """The sorted values of every categorical label, by name (derived from ``schema``)."""
-        return {label.name: label.values for label in self.schema.categorical}
 
 
 def fit_image(rgba: tf.Tensor, image_shape: Sequence[int], n_channels: int) -> tf.Tensor:
@@ -269,7 +265,7 @@ def input_pipeline(
         rgba = tf.image.convert_image_dtype(png, tf.float32)
         example["image"] = fit_image(rgba, shape, n_channels)
         for label, table in tables.items():
-            example[f"{label}_id"] = table.lookup(example[label])
+            example[ids_key(label)] = table.lookup(example[label])
         return example
 
     def split(validation: bool) -> tf.data.Dataset:

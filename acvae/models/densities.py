@@ -277,24 +277,6 @@ def colour_weights(images: tf.Tensor, transparent_weight: float) -> tf.Tensor:
     return tf.concat([tf.repeat(rgb, 3, axis=-1), tf.ones_like(alpha)], axis=-1)
 
 
-def alpha_weights(images: tf.Tensor, alpha_weighting: float) -> tf.Tensor:
-    """Per-pixel weights ``w = a + (1 - a) * alpha`` from the target's alpha channel.
-
-    ``a = alpha_weighting`` is the weight of a fully transparent pixel; opaque pixels weigh 1.
-    A log-likelihood weighted this way is no longer a normalised log-density (it is a
-    tempered one), so ELBOs computed with weighting are not comparable to unweighted ones.
-
-    Args:
-      images: [B, H, W, 4] RGBA targets in [0, 1].
-      alpha_weighting: weight of transparent pixels, in [0, 1].
-
-    Returns:
-      [B, H, W, 1] weights.
-    """
-    alpha = images[..., 3:4]
-    return alpha_weighting + (1.0 - alpha_weighting) * alpha
-
-
 def kl_warmup_beta(epoch: float, beta: float, warmup_epochs: float) -> float:
     """KL weight for ``epoch`` under a linear warm-up (Bowman et al. 2016; Sønderby et al. 2016).
 

@@ -195,8 +195,8 @@ def test_a_full_disk_while_drawing_the_cache_is_one_line_and_leaves_nothing(tmp_
     with pytest.raises(WriteError) as error:
         synthetic.cached_tfrecord(n=4, seed=0, cache_dir=tmp_path)
     assert str(error.value) == (
-        f"cannot write the synthetic villager cache in {tmp_path / 'synthetic'}: disk full; free "
-        "some space or set ACVAE_CACHE to another folder")
+        f"cannot write 4 synthetic villagers into the cache {tmp_path / 'synthetic'}: disk full; "
+        "free some space or set ACVAE_CACHE to another folder")
     assert list((tmp_path / "synthetic").iterdir()) == []
 
 
@@ -205,7 +205,7 @@ def test_a_full_disk_while_writing_the_cache_tfrecord_is_one_line(tmp_path, monk
         raise OSError(errno.ENOSPC, "No space left on device")
 
     monkeypatch.setattr(tfrecord.ShardedWriter, "write", full_disk)
-    with pytest.raises(WriteError, match="synthetic villager cache in .*: disk full; free some"):
+    with pytest.raises(WriteError, match="synthetic villagers into the cache .*: disk full; free some"):
         synthetic.cached_tfrecord(n=2, seed=0, cache_dir=tmp_path)
     assert list((tmp_path / "synthetic").iterdir()) == []
 

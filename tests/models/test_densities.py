@@ -105,13 +105,6 @@ def test_gaussian_log_prob_matches_numpy():
     np.testing.assert_allclose(scalar, expected, rtol=1e-5)
 
 
-def test_alpha_weights():
-    images = np.zeros((1, 1, 3, 4), np.float32)
-    images[0, 0, :, 3] = [0.0, 0.5, 1.0]
-    weights = densities.alpha_weights(tf.constant(images), 0.2).numpy()
-    np.testing.assert_allclose(weights[0, 0, :, 0], [0.2, 0.6, 1.0], rtol=1e-6)
-
-
 @pytest.mark.parametrize(
     "epoch, warmup, expected",
     [(0, 0, 2.0), (5, 0, 2.0), (0, 4, 0.0), (1, 4, 0.5), (2, 4, 1.0), (4, 4, 2.0),
