@@ -36,18 +36,14 @@ import numpy as np
 from absl import flags
 
 from acvae.analysis import colour, disentanglement, metrics, sample_quality
-from acvae.core import cli, config, plugin_files
+from acvae.commands import run_flags
+from acvae.core import cli, config
 from acvae.core.errors import UserError
-from acvae.data import batches, content
-from acvae.runs import experiment, run_folder
+from acvae.data import batches
+from acvae.runs import experiment
 from acvae.visualise import projector
 
-RUN_DIR = cli.define(flags.DEFINE_string, "run_dir", None, "A run folder written by acvae.main.")
-TRUST_PLUGINS = cli.define(flags.DEFINE_bool, *plugin_files.TRUST_FLAG)
-ALLOW_DATA_CHANGE = cli.define(flags.DEFINE_bool, *content.ALLOW_DATA_CHANGE_FLAG)
-CHECKPOINT = cli.define(flags.DEFINE_enum, "checkpoint", "best",
-                        list(run_folder.CHECKPOINTS),
-                        "Which checkpoint: the best validation epoch or the latest.")
+RUN_DIR, TRUST_PLUGINS, ALLOW_DATA_CHANGE, CHECKPOINT = run_flags.define()
 SEED = cli.define(flags.DEFINE_integer, "seed", 0, "Sampling seed; the same seed gives the "
                   "same numbers.", lower_bound=0)
 K = flags.DEFINE_integer("k", 1000, "Importance samples per validation image for IWAE.")
@@ -402,10 +398,5 @@ def main(argv: list[str]) -> dict:
     return result
 
 
-def run() -> None:
-    """Console entry point ``acvae-evaluate``."""
-    cli.run(main)
-
-
 if __name__ == "__main__":
-    run()
+    cli.run(main)

@@ -45,17 +45,11 @@ import tempfile
 import tensorflow as tf
 from absl import flags
 
-from acvae.core import cli, fileio, outputs, plugin_files
+from acvae.commands import run_flags
+from acvae.core import cli, fileio, outputs
 from acvae.core.errors import UserError
-from acvae.data import content
-from acvae.runs import run_folder
 
-RUN_DIR = cli.define(flags.DEFINE_string, "run_dir", None, "A run folder written by acvae.main.")
-TRUST_PLUGINS = cli.define(flags.DEFINE_bool, *plugin_files.TRUST_FLAG)
-ALLOW_DATA_CHANGE = cli.define(flags.DEFINE_bool, *content.ALLOW_DATA_CHANGE_FLAG)
-CHECKPOINT = cli.define(flags.DEFINE_enum, "checkpoint", "best",
-                        list(run_folder.CHECKPOINTS),
-                        "Which checkpoint: the best validation epoch or the latest.")
+RUN_DIR, TRUST_PLUGINS, ALLOW_DATA_CHANGE, CHECKPOINT = run_flags.define()
 OUT = cli.define(flags.DEFINE_string, "out", None, "The export folder (a SavedModel).")
 OVERWRITE = cli.define(flags.DEFINE_bool, *outputs.OVERWRITE_FLAG)
 
@@ -304,10 +298,5 @@ def main(argv: list[str]) -> pathlib.Path:
     return path
 
 
-def run() -> None:
-    """Console entry point (``acvae-export``)."""
-    cli.run(main)
-
-
 if __name__ == "__main__":
-    run()
+    cli.run(main)

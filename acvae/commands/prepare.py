@@ -68,10 +68,5 @@ def main(argv: list[str]) -> None:
     print("\n".join(report.lines()))
 
 
-def run(argv: list[str] | None = None) -> None:
-    """Entry point (``acvae-prepare``): ``main`` under the command-line convention."""
-    cli.run(main, argv)
-
-
 if __name__ == "__main__":
-    run()
+    cli.run(main)

@@ -123,10 +123,5 @@ def main(argv: list[str]) -> None:
     print(f"wrote {len(sample)} image{'s' * (len(sample) != 1)} to {out}")
 
 
-def run(argv: list[str] | None = None) -> None:
-    """Entry point (``acvae-show-sample``): ``main`` under the command-line convention."""
-    cli.run(main, argv)
-
-
 if __name__ == "__main__":
-    run()
+    cli.run(main)

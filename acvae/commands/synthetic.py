@@ -45,10 +45,5 @@ def main(argv: list[str]) -> None:
           f"--out {out_dir / 'villagers.tfrecord'} --labels {','.join(records.FACTORS)}")
 
 
-def run(argv: list[str] | None = None) -> None:
-    """Entry point: defines the flags and runs ``main`` under the command-line convention."""
-    cli.run(main, argv)
-
-
 if __name__ == "__main__":
-    run()
+    cli.run(main)

@@ -57,10 +57,5 @@ def main(argv: list[str]) -> None:
         loop.train(run_dir, allow_config_change=ALLOW_CONFIG_CHANGE.value)
 
 
-def run() -> None:
-    """Console-script entry point (``acvae-train``)."""
-    cli.run(main)
-
-
 if __name__ == "__main__":
-    run()
+    cli.run(main)

@@ -18,17 +18,11 @@ import pathlib
 
 from absl import flags
 
-from acvae.core import cli, plugin_files
+from acvae.commands import run_flags
+from acvae.core import cli
 from acvae.core.errors import UserError
-from acvae.data import content
-from acvae.runs import run_folder
 
-RUN_DIR = cli.define(flags.DEFINE_string, "run_dir", None, "A run folder written by acvae.main.")
-TRUST_PLUGINS = cli.define(flags.DEFINE_bool, *plugin_files.TRUST_FLAG)
-ALLOW_DATA_CHANGE = cli.define(flags.DEFINE_bool, *content.ALLOW_DATA_CHANGE_FLAG)
-CHECKPOINT = cli.define(flags.DEFINE_enum, "checkpoint", "best",
-                        list(run_folder.CHECKPOINTS),
-                        "Which checkpoint: the best validation epoch or the latest.")
+RUN_DIR, TRUST_PLUGINS, ALLOW_DATA_CHANGE, CHECKPOINT = run_flags.define()
 GIN_PARAM = cli.define(flags.DEFINE_multi_string, "gin_param", [],
                        "A gin binding applied after the run's config; repeatable.")
 LIST = cli.define(flags.DEFINE_bool, "list", False, "List what there is to choose and exit.")
@@ -94,10 +88,5 @@ def _what(name: str) -> str:
     return registry.describe(registry.get("visualisers", name)).rstrip(".")
 
 
-def run() -> None:
-    """Console entry point (``acvae-visualise``)."""
-    cli.run(main)
-
-
 if __name__ == "__main__":
-    run()
+    cli.run(main)

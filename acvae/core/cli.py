@@ -49,8 +49,9 @@ EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report it
 EXIT_USAGE = 2  # a flag or argument mistake, as argparse and shells report it
 
 
-def _caller_module(depth: int = 2) -> str:
-    """The module name absl files a flag under for the function ``depth`` frames up."""
+def caller_module(depth: int = 2) -> str:
+    """The module name absl files a flag under for the function ``depth`` frames up (2: the
+    caller of the function that calls this)."""
     frame = inspect.currentframe()
     for _ in range(depth):
         frame = frame.f_back
@@ -65,7 +66,11 @@ def define(definer, name: str, *args, **kwargs) -> flags.FlagHolder:
     If another module already defined ``name``, that flag is reused and only declared key to
     the caller (so it shows under the caller's ``--help``).
     """
-    module = _caller_module()
+    return define_for(caller_module(), definer, name, *args, **kwargs)
+
+
+def define_for(module: str, definer, name: str, *args, **kwargs) -> flags.FlagHolder:
+    """``define`` for the command module ``module`` (a helper defining a command's flags)."""
     if name in FLAGS:
         FLAGS.register_key_flag_for_module(module, FLAGS[name])
         return flags.FlagHolder(FLAGS, FLAGS[name])
