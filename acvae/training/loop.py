@@ -76,31 +76,16 @@ def _optimizer(optimizer, strategy, precision: str | None):
 
 
 @gin.configurable(module="acvae", denylist=["run_dir", "allow_config_change"])
-def train(
-    run_dir: str | pathlib.Path,
-    n_epochs: int = 1,
-    epoch_step: int = 1,
-    validate_every: int = 1,
-    optimizer=None,
-    beta: float = 1.0,
-    kl_warmup_epochs: int = 0,
-    seed: int = 0,
-    jit_compile: bool | None = None,
-    steps_per_call: int = 8,
-    visualisers=(),
-    summary_images: int = 8,
-    checkpoints_to_keep: int = 3,
-    strategy=None,
-    precision: str | None = "auto",
-    augment=None,
-    learning_rate_schedule=None,
-    allow_config_change: bool = False,
-) -> experiment.Run:
+def train(run_dir: str | pathlib.Path, n_epochs: int = 1, epoch_step: int = 1,
+          validate_every: int = 1, optimizer=None, beta: float = 1.0, kl_warmup_epochs: int = 0,
+          seed: int = 0, jit_compile: bool | None = None, steps_per_call: int = 8, visualisers=(),
+          summary_images: int = 8, checkpoints_to_keep: int = 3, strategy=None,
+          precision: str | None = "auto", augment=None, learning_rate_schedule=None,
+          allow_config_change: bool = False) -> experiment.Run:
     """Trains (or resumes training of) the configured VAE into ``run_dir``.
 
     Args:
-      run_dir: the run folder; created once the config has built, resumed if it holds a
-        checkpoint.
+      run_dir: the run folder; created once the config has built, resumed from a checkpoint.
       n_epochs: total epochs; a finished run trains further when this grows.
       epoch_step: interval in epochs for image summaries and visualisers' ``on_epoch_end``.
       validate_every: interval in epochs between validation passes (always after the last
@@ -109,27 +94,21 @@ def train(
       beta: final weight of the KL term.
       kl_warmup_epochs: epochs of linear warm-up of beta from 0 (0: constant beta).
       seed: seeds weights, shuffling and sampling; the same seed gives the same losses on CPU.
-      jit_compile: XLA-compile the train and evaluation steps; None: only when a GPU is
-        present (XLA's convolutions are slower than oneDNN's on CPU, as Keras also decides).
+      jit_compile: XLA-compile the steps; None: with a GPU only (XLA is slower on CPU).
       steps_per_call: train steps run by one ``tf.function`` call.
       visualisers: objects with ``on_epoch_end(run, epoch)`` and ``on_train_end(run)``.
       summary_images: validation images whose reconstructions go to TensorBoard.
       checkpoints_to_keep: how many epoch checkpoints to keep (besides the best one).
       strategy: a ``tf.distribute.Strategy`` (``@strategies.mirrored()``); None: one device.
-      precision: ``"auto"`` (``acvae.training.precision``: mixed_float16 on a GPU, mixed_bfloat16 on a
-        CPU with bfloat16 units, float32 elsewhere), None or ``"float32"``,
-        ``"mixed_float16"`` (with dynamic loss scaling) or ``"mixed_bfloat16"``; variables
-        and losses stay float32.
-      augment: a training-time augmentation (``@augmentations.shift()``) applied to every
-        training batch inside the compiled step; None: none.
+      precision: ``"auto"`` (``acvae.training.precision``: the fastest policy the device runs
+        well), None or ``"float32"``, ``"mixed_float16"`` (dynamic loss scaling) or
+        ``"mixed_bfloat16"``; variables and losses stay float32.
+      augment: an augmentation (``@augmentations.shift()``) inside the compiled step, or None.
       learning_rate_schedule: ``factor(epoch, n_epochs)`` (``@schedules.cosine()``) scaling
-        the optimizer's configured learning rate each epoch (recorded as ``learning_rate`` in
-        the history); None: the configured rate throughout.
-      allow_config_change: resume although the optimizer or the dataset changed
-        (``acvae.training.resume``; ``--allow_config_change``, not a gin binding).
+        the configured learning rate each epoch (history's ``learning_rate``), or None.
+      allow_config_change: resume with a changed optimizer or dataset (``--allow_config_change``).
 
-    Returns:
-      The finished ``Run``.
+    Returns the finished ``Run``.
 
     Raises:
       TrainingDiverged: the loss became NaN or infinite (the last good checkpoint is kept).
@@ -144,36 +123,48 @@ def train(
                 steps_per_call=steps_per_call, summary_images=summary_images,
                 checkpoints_to_keep=checkpoints_to_keep)
     strategy = strategy if strategy is not None else tf.distribute.get_strategy()
-    folder = run_folder.RunFolder(run_dir)
-    chief = distribute.is_chief(strategy)
     policy, why = precision_policy.resolve(precision)
     previous_policy = keras.mixed_precision.global_policy()
     keras.mixed_precision.set_global_policy(policy)
     print(f"precision: {policy} ({why})", flush=True)
     try:
         keras.utils.set_random_seed(seed)
-        with strategy.scope():
-            data, model = experiment.build()
-            optimizer = _optimizer(optimizer, strategy, policy)
-            optimizer.build(model.objective_variables)
-        schedule = _Schedule(learning_rate_schedule, optimizer)
-        if jit_compile is None:
-            jit_compile = bool(tf.config.list_physical_devices("GPU"))
-        steps = Steps(model, optimizer, jit_compile, strategy, augment)
-        state = run_folder.checkpoint_state(model, optimizer, sums=(*steps.names, "count"))
-        # non-chief workers neither create, lock nor write the run folder
-        lock = folder.open("acvae.main") if chief else contextlib.nullcontext()
-        with lock, StopSignals() as signals:
-            if chief:
-                folder.record_plugins(plugin_files.loaded())
-            resumption = resume.Resumption(folder, resume.describe(data, model, optimizer),
-                                           allow_config_change, record=chief)
-            loop = _Loop(folder, data, model, state, steps, strategy, chief,
-                         checkpoints_to_keep, resumption, schedule, started)
-            return loop.run(n_epochs, epoch_step, validate_every, beta, kl_warmup_epochs,
-                            steps_per_call, visualisers, summary_images, signals)
+        loop_settings = (n_epochs, epoch_step, validate_every, beta, kl_warmup_epochs,
+                         steps_per_call, visualisers, summary_images)
+        return _build_and_run(run_dir, strategy, policy, optimizer, jit_compile, augment,
+                              learning_rate_schedule, checkpoints_to_keep, allow_config_change,
+                              started, loop_settings)
     finally:
         keras.mixed_precision.set_global_policy(previous_policy)
+
+
+def _build_and_run(run_dir, strategy, policy, optimizer, jit_compile, augment,
+                   learning_rate_schedule, checkpoints_to_keep, allow_config_change, started,
+                   loop_settings) -> experiment.Run:
+    """``train`` once its arguments are checked and the precision policy is set: builds data,
+    model, optimizer and steps, opens the run folder (the chief only) and runs the loop with
+    ``loop_settings`` (``_Loop.run``'s arguments before ``signals``)."""
+    folder = run_folder.RunFolder(run_dir)
+    chief = distribute.is_chief(strategy)
+    with strategy.scope():
+        data, model = experiment.build()
+        optimizer = _optimizer(optimizer, strategy, policy)
+        optimizer.build(model.objective_variables)
+    schedule = _Schedule(learning_rate_schedule, optimizer)
+    if jit_compile is None:
+        jit_compile = bool(tf.config.list_physical_devices("GPU"))
+    steps = Steps(model, optimizer, jit_compile, strategy, augment)
+    state = run_folder.checkpoint_state(model, optimizer, sums=(*steps.names, "count"))
+    # non-chief workers neither create, lock nor write the run folder
+    lock = folder.open("acvae.main") if chief else contextlib.nullcontext()
+    with lock, StopSignals() as signals:
+        if chief:
+            folder.record_plugins(plugin_files.loaded())
+        resumption = resume.Resumption(folder, resume.describe(data, model, optimizer),
+                                       allow_config_change, record=chief)
+        loop = _Loop(folder, data, model, state, steps, strategy, chief,
+                     checkpoints_to_keep, resumption, schedule, started)
+        return loop.run(*loop_settings, signals)
 
 
 class _Schedule:
