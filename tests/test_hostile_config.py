@@ -157,9 +157,9 @@ def test_flag_mistakes_are_one_line_and_exit_2_and_help_exits_0():
         ("acvae.main", "--run_dri=x"):
             "error: Unknown command line flag 'run_dri'. Did you mean: run_dir ? "
             "(python -m acvae.main --help lists the flags)",
-        ("acvae.commands.evaluate", "--k=many"):
+        ("acvae", "evaluate", "--k=many"):
             "error: flag --k=many: invalid literal for int() with base 10: 'many' "
-            "(python -m acvae evaluate --help lists the flags)",
+            "(acvae evaluate --help lists the flags)",
     }
     helps = [("acvae", "train", "--help"), ("acvae.main", "-h"), ("acvae.prepare", "--helpfull"),
              ("acvae", "generate", "--helpshort")]

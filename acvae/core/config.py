@@ -36,7 +36,7 @@ from acvae.core import bindings as values_check
 from acvae.core import registry
 from acvae.core.errors import ConfigError, UserError
 
-PROJECT_ROOT = pathlib.Path(__file__).resolve().parent.parent
+PROJECT_ROOT = pathlib.Path(__file__).resolve().parents[2]
 PARSE_ERRORS = (ValueError, SyntaxError, tokenize.TokenError, ImportError, OSError)
 MACRO = "gin.macro"  # the selector of a macro's binding: (NAME, "gin.macro") -> {"value": ...}
 

@@ -35,7 +35,7 @@ from acvae.core import cache, fileio
 from acvae.core.errors import UserError, first_line
 
 _LOADED: dict[pathlib.Path, types.ModuleType] = {}
-PROJECT_PLUGINS = pathlib.Path(__file__).resolve().parent.parent / "plugins"
+PROJECT_PLUGINS = pathlib.Path(__file__).resolve().parents[2] / "plugins"
 TRUSTED_FILE = "trusted_plugins.txt"
 # the post-hoc commands' flag: cli.define(flags.DEFINE_bool, *TRUST_FLAG)
 TRUST_FLAG = ("trust_plugins", False,

@@ -5,6 +5,7 @@ import pytest
 
 from acvae.core import config
 from acvae.core.errors import ConfigError
+from tests.conftest import REPO
 
 
 @pytest.mark.parametrize("binding, message", [
@@ -33,3 +34,11 @@ def test_call_time_mistakes_are_recognised_and_others_are_not():
     assert "%UNDEFINED_MACRO is used but never defined" in str(config.call_error(undefined.value))
     assert config.call_error(TypeError("a bug")) is None
     assert config.call_error(RuntimeError("another bug")) is None
+
+
+def test_the_project_folders_are_found_from_the_package():
+    """Configs include ``configs/base.gin`` from any folder, and the project's plugins are
+    trusted, because acvae finds the project root from its own files."""
+    from acvae.core import plugin_files
+
+    assert config.PROJECT_ROOT == REPO and plugin_files.PROJECT_PLUGINS == REPO / "plugins"
