@@ -2,13 +2,13 @@
 
 Data flows one way (``ARCHITECTURE.md`` has the picture): images and a label table (or
 synthetic villagers) -> TFRecord with its schema (``acvae.prepare``) -> ``tf.data`` pipeline
-(``acvae.data``) -> VAE (``acvae.models``) -> its objective (``acvae.losses``) -> training loop
-(``acvae.train``, ``acvae.steps``) -> run folder (``acvae.run_folder``) -> figures
-(``acvae.visualise``) and metrics (``acvae.evaluate``).
+(``acvae.data``) -> VAE (``acvae.models``) -> its objective (``acvae.models.densities``) -> training loop
+(``acvae.training.loop``, ``acvae.training.steps``) -> run folder (``acvae.runs.run_folder``) -> figures
+(``acvae.visualise``) and metrics (``acvae.commands.evaluate``).
 
 Importing the package does nothing, except when the process is an acvae command
 (``python -m acvae[.module]`` or a console script): then a Ctrl-C while the command's modules
-and TensorFlow load is one line and exit 130 (``acvae.cli.interrupt_at_start``), as it is later.
+and TensorFlow load is one line and exit 130 (``acvae.core.cli.interrupt_at_start``), as it is later.
 """
 
 import os as _os
@@ -34,6 +34,6 @@ def _started_as_command() -> bool:
 
 
 if _started_as_command():
-    from acvae import cli as _cli
+    from acvae.core import cli as _cli
 
     _cli.interrupt_at_start()

@@ -3,7 +3,7 @@
 ``python -m acvae --help`` lists the commands; ``python -m acvae COMMAND --help`` shows one
 command's flags. Each command is also a console script (``acvae-train``, ``acvae-evaluate``,
 ...). Either way TensorFlow starts quietly before the command's module is imported
-(``acvae.cli.launch``): none of its C++ start-up lines unless ``--verbosity=1`` or more.
+(``acvae.core.cli.launch``): none of its C++ start-up lines unless ``--verbosity=1`` or more.
 """
 
 from __future__ import annotations
@@ -24,21 +24,21 @@ class Command:
 
     def __call__(self) -> None:
         """Runs the command on ``sys.argv[1:]`` (a console script's entry point)."""
-        from acvae import cli
+        from acvae.core import cli
 
         cli.launch(self.module, f"acvae {self.name}", sys.argv[1:])
 
 
 COMMANDS = (
-    Command("synthetic", "acvae.data.synthetic.__main__",
+    Command("synthetic", "acvae.commands.synthetic",
             "draw synthetic villagers in the Kaggle layout (JSON + PNGs)"),
     Command("prepare", "acvae.prepare", "turn images and labels into a TFRecord with its schema"),
-    Command("show-sample", "acvae.show_sample", "a labelled grid of images from a TFRecord"),
+    Command("show-sample", "acvae.commands.show_sample", "a labelled grid of images from a TFRecord"),
     Command("train", "acvae.main", "train a VAE from gin configs into a run folder"),
-    Command("visualise", "acvae.visualise.__main__", "write a run's figures and index.html"),
-    Command("evaluate", "acvae.evaluate", "ELBO, IWAE, probes and more into metrics.json"),
-    Command("generate", "acvae.generate", "sample, interpolate or reconstruct images"),
-    Command("export", "acvae.export", "export a run's model as a SavedModel"),
+    Command("visualise", "acvae.commands.visualise", "write a run's figures and index.html"),
+    Command("evaluate", "acvae.commands.evaluate", "ELBO, IWAE, probes and more into metrics.json"),
+    Command("generate", "acvae.commands.generate", "sample, interpolate or reconstruct images"),
+    Command("export", "acvae.commands.export", "export a run's model as a SavedModel"),
 )
 BY_NAME = {command.name: command for command in COMMANDS}
 
@@ -72,7 +72,7 @@ def main(argv: list[str] | None = None) -> None:
         print(f"error: unknown command {argv[0]!r}; valid: {', '.join(BY_NAME)}",
               file=sys.stderr)
         sys.exit(2)
-    from acvae import cli
+    from acvae.core import cli
 
     command = BY_NAME[name]
     cli.launch(command.module, f"acvae {command.name}", argv[1:])

@@ -2,7 +2,7 @@
 
 The latent1d model (64x64x4, batch 16, conv encoder/decoder 32-64-128, standard normal prior,
 Bernoulli likelihood) is built under each Keras policy and trained by acvae's own compiled
-steps (``acvae.steps.Steps``, 8 steps per call) on in-memory batches, so only the arithmetic
+steps (``acvae.training.steps.Steps``, 8 steps per call) on in-memory batches, so only the arithmetic
 differs. ``mixed_bfloat16`` pays off on CPUs with AVX512_BF16/AMX and on TPUs;
 ``mixed_float16`` (with loss scaling) on NVIDIA GPUs.
 
@@ -22,7 +22,7 @@ import keras  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 from acvae.models import build_vae  # noqa: E402
-from acvae.steps import Steps  # noqa: E402
+from acvae.training.steps import Steps  # noqa: E402
 
 
 def images_per_second(policy: str, steps: int, repeats: int, batch: int, size: int) -> float:

@@ -3,14 +3,14 @@
 Trains the reference's experiment (``configs/reference.gin``: its decoder, loss and sampling,
 reproduced faithfully) with one and two latent dimensions, and the shipped ``latent1d``,
 ``latent2d`` and ``villagers`` configs, on the same TFRecord, epochs and split, for several
-seeds; evaluates each run with ``acvae.evaluate`` (acvae's configs at their best validation
+seeds; evaluates each run with ``acvae.commands.evaluate`` (acvae's configs at their best validation
 epoch, as their figures show them; the reference at its last epoch, as it has no other) and
 prints, per config, the median and range over seeds of:
 
   val MSE     mean squared error per pixel and channel of validation reconstructions
   gap         validation MSE - training MSE (overfitting)
   k-NN        5-nearest-neighbour accuracy of the first categorical label from the latent means
-  chroma      chroma ratio of validation reconstructions (acvae.colour; 1 = colour kept)
+  chroma      chroma ratio of validation reconstructions (acvae.analysis.colour; 1 = colour kept)
   dE          mean CIE76 colour difference of validation reconstructions (lower is better)
   s-chroma    chroma ratio of generated samples (the config's sampler; the prior for the
               reference)
@@ -18,7 +18,7 @@ prints, per config, the median and range over seeds of:
               over that of a validation image; ~1 or above: no copies)
   s/epoch     median seconds per training epoch (history.csv; the machine is the one it ran on)
 
-then, unless ``--sample_quality=off``, the sample metrics of ``acvae.evaluate`` (its
+then, unless ``--sample_quality=off``, the sample metrics of ``acvae.commands.evaluate`` (its
 ``sample_quality``) per config and image set, with the same medians and ranges: classifier
 two-sample AUCs (CNN, linear on pixels, texture statistics only; 0.5 = indistinguishable from
 training images), precision, recall and KID x 1000 in a feature space learned on the training
@@ -34,7 +34,7 @@ samples, side by side (the first seed).
 
 Runs live in ``OUT/runs/<config>-s<seed>`` and are resumed (or reused when finished), so an
 interrupted benchmark continues where it stopped. Every run is a real ``python -m acvae.main``
-and ``python -m acvae.evaluate`` command.
+and ``python -m acvae evaluate`` command.
 """
 
 from __future__ import annotations
@@ -106,7 +106,7 @@ def train_and_evaluate(name: str, seed: int, args) -> dict:
               f"--run_dir={run_dir}", *[f"--gin_param={b}" for b in bindings]], log)
     compared = ", ".join(f"@samplers.{name}()" for name in args.samplers.split(",") if name)
     settings = [binding for binding in args.gin_param if binding.startswith("samplers.")]
-    _command(["acvae.evaluate", f"--run_dir={run_dir}", f"--checkpoint={checkpoint}", "--k=1",
+    _command(["acvae.commands.evaluate", f"--run_dir={run_dir}", f"--checkpoint={checkpoint}", "--k=1",
               "--elbo_samples=1", f"--samples={args.samples}", "--seed=0",
               f"--sample_quality={args.sample_quality}",
               f"--gin_param=evaluate.compare_samplers = [{compared}]",
@@ -260,7 +260,8 @@ def picture(names: list[str], seed: int, args, n: int = 8) -> pathlib.Path:
     import gin
     import numpy as np
 
-    from acvae import batches, components, experiment  # noqa: F401  (registers components)
+    from acvae.data import batches
+    from acvae.runs import experiment
     from acvae.visualise import files, images, plots
 
     rows, titles = [], []

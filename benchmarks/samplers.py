@@ -8,7 +8,7 @@ prints one table per run:
   fit s       seconds to fit (2 cores shared with other jobs, unless the machine is yours)
   fit steps   training steps the fit ran (learned samplers; 0 for the others)
   sample s    seconds to draw the codes once compiled (the first, compiling call in brackets)
-  s-chroma    sample chroma against the validation images (acvae.colour; 1 = as colourful)
+  s-chroma    sample chroma against the validation images (acvae.analysis.colour; 1 = as colourful)
   memo        memorisation ratio (median RMS distance of a sample to the nearest training
               image over that of a validation image; below ~0.9: samples copy training images)
   d-train     median RMS distance of a sample to its nearest training image
@@ -50,7 +50,7 @@ def fit_and_sample(run, name: str, n: int, folder: pathlib.Path) -> tuple[dict, 
     and decodes ``n`` draws of seed 0; returns (timings, images)."""
     import gin
 
-    from acvae import registry
+    from acvae.core import registry
 
     # gin.register leaves the class as it is: its bindings are passed explicitly.
     sampler = registry.get("samplers", name)(**gin.get_bindings(f"samplers.{name}"))
@@ -73,7 +73,7 @@ def fit_and_sample(run, name: str, n: int, folder: pathlib.Path) -> tuple[dict, 
 
 def image_metrics(samples: np.ndarray, train: np.ndarray, validation: np.ndarray) -> dict:
     """Sample chroma, memorisation ratio and the median distance to the training set."""
-    from acvae import colour, metrics
+    from acvae.analysis import colour, metrics
 
     memo = metrics.memorisation(samples, train, validation)
     return {"s-chroma": colour.sample_chroma_ratio(colour.as_rgba(validation),
@@ -111,7 +111,8 @@ def benchmark_run(run_dir: pathlib.Path, args) -> dict:
     """Fits every sampler to one run and measures it; writes its picture and JSON."""
     import gin
 
-    from acvae import batches, components, experiment  # noqa: F401  (registers components)
+    from acvae.data import batches
+    from acvae.runs import experiment
 
     gin.clear_config(clear_constants=True)
     run = experiment.load_run(run_dir, "best")

@@ -40,7 +40,7 @@ def measure(n: int, image: int, batch: int, steps: int, warmup: int) -> dict:
 
     from acvae.data import synthetic
     from acvae.data.pipeline import input_pipeline
-    from acvae.steps import Steps
+    from acvae.training.steps import Steps
     from pipeline import CACHE_BUDGET_MB, peak_rss_mb  # benchmarks/pipeline.py
     from throughput import _model  # benchmarks/throughput.py: the same latent1d model
 

@@ -13,7 +13,7 @@ seconds per epoch and the speed-up over the reference for:
     from ``history.csv``, with its parts (train, validation, figures);
 
 each in float32, in ``mixed_bfloat16`` when the CPU has bfloat16 units (``auto`` keeps float32
-on CPUs: ``acvae.precision``) and in ``train.precision='auto'`` when that picks another policy.
+on CPUs: ``acvae.training.precision``) and in ``train.precision='auto'`` when that picks another policy.
 Every number is the median of the timed epochs (the first, with tracing, is not counted) over
 interleaved repeats, so background load hits every variant alike. The CPU's name and its
 relevant flags are printed first.
@@ -37,10 +37,12 @@ import gin  # noqa: E402
 import keras  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
-from acvae import components, config, experiment, precision  # noqa: E402,F401
-from acvae.run_folder import RunFolder  # noqa: E402
-from acvae.steps import Steps  # noqa: E402
-from acvae.train import train  # noqa: E402
+from acvae.core import config
+from acvae.runs import experiment
+from acvae.runs.run_folder import RunFolder  # noqa: E402
+from acvae.training import precision
+from acvae.training.loop import train  # noqa: E402
+from acvae.training.steps import Steps  # noqa: E402
 from acvae.visualise.training_movie import TrainingMovie  # noqa: E402
 
 REPO = pathlib.Path(__file__).resolve().parent.parent

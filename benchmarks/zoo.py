@@ -1,6 +1,6 @@
 """Model zoo benchmark: every registered VAE variant on the synthetic villagers, side by side.
 
-Finds the registered models (``acvae.registry``, after importing every module of ``plugins/``),
+Finds the registered models (``acvae.core.registry``, after importing every module of ``plugins/``),
 leaves out the reference's (``reference_vae``: another encoder, decoder and loss; the quality
 benchmark compares it), and trains each from its shipped config (``configs/<plugin>.gin`` for
 a plugin's model, ``configs/base.gin`` for the builder's default ``vae``, the config every
@@ -9,7 +9,7 @@ same synthetic villagers (``--n_images``, data seed 0), image size, encoder and 
 configs' shared ``encoders.conv`` / ``decoders.conv``), latent size (``--latent_dim``; a
 config whose code has a latent map, the VQ-VAE's, keeps its global part and channels per cell,
 so its size follows the map's cells at ``--image_size``), epochs and seeds. Each run is
-a real ``python -m acvae.main`` and ``python -m acvae.evaluate`` (at its ``--checkpoint``), and
+a real ``python -m acvae.main`` and ``python -m acvae evaluate`` (at its ``--checkpoint``), and
 the benchmark prints, per model, the median over seeds and the range in brackets of:
 
   val MSE      reconstruction MSE per pixel and channel on the validation split
@@ -56,8 +56,8 @@ from absl import flags
 
 import quality  # benchmarks/quality.py: commands, data bindings, table cells, sample table
 import samplers as sampler_benchmark  # benchmarks/samplers.py: the rows-of-images picture
-from acvae import cli
-from acvae.errors import UserError
+from acvae.core import cli
+from acvae.core.errors import UserError
 
 REPO = pathlib.Path(__file__).resolve().parent.parent
 REFERENCE_MODEL = "reference_vae"  # the reference's experiment: benchmarks/quality.py
@@ -114,9 +114,9 @@ class Entry:
 
 def registered_models() -> dict[str, type]:
     """{name: class} of every registered model, after importing every plugin module."""
-    from acvae import components, plugins, registry  # noqa: F401  (registers the built-ins)
+    from acvae.core import plugin_files, registry
 
-    for path in sorted(plugins.PROJECT_PLUGINS.glob("*.py")):
+    for path in sorted(plugin_files.PROJECT_PLUGINS.glob("*.py")):
         if path.stem != "__init__":
             importlib.import_module(f"plugins.{path.stem}")
     return {name: registry.get("models", name) for name in registry.names("models")}
@@ -167,7 +167,7 @@ def zoo_latent_dim(config: str, name: str) -> int:
 def objective(cls: type) -> str:
     """What a model trains: "the ELBO", or its own objective (the hooks it overrides and the
     first line of its docstring)."""
-    from acvae import registry
+    from acvae.core import registry
     from acvae.models import VAE
 
     own = [hook for hook in ("loss_terms", "objective")
@@ -232,7 +232,7 @@ def train_and_evaluate(name: str, entry: Entry, seed: int, extra: list[str],
     quality._command(["acvae.main", f"--gin_file={entry.config}",
                       *[f"--gin_file={f}" for f in GIN_FILE.value], f"--run_dir={run_dir}",
                       *[f"--gin_param={b}" for b in bindings(entry, seed, extra)]], log)
-    quality._command(["acvae.evaluate", f"--run_dir={run_dir}",
+    quality._command(["acvae.commands.evaluate", f"--run_dir={run_dir}",
                       f"--checkpoint={CHECKPOINT.value}", "--k=1", "--elbo_samples=1",
                       f"--samples={SAMPLES.value}", "--seed=0",
                       f"--sample_quality={QUALITY.value}"], log)
@@ -322,7 +322,8 @@ def picture(zoo: dict[str, Entry], rows: dict[str, list[dict]], seed: int,
     """``zoo.png``: training images, then one traversal strip per model (runs of ``seed``)."""
     import gin
 
-    from acvae import batches, experiment
+    from acvae.data import batches
+    from acvae.runs import experiment
 
     strips, originals = {}, None
     for name in zoo:

@@ -37,9 +37,9 @@ from __future__ import annotations
 
 import tensorflow as tf
 
-from acvae import losses, registry
-from acvae.errors import ConfigError
-from acvae.models import VAE
+from acvae.core import registry
+from acvae.core.errors import ConfigError
+from acvae.models import VAE, densities
 
 
 def total_correlation(z: tf.Tensor, mean: tf.Tensor, logvar: tf.Tensor) -> tf.Tensor:
@@ -55,7 +55,7 @@ def total_correlation(z: tf.Tensor, mean: tf.Tensor, logvar: tf.Tensor) -> tf.Te
     """
     z, mean, logvar = (tf.cast(t, tf.float32) for t in (z, mean, logvar))
     # log q(z_ij | x_k) for every sample i, image k, dimension j: [M, M, L]
-    pointwise = -0.5 * (losses.LOG_2PI + logvar[None] +
+    pointwise = -0.5 * (densities.LOG_2PI + logvar[None] +
                         tf.square(z[:, None] - mean[None]) * tf.exp(-logvar[None]))
     log_m = tf.math.log(tf.cast(tf.shape(z)[0], tf.float32))
     log_joint = tf.reduce_logsumexp(tf.reduce_sum(pointwise, -1), axis=1) - log_m

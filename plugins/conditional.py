@@ -26,8 +26,8 @@ from __future__ import annotations
 import keras
 import tensorflow as tf
 
-from acvae import registry
-from acvae.errors import ConfigError
+from acvae.core import registry
+from acvae.core.errors import ConfigError
 from acvae.models import VAE
 
 

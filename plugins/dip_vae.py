@@ -36,7 +36,7 @@ from __future__ import annotations
 
 import tensorflow as tf
 
-from acvae import knobs, registry
+from acvae.core import knobs, registry
 from acvae.models import VAE
 
 VARIANTS = (1, 2)

@@ -17,7 +17,7 @@ log q(z) / q̄(z) (the density-ratio trick), so its mean over the batch estimate
 
 (the binary cross-entropy of "from q(z)" against "permuted"). The discriminator is trained
 on that loss with its own Adam optimizer in the same train step (the ``VAE.own_optimizers``
-hook; ``acvae.steps``); the VAE's optimizer trains everything else on ``loss`` (the
+hook; ``acvae.training.steps``); the VAE's optimizer trains everything else on ``loss`` (the
 discriminator is left out of ``VAE.objective_variables``), so the TC term's gradient reaches
 the encoder only. One departure from the paper: the permuted codes come from the same batch
 rather than a second one (as in disentanglement_lib). ``history.csv`` shows ``train_tc`` /
@@ -39,7 +39,7 @@ from collections.abc import Sequence
 import keras
 import tensorflow as tf
 
-from acvae import knobs, registry
+from acvae.core import knobs, registry
 from acvae.models import VAE
 
 knobs.declare("models.factor_vae", tc_weight=knobs.number(at_least=0),

@@ -36,8 +36,8 @@ from collections.abc import Sequence
 
 import tensorflow as tf
 
-from acvae import knobs, registry
-from acvae.errors import ConfigError
+from acvae.core import knobs, registry
+from acvae.core.errors import ConfigError
 from acvae.models import VAE
 
 KERNELS = ("rbf", "imq")

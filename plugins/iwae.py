@@ -31,8 +31,8 @@ from __future__ import annotations
 
 import tensorflow as tf
 
-from acvae import knobs, losses, registry
-from acvae.models import VAE
+from acvae.core import knobs, registry
+from acvae.models import VAE, densities
 
 knobs.declare("models.iwae", n_samples=knobs.COUNT)
 
@@ -78,7 +78,7 @@ class IWAE(VAE):
         z = self.reparameterize(means, logvars)  # [K * B, L]
         params = self.decode(z, repeat(condition, k), training=training)
         log_px = self.likelihood.log_prob(repeat(images, k), params)
-        log_ratio = self.prior.log_prob(z) - losses.diagonal_gaussian_log_prob(z, means, logvars)
+        log_ratio = self.prior.log_prob(z) - densities.diagonal_gaussian_log_prob(z, means, logvars)
         per_sample = lambda t: tf.reshape(t, tf.stack([k, batch]))  # noqa: E731
         return {"reconstruction": -tf.reduce_mean(per_sample(log_px), 0),
                 "kl": tf.reduce_mean(per_sample(self.prior.kl(means, logvars, z)), 0),

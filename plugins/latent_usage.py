@@ -1,7 +1,7 @@
 """``latent_usage.png``: how much each latent dimension is used, ``@visualisers.latent_usage()``.
 
 Two bar charts over the latent dimensions, computed on a dataset split by
-``acvae.metrics``: the mean KL of the posterior to a standard normal per dimension,
+``acvae.analysis.metrics``: the mean KL of the posterior to a standard normal per dimension,
 ``0.5 * (mu^2 + exp(logvar) - logvar - 1)`` (Kingma & Welling 2014, Appendix B), and the
 activity ``Var_x[E_q(z|x)[z_d]]`` with the "active unit" threshold 0.01 of Burda et al. (2016,
 "Importance Weighted Autoencoders", Sec. 5.2). A collapsed dimension has KL and activity near
@@ -21,7 +21,9 @@ import pathlib
 
 import numpy as np
 
-from acvae import batches, metrics, registry
+from acvae.analysis import metrics
+from acvae.core import registry
+from acvae.data import batches
 from acvae.visualise import base, files, plots
 
 ACTIVE_THRESHOLD = 0.01

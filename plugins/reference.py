@@ -25,7 +25,7 @@ from collections.abc import Sequence
 import keras
 import tensorflow as tf
 
-from acvae import registry
+from acvae.core import registry
 from acvae.models import VAE, blocks, likelihoods
 
 

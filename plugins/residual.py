@@ -23,7 +23,7 @@ from collections.abc import Sequence
 
 import keras
 
-from acvae import registry
+from acvae.core import registry
 from acvae.models import blocks
 
 

@@ -21,7 +21,7 @@ import math
 import numpy as np
 from PIL import Image, ImageDraw
 
-from acvae import registry
+from acvae.core import registry
 from acvae.data.datasets import from_images
 from acvae.data.errors import SettingError
 

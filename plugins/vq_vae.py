@@ -60,8 +60,8 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from acvae import knobs, registry
-from acvae.errors import ConfigError
+from acvae.core import knobs, registry
+from acvae.core.errors import ConfigError
 from acvae.models import VAE
 from acvae.models.latent_diffusion import PositionBias
 from acvae.models.learned_samplers import LearnedSampler, saved_state

@@ -30,7 +30,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from acvae import knobs, registry
+from acvae.core import knobs, registry
 from plugins.info_vae import WAE_SCALES, InfoVAE
 
 knobs.declare("models.wae_mmd", divergence_weight=knobs.number(at_least=0),

@@ -12,8 +12,8 @@ import gin  # noqa: E402
 import pytest  # noqa: E402
 
 REPO = pathlib.Path(__file__).resolve().parent.parent
-# TensorFlow 2.21's C++ start-up lines, printed before absl logging starts: acvae.cli holds them
-# back, but a command module run as ``python -m acvae.evaluate`` imports TensorFlow first
+# TensorFlow 2.21's C++ start-up lines, printed before absl logging starts: acvae.core.cli holds them
+# back, but a command module run as ``python -m acvae evaluate`` imports TensorFlow first
 TF_LOG = re.compile(r"^(WARNING: All log messages before absl|[IWE]\d{4} )")
 
 
@@ -27,9 +27,9 @@ def quick_sampler_fits(config_file: pathlib.Path, steps: int = 5) -> list[str]:
 def train_shipped_config(run_dir: pathlib.Path, name: str, *params: str):
     """Trains ``configs/<name>.gin`` with ``configs/test.gin`` for 2 epochs and no figures into
     ``run_dir`` (plus ``params``); returns the ``Run`` and the rows of its ``history.csv``."""
-    from acvae import config
-    from acvae.run_folder import RunFolder
-    from acvae.train import train
+    from acvae.core import config
+    from acvae.runs.run_folder import RunFolder
+    from acvae.training.loop import train
 
     config.load([str(REPO / f"configs/{name}.gin"), str(REPO / "configs/test.gin")],
                 ["N_EPOCHS = 2", "train.visualisers = []", *params], finalize=False)
@@ -46,7 +46,7 @@ def read_events(path) -> list:
     """The ``tf.compat.v1.Event`` records of an event file; a truncated last record is dropped."""
     import tensorflow as tf
 
-    from acvae import summaries
+    from acvae.runs import summaries
 
     return [tf.compat.v1.Event.FromString(record) for record in summaries.event_records(path)[0]]
 
@@ -54,7 +54,7 @@ def read_events(path) -> list:
 @pytest.fixture
 def learning_rates_used(monkeypatch) -> list[float]:
     """The optimizer's learning rate at every ``Steps.train_steps`` call, in call order."""
-    from acvae import steps
+    from acvae.training import steps
 
     used = []
     original = steps.Steps.train_steps

@@ -10,7 +10,7 @@ and registered as ``@datasets.test_shapes`` for gin.
 import numpy as np
 import tensorflow as tf
 
-from acvae import registry
+from acvae.core import registry
 from acvae.data.pipeline import InputData
 from acvae.data.schema import Schema
 

@@ -10,9 +10,11 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from acvae import cli, components, config, evaluate, experiment, export, generate  # noqa: F401
-from acvae.errors import UserError
-from acvae.train import train
+from acvae.commands import evaluate, export, generate
+from acvae.core import cli, config
+from acvae.core.errors import UserError
+from acvae.runs import experiment
+from acvae.training.loop import train
 from tests.conftest import REPO
 from tests.shapes_dataset import register
 

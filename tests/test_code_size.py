@@ -10,9 +10,9 @@ import gin
 import numpy as np
 import pytest
 
-from acvae import experiment, run_folder
-from acvae.errors import ConfigError
+from acvae.core.errors import ConfigError
 from acvae.models.learned_samplers import CodeLayout
+from acvae.runs import experiment, run_folder
 from tests.conftest import train_shipped_config
 from tests.plugins.tiny_trained import trained_run
 

@@ -4,9 +4,9 @@ import pathlib
 
 import pytest
 
-from acvae import components, config  # noqa: F401
-from acvae.run_folder import RunFolder
-from acvae.train import train
+from acvae.core import config
+from acvae.runs.run_folder import RunFolder
+from acvae.training.loop import train
 from tests.conftest import REPO, quick_sampler_fits
 
 CONFIGS = sorted(p.name for p in (REPO / "configs").glob("*.gin") if p.name != "test.gin")

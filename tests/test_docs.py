@@ -13,7 +13,7 @@ import pytest
 from absl import flags
 
 from acvae import __main__ as commands
-from acvae import components, config  # noqa: F401  (components: the built-ins)
+from acvae.core import config
 from tests.conftest import REPO
 
 DOCS = [REPO / "README.md", *sorted((REPO / "docs").glob("*.md"))]
@@ -66,8 +66,8 @@ def check_flags(module: str, args: list[str]) -> tuple[list[str], list[str], lis
     Returns:
       The positional arguments, the ``--gin_file`` values and the ``--gin_param`` values.
     """
-    importlib.import_module(module)
-    known = {flag.name for flag in flags.FLAGS.get_key_flags_for_module(module)}
+    defining = importlib.import_module(module).main.__module__  # an entry shim's command
+    known = {flag.name for flag in flags.FLAGS.get_key_flags_for_module(defining)}
     known |= {"traceback"} | ABSL_FLAGS
     positional, gin_files, gin_params = [], [], []
     words = iter(args)
@@ -113,7 +113,7 @@ def test_check_flags_fails_on_a_flag_the_command_lacks():
     with pytest.raises(AssertionError, match="no flag --lattent_dim"):
         check_flags("acvae.main", ["--lattent_dim=2"])
     with pytest.raises(ValueError, match="full|fast|off"):
-        check_flags("acvae.evaluate", ["--sample_quality=fastest"])
+        check_flags("acvae.commands.evaluate", ["--sample_quality=fastest"])
 
 
 @pytest.fixture(scope="module")
@@ -185,3 +185,22 @@ def test_the_readme_agrees_with_the_configs():
     demo = " ".join((REPO / "configs/demo.gin").read_text(encoding="utf-8").split()).replace("# ", "")
     said = re.search(r"\(about ([^;)]+?) on an idle 2-core CPU", " ".join(readme.split()))
     assert said and f"About {said.group(1)} on an idle 2-core CPU" in demo
+
+
+def test_every_module_and_path_the_docs_name_exists():
+    for path in DOCS + [REPO / "ARCHITECTURE.md"]:
+        text = path.read_text(encoding="utf-8")
+        for named in re.findall(r"(?<![~\w/.])acvae/[\w/]+(?:\.py)?", text):
+            assert (REPO / named).exists(), f"{path.name} names {named}"
+        for dotted in set(re.findall(r"`(acvae(?:\.\w+)+)", text)):
+            parts = dotted.split(".")
+            found = parts[0]
+            for i in range(2, len(parts) + 1):  # the longest importable prefix
+                try:
+                    importlib.import_module(".".join(parts[:i]))
+                except ModuleNotFoundError:
+                    break
+                found = ".".join(parts[:i])
+            obj = importlib.import_module(found)
+            for attribute in parts[len(found.split(".")):]:
+                obj = getattr(obj, attribute)  # raises when the docs name what is not there

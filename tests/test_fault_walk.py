@@ -26,12 +26,15 @@ import pytest
 import tensorflow as tf
 from PIL import Image
 
-from acvae import cli, components, config, evaluate, export, fileio, generate, main  # noqa: F401
-from acvae import plugins, prepare, run_folder, show_sample, steps
+from acvae.commands import evaluate, export, generate, train as train_command
+from acvae.commands import prepare, show_sample
+from acvae.commands import visualise as visualise_command
+from acvae.core import cli, config, fileio, plugin_files
+from acvae.core.errors import UserError
 from acvae.data import tfrecord
-from acvae.errors import UserError
-from acvae.run_folder import RunFolder
-from acvae.visualise import __main__ as visualise_command
+from acvae.runs import run_folder
+from acvae.runs.run_folder import RunFolder
+from acvae.training import steps
 from tests.conftest import REPO, without_tf_log
 
 NAMES = ["$x^2$ costs $5", "$\\frac{x$", "Renée", *(f"villager {i}" for i in range(21))]
@@ -71,7 +74,7 @@ def _main(run_dir, data, *params, allow=False):
             "--gin_file", str(REPO / "configs/test.gin"), "--run_dir", str(run_dir),
             "--gin_param", f"TFRECORD = '{data}'", "--gin_param", "train.visualisers = []",
             *(arg for param in params for arg in ("--gin_param", param))]
-    return cli.invoke(main.main, argv + (["--allow_config_change"] if allow else []))
+    return cli.invoke(train_command.main, argv + (["--allow_config_change"] if allow else []))
 
 
 def test_every_fault_of_issue_14_in_one_workspace(tmp_path, monkeypatch, capsys):
@@ -232,7 +235,7 @@ def test_every_fault_of_issue_14_in_one_workspace(tmp_path, monkeypatch, capsys)
     stranger.write_text(f"import pathlib\npathlib.Path({str(tmp_path / 'ran')!r}).touch()\n")
     (run / run_folder.PLUGINS_FILE).write_text(f"{stranger}\n")
     argv = ["--run_dir", str(run), "--only", "samples"]
-    with pytest.raises(plugins.UntrustedPlugin, match="--trust_plugins"):
+    with pytest.raises(plugin_files.UntrustedPlugin, match="--trust_plugins"):
         cli.invoke(visualise_command.main, argv)
     assert not (tmp_path / "ran").exists()
     gin.clear_config(clear_constants=True)

@@ -23,21 +23,24 @@ import gin
 import pytest
 import tensorflow as tf
 
-from acvae import components, config, experiment, faults, plugins, run_folder  # noqa: F401
-from acvae.errors import ConfigError
-from acvae.train import train
+from acvae.core import config, plugin_files
+from acvae.core.errors import ConfigError
+from acvae.runs import experiment, run_folder
+from acvae.training import faults
+from acvae.training.loop import train
 from tests.conftest import REPO, without_tf_log
 
 DRIVER = """
 import json, sys
 import gin
 from absl import flags
-from acvae import cli, main
+from acvae.commands import train as train_command
+from acvae.core import cli
 for argv in json.loads(sys.argv[1]):
     gin.clear_config(clear_constants=True)
     flags.FLAGS.unparse_flags()
     try:
-        cli.run(main.main, ["acvae.main", *argv])
+        cli.run(train_command.main, ["acvae.main", *argv])
     except SystemExit as stop:
         print(f"exit {stop.code}", file=sys.stderr, flush=True)
 """
@@ -154,9 +157,9 @@ def test_flag_mistakes_are_one_line_and_exit_2_and_help_exits_0():
         ("acvae.main", "--run_dri=x"):
             "error: Unknown command line flag 'run_dri'. Did you mean: run_dir ? "
             "(python -m acvae.main --help lists the flags)",
-        ("acvae.evaluate", "--k=many"):
+        ("acvae", "evaluate", "--k=many"):
             "error: flag --k=many: invalid literal for int() with base 10: 'many' "
-            "(python -m acvae.evaluate --help lists the flags)",
+            "(acvae evaluate --help lists the flags)",
     }
     helps = [("acvae", "train", "--help"), ("acvae.main", "-h"), ("acvae.prepare", "--helpfull"),
              ("acvae", "generate", "--helpshort")]
@@ -176,7 +179,7 @@ def test_ctrl_c_while_any_command_starts_is_one_line_and_exit_130(tmp_path, vill
          f"--run_dir={tmp_path / 'run'}"),
         ("acvae.main", *LATENT1D, f"--gin_param=TFRECORD = '{villagers_tfrecord}'",
          f"--run_dir={tmp_path / 'run2'}"),
-        ("acvae.evaluate", f"--run_dir={tmp_path / 'none'}"),  # imports TensorFlow at once
+        ("acvae.commands.evaluate", f"--run_dir={tmp_path / 'none'}"),  # imports TensorFlow at once
     ]
     running = [_popen(*args) for args in commands]
     running.append(_popen(str(tmp_path / "no_such_labels.csv"),
@@ -291,7 +294,7 @@ def test_a_full_disk_names_the_epoch_the_run_resumes_after(
         gin.clear_config()
     monkeypatch.setattr(run_folder.RunFolder, target, fake)
     _configure(villagers_tfrecord, f"N_EPOCHS = {failing}")
-    with pytest.raises(faults.RunFolderError) as raised:
+    with pytest.raises(run_folder.RunFolderError) as raised:
         train(tmp_path)
     assert config.explain(raised.value).endswith(f"resume after epoch {failing}")
     latest = tf.train.latest_checkpoint(str(tmp_path / run_folder.CHECKPOINT_DIR))
@@ -308,8 +311,8 @@ def test_a_full_disk_names_the_epoch_the_run_resumes_after(
 def test_a_plugin_that_is_not_a_python_file_says_so(name, tmp_path):
     path = tmp_path / name
     path.write_text("name,file\nAgent S,agent.png\n")
-    with pytest.raises(plugins.PluginImportError) as raised:
-        plugins.load([path])
+    with pytest.raises(plugin_files.PluginImportError) as raised:
+        plugin_files.load([path])
     assert str(raised.value) == (f"plugin {path} is not a Python file (a .py module): it cannot "
                                  "be imported")
 
@@ -376,7 +379,7 @@ def test_a_figure_too_large_to_open_is_refused_before_it_is_drawn():
 
 SIGTERM_DRIVER = """
 import os, pathlib, signal, sys, time
-from acvae import cli, fileio
+from acvae.core import cli, fileio
 
 def main(argv):
     with fileio.atomic_path(pathlib.Path(sys.argv[1]) / "out.png") as tmp:
@@ -397,7 +400,7 @@ def test_sigterm_while_any_command_writes_removes_its_temporary_file_and_exits_1
 
 
 @pytest.mark.parametrize("command", [["-m", "acvae", "prepare", "t.csv", "images"],
-                                     ["-m", "acvae.show_sample", "x.tfrecord", "--out", "x.png"]])
+                                     ["-m", "acvae", "show-sample", "x.tfrecord", "--out", "x.png"]])
 def test_sigterm_while_a_command_starts_is_one_line_and_143(command):
     process = _popen(*command[1:])
     time.sleep(1.5)  # TensorFlow is still loading

@@ -20,13 +20,13 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from acvae import batches, cli, components, config, evaluate, experiment  # noqa: F401
-from acvae import generate
-from acvae import show_sample
-from acvae.data import datasets, importers, pipeline, synthetic
+from acvae.commands import evaluate, generate, show_sample
+from acvae.core import cli, config
+from acvae.core.errors import UserError
+from acvae.data import batches, datasets, importers, pipeline, synthetic
 from acvae.data.errors import DataError
-from acvae.errors import UserError
-from acvae.train import train
+from acvae.runs import experiment
+from acvae.training.loop import train
 from tests.conftest import REPO, without_tf_log
 
 KINDS = ("a", "b", "c")
@@ -454,7 +454,7 @@ def test_class_folders_numbered_alike_keep_every_class(tmp_path):
 
 
 def test_a_dataset_without_a_categorical_label_gets_its_latent_walk(tmp_path, capsys):
-    from acvae.visualise import __main__ as visualise_command
+    from acvae.commands import visualise as visualise_command
 
     rows = [[f"{i:02d}.png", f"item {i}", "same"] for i in range(12)]  # kind: constant
     _image_set(tmp_path / "download", 12, rows=rows)

@@ -22,24 +22,25 @@ import tensorflow as tf
 from absl import flags
 from PIL import Image
 
-from acvae import cli, config, evaluate, export, generate, main, prepare, run_folder
-from acvae import show_sample
+from acvae.commands import evaluate, export, generate, prepare, train as train_command
+from acvae.commands import show_sample
+from acvae.commands import synthetic as synthetic_command
+from acvae.commands import visualise as visualise_command
+from acvae.core import cli, config
+from acvae.core.errors import UserError
 from acvae.data import synthetic, tfrecord
-from acvae.data.synthetic import __main__ as synthetic_command
-from acvae.errors import UserError
-from acvae.faults import RunFolderError
-from acvae.run_folder import RunFolder
-from acvae.visualise import __main__ as visualise_command
+from acvae.runs import run_folder
+from acvae.runs.run_folder import RunFolder, RunFolderError
 from tests.conftest import REPO
 from tests.plugins.tiny_trained import trained_run
-from tests.test_generate import names_in
+from tests.commands.test_generate import names_in
 
 
 SCRATCH = ".acvae-scratch"  # a run's own scratch folder (``RunFolder.scratch_dir``)
 
 
 def _marked(path: pathlib.Path) -> bool:
-    """Whether an image carries acvae's mark (``acvae.outputs.SOFTWARE``)."""
+    """Whether an image carries acvae's mark (``acvae.core.outputs.SOFTWARE``)."""
     with Image.open(path) as image:
         return image.info.get("Software") == "acvae"
 
@@ -70,7 +71,7 @@ def _kept(folder: pathlib.Path, planted: dict) -> bool:
 
 def _train(run_dir, data, *extra):
     gin.clear_config(clear_constants=True)
-    return cli.invoke(main.main, [
+    return cli.invoke(train_command.main, [
         "--gin_file", str(REPO / "configs/latent1d.gin"),
         "--gin_file", str(REPO / "configs/test.gin"),
         "--run_dir", str(run_dir), "--gin_param", f"TFRECORD = '{data}'",

@@ -5,7 +5,7 @@ line, and nothing is left half-written.
 As the tests run as any user (root ignores file modes), full disks and read-only file systems
 are simulated where the write happens. ``prepare`` and the synthetic cache on a full disk are
 tested beside their code (``tests/data/importers/test_importers.py``, ``tests/data/
-test_synthetic.py``); a full disk inside the training loop in ``tests/test_faults.py``.
+test_synthetic.py``); a full disk inside the training loop in ``tests/training/test_faults.py``.
 """
 
 import errno
@@ -15,10 +15,12 @@ import shutil
 import pytest
 import tensorflow as tf
 
-from acvae import cli, config, evaluate, export, fileio, generate, run_folder
-from acvae.errors import UserError
-from acvae.faults import RunFolderError
-from acvae.visualise import __main__ as visualise_command
+from acvae.commands import evaluate, export, generate
+from acvae.commands import visualise as visualise_command
+from acvae.core import cli, config, fileio
+from acvae.core.errors import UserError
+from acvae.runs import run_folder
+from acvae.runs.run_folder import RunFolderError
 from tests.plugins.tiny_trained import trained_run
 
 

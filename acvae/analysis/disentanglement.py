@@ -40,7 +40,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from acvae import batches
+from acvae.data import batches
 
 MIN_FACTORS = 2  # fewer and there is nothing to separate
 MIN_ITEMS = 10
@@ -414,7 +414,7 @@ def scores(codes, factors: Mapping[str, np.ndarray], seed: int = 0, n_bins: int 
     Args:
       codes: [N, L] the items' codes (posterior means).
       factors: name -> [N] values: integer ids for a categorical factor, floats for a
-        continuous one (``acvae.batches.factors`` of a collected split); at least two, none
+        continuous one (``acvae.data.batches.factors`` of a collected split); at least two, none
         constant.
       seed: the fit/test split, the trees and the FactorVAE votes.
       n_bins: equal-width bins of a dimension or a continuous factor for MIG.
@@ -483,7 +483,7 @@ def of_items(codes, parts: list[dict], schema, seed: int = 0,
 
 
 def evaluation(parts: list[dict], schema, seed: int = 0) -> dict:
-    """The disentanglement entry of ``acvae.evaluate``'s metrics: ``of_items`` of the posterior
+    """The disentanglement entry of ``acvae.commands.evaluate``'s metrics: ``of_items`` of the posterior
     means of the items of every split together (the scores' own fit/test split is by
     ``seed``).
 

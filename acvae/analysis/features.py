@@ -22,11 +22,10 @@ import dataclasses
 import keras
 import numpy as np
 
-from acvae import colour
-from acvae.analysis import networks
+from acvae.analysis import colour, networks
 
 HISTOGRAM_BINS = 4  # per RGB axis: a 4 x 4 x 4 colour cube
-JUST_NOTICEABLE = 2.3  # CIE76 delta E (see acvae.colour)
+JUST_NOTICEABLE = 2.3  # CIE76 delta E (see acvae.analysis.colour)
 SOFT_ALPHA = (0.1, 0.9)  # alpha strictly between these is a soft edge pixel
 
 

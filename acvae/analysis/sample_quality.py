@@ -10,8 +10,8 @@ held-out real images against the training images, with no download:
 - precision and recall (Kynkäänniemi et al. 2019) and KID (Bińkowski et al. 2018)
   (``feature_metrics``) in a feature space learned on the training images once per call
   (``features.learn_feature_space``; pass ``feature_space`` to reuse one across calls).
-- sample chroma (``acvae.colour.sample_chroma_ratio`` against the held-out images) and, for
-  samplers, memorisation (``acvae.metrics.memorisation``), as ``evaluate`` reports them.
+- sample chroma (``acvae.analysis.colour.sample_chroma_ratio`` against the held-out images) and, for
+  samplers, memorisation (``acvae.analysis.metrics.memorisation``), as ``evaluate`` reports them.
 
 Every set is scored on the same number n of its images (the smallest set's), so the columns
 are comparable: a classifier given more images tells sets apart better, and recall grows with
@@ -30,8 +30,7 @@ import time
 
 import numpy as np
 
-from acvae import colour, metrics
-from acvae.analysis import feature_metrics, features, two_sample
+from acvae.analysis import colour, feature_metrics, features, metrics, two_sample
 
 HELD_OUT = "held_out"
 RECONSTRUCTIONS = "held_out_reconstructions"

@@ -3,6 +3,8 @@
 Importing this package registers the datasets ``@datasets.tfrecord`` and ``@datasets.synthetic``.
 """
 
-from acvae.data import datasets  # noqa: F401  (registers the datasets)
-from acvae.data.pipeline import InputData, input_pipeline  # noqa: F401
-from acvae.data.schema import Label, Schema  # noqa: F401
+from acvae.data import datasets  # importing it registers the datasets
+from acvae.data.pipeline import InputData, input_pipeline
+from acvae.data.schema import Label, Schema
+
+__all__ = ["InputData", "Label", "Schema", "datasets", "input_pipeline"]

@@ -2,8 +2,8 @@
 
 ``record`` summarises a dataset (``acvae.data.scan``): its items in all and per file, and
 digests of its identifiers, of its labels (by item, with the schema) and of its images (by
-item). Training keeps it in ``RUN/setup.json`` (``acvae.resume``); the tools that reuse a run
-(``acvae.experiment.load_run``) compare it with the dataset they read, and ``changes`` says
+item). Training keeps it in ``RUN/setup.json`` (``acvae.training.resume``); the tools that reuse a run
+(``acvae.runs.experiment.load_run``) compare it with the dataset they read, and ``changes`` says
 what differs in words ("d.tfrecord holds 28 items, not 30", "other images"). Digests do not
 depend on file order or sharding: the same items re-prepared into other files are no change.
 """
@@ -14,7 +14,7 @@ import hashlib
 from collections.abc import Sequence
 
 DIGESTS = ("identifiers", "labels", "images")
-# the post-hoc commands' flag (acvae.experiment.check_data):
+# the post-hoc commands' flag (acvae.runs.experiment.check_data):
 # cli.define(flags.DEFINE_bool, *ALLOW_DATA_CHANGE_FLAG)
 ALLOW_DATA_CHANGE_FLAG = ("allow_data_change", False,
                           "Use the run although its dataset changed since it was trained "

@@ -18,12 +18,11 @@ import pathlib
 from collections.abc import Callable, Iterable, Mapping
 
 import numpy as np
-import tensorflow as tf
 
-from acvae import fileio, registry
-from acvae.data import cache, images, synthetic as synthetic_villagers
+from acvae.core import cache, registry
+from acvae.data import images, synthetic as synthetic_villagers
 from acvae.data import tfrecord as tfrecord_files
-from acvae.data.errors import DamagedData, DataError, MissingData, SettingError, WriteError
+from acvae.data.errors import DamagedData, DataError, MissingData, SettingError
 from acvae.data.pipeline import InputData, input_pipeline
 from acvae.data.schema import Schema
 
@@ -124,31 +123,17 @@ def from_images(
     for example in examples:
         digest.update(len(example).to_bytes(8, "little") + example)
     path = cache.cache_root(cache_dir) / "datasets" / f"{name}-{digest.hexdigest()[:16]}.tfrecord"
-    return _from_cache(lambda: _write_once(path, examples, name), f"images of dataset {name!r}")
+    return _from_cache(lambda: cache.make_once(path, lambda tmp: _write_examples(tmp, examples),
+                                               path.is_file, f"dataset {name!r}"),
+                       f"images of dataset {name!r}")
 
 
-def _write_once(path: pathlib.Path, examples: list[bytes], name: str) -> pathlib.Path:
-    """Writes ``examples`` to ``path`` (atomically) unless it exists; returns ``path``.
-
-    Raises:
-      WriteError: the cache cannot be written (disk full, ...).
-    """
-    if path.is_file():
-        return path
-    writer = None
+def _write_examples(path: pathlib.Path, examples: list[bytes]) -> None:
+    """Writes ``examples`` into the TFRecord ``path``."""
+    writer = tfrecord_files.ShardedWriter(path)
     try:
-        writer = tfrecord_files.ShardedWriter(path)
         for example in examples:
             writer.write(example)
         writer.commit()
-    except (OSError, tf.errors.OpError) as error:
-        reason = fileio.write_error(error) or str(getattr(error, "message", error))
-        raise WriteError.because(
-            reason,
-            f"cannot write dataset {name!r} into the cache {path.parent}: {reason}; free "
-            "some space or set ACVAE_CACHE to another folder",
-        ) from None
     finally:
-        if writer is not None:
-            writer.discard()
-    return path
+        writer.discard()

@@ -1,12 +1,15 @@
 """The data package's user errors: input data that cannot be used, told in one line.
 
-Each is an ``acvae.errors.UserError`` (commands print it as one ``error:`` line) and also the
+Each is an ``acvae.core.errors.UserError`` (commands print it as one ``error:`` line) and also the
 built-in type callers already expect (``ValueError``, ``FileNotFoundError``, ``OSError``).
+``WriteError`` is the cache's (``acvae.core.errors``), named here too.
 """
 
 from __future__ import annotations
 
-from acvae.errors import UserError
+from acvae.core.errors import UserError, WriteError
+
+__all__ = ["DamagedData", "DataError", "MissingData", "SettingError", "WriteError"]
 
 
 class DataError(UserError, ValueError):
@@ -28,24 +31,6 @@ class DamagedData(DataError):
 
 class MissingData(UserError, FileNotFoundError):
     """A data file or folder that does not exist; the message says how to make it."""
-
-
-class WriteError(UserError, OSError):
-    """Data could not be written (disk full, read-only, ...); nothing was left half-written.
-
-    Attributes:
-      reason: the short cause ("disk full", "permission denied", ...), for callers that
-        word their own message.
-    """
-
-    reason: str = ""
-
-    @classmethod
-    def because(cls, reason: str, message: str) -> "WriteError":
-        """A ``WriteError`` with ``message`` whose cause is ``reason``."""
-        error = cls(message)
-        error.reason = reason
-        return error
 
 
 class SettingError(UserError, ValueError):

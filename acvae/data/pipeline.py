@@ -14,7 +14,7 @@ Before any image is decoded, one pass over the records (``acvae.data.scan``) che
 one of them (a damaged file, a record that does not parse or whose image is not a complete PNG
 is refused with its file, record number and identifier, so training never stops mid-epoch on a
 bad record) and gives the dataset's ``fingerprint`` and ``content``, which tell a resumed run
-(``acvae.resume``) and the tools that reuse a run (``acvae.experiment.load_run``) whether its
+(``acvae.training.resume``) and the tools that reuse a run (``acvae.runs.experiment.load_run``) whether its
 data changed.
 """
 
@@ -31,6 +31,7 @@ import numpy as np
 import tensorflow as tf
 
 from acvae.data import content, scan, tfrecord
+from acvae.data.batches import ids_key
 from acvae.data.errors import DataError, MissingData, SettingError
 from acvae.data.scan import is_validation
 from acvae.data.schema import Schema
@@ -69,11 +70,6 @@ class InputData:
         text = f"{self.n_train} training and {self.n_validation} validation items"
         return text + (f" (content {self.fingerprint})" if self.fingerprint
                        else f" (columns {', '.join(self.schema.columns)})")
-
-    @property
-    def label_values(self) -> dict[str, tuple[str, ...]]:
-        """The sorted values of every categorical label, by name (derived from ``schema``)."""
-        return {label.name: label.values for label in self.schema.categorical}
 
 
 def fit_image(rgba: tf.Tensor, image_shape: Sequence[int], n_channels: int) -> tf.Tensor:
@@ -140,7 +136,8 @@ def _resolve(files: str | Sequence[str]) -> list[str]:
     return resolved
 
 
-def _check_arguments(image_shape, n_channels, batch_size, validation_fraction) -> tuple[int, int]:
+def _check_arguments(image_shape, n_channels, batch_size, validation_fraction,
+                     validation_batch_size) -> tuple[int, int]:
     if n_channels not in CHANNELS:
         raise SettingError(
             f"n_channels must be one of 1, 3, 4 (grey, RGB, RGBA), got {n_channels!r}")
@@ -151,7 +148,25 @@ def _check_arguments(image_shape, n_channels, batch_size, validation_fraction) -
         raise SettingError(f"batch_size must be a positive integer, got {batch_size!r}")
     if not isinstance(validation_fraction, (int, float)) or not 0.0 < validation_fraction < 1.0:
         raise SettingError(f"validation_fraction must be in (0, 1), got {validation_fraction!r}")
+    if validation_batch_size is not None and (
+            not isinstance(validation_batch_size, int) or validation_batch_size < 1):
+        raise SettingError(f"validation_batch_size must be a positive integer or None, got "
+                           f"{validation_batch_size!r}")
     return shape
+
+
+def _scan(files: list[str], validation_fraction: float) -> scan.Scan:
+    """``scan.read`` of ``files``; a DataError when a split would be empty."""
+    scanned = scan.read(files, validation_fraction)
+    n_train, n_validation = scanned.n_train, scanned.n_validation
+    if n_train == 0 or n_validation == 0:
+        empty = "training" if n_train == 0 else "validation"
+        raise DataError(
+            f"the {empty} split is empty ({n_train + n_validation} items in "
+            f"{', '.join(files)}, "
+            f"validation_fraction={validation_fraction}); use more items or another fraction"
+        )
+    return scanned
 
 
 def decoded_megabytes(n_images: int, image_shape: Sequence[int], n_channels: int) -> float:
@@ -186,18 +201,11 @@ def cache_key(scanned: scan.Scan, image_shape: Sequence[int], n_channels: int) -
 
 
 @gin.configurable(module="acvae")
-def input_pipeline(
-    files: str | Sequence[str],
-    image_shape: Sequence[int] = (64, 64),
-    n_channels: int = 4,
-    batch_size: int = 16,
-    validation_fraction: float = 0.1,
-    validation_batch_size: int | None = 256,
-    shuffle_buffer: int = 1024,
-    cache: bool | str | None = None,
-    seed: int = 0,
-    cache_budget_mb: float = 1024,
-) -> InputData:
+def input_pipeline(files: str | Sequence[str], image_shape: Sequence[int] = (64, 64),
+                   n_channels: int = 4, batch_size: int = 16, validation_fraction: float = 0.1,
+                   validation_batch_size: int | None = 256, shuffle_buffer: int = 1024,
+                   cache: bool | str | None = None, seed: int = 0,
+                   cache_budget_mb: float = 1024) -> InputData:
     """Builds the training and validation datasets from dataset TFRecords.
 
     Args:
@@ -234,24 +242,36 @@ def input_pipeline(
         not parse or whose image is not a complete PNG (named with its file and number), or
         an empty split.
     """
-    shape = _check_arguments(image_shape, n_channels, batch_size, validation_fraction)
-    if validation_batch_size is not None and (
-            not isinstance(validation_batch_size, int) or validation_batch_size < 1):
-        raise SettingError(f"validation_batch_size must be a positive integer or None, got "
-                           f"{validation_batch_size!r}")
-    eval_batch_size = validation_batch_size or batch_size
+    shape = _check_arguments(image_shape, n_channels, batch_size, validation_fraction,
+                             validation_batch_size)
     files = _resolve(files)
-    scanned = scan.read(files, validation_fraction)
-    schema, n_train, n_validation = scanned.schema, scanned.n_train, scanned.n_validation
-    if n_train == 0 or n_validation == 0:
-        empty = "training" if n_train == 0 else "validation"
-        raise DataError(
-            f"the {empty} split is empty ({n_train + n_validation} items in "
-            f"{', '.join(files)}, "
-            f"validation_fraction={validation_fraction}); use more items or another fraction"
-        )
-
+    scanned = _scan(files, validation_fraction)
+    n_train, n_validation = scanned.n_train, scanned.n_validation
     cache = _cache_choice(cache, n_train + n_validation, shape, n_channels, cache_budget_mb)
+    decode = _decoder(scanned.schema, shape, n_channels)
+    train_examples, validation_examples = (
+        _split(files, scanned, validation, validation_fraction, decode, cache, shape, n_channels)
+        for validation in (False, True))
+    train = train_examples.shuffle(max(1, min(shuffle_buffer, n_train)), seed=seed,
+                                   reshuffle_each_iteration=True)
+    eval_batch_size = validation_batch_size or batch_size
+    return InputData(
+        train=_batched(train, batch_size), train_eval=_batched(train_examples, eval_batch_size),
+        validation=_batched(validation_examples, eval_batch_size), n_train=n_train,
+        n_validation=n_validation, image_shape=shape, n_channels=n_channels,
+        batch_size=batch_size, schema=scanned.schema, fingerprint=scanned.fingerprint,
+        content=scanned.content)
+
+
+def _batched(dataset: tf.data.Dataset, size: int) -> tf.data.Dataset:
+    """``dataset`` in batches of ``size``, prefetched."""
+    return dataset.batch(size).prefetch(tf.data.AUTOTUNE)
+
+
+def _decoder(schema: Schema, shape: tuple[int, int], n_channels: int):
+    """The function that parses a serialized Example of ``schema`` into a batch element: the
+    image fitted into ``shape`` with ``n_channels``, every column, and ``<label>_id`` for every
+    categorical label."""
     tables = {
         label.name: tf.lookup.StaticHashTable(
             tf.lookup.KeyValueTensorInitializer(
@@ -261,7 +281,6 @@ def input_pipeline(
         )
         for label in schema.categorical
     }
-    id_spec = {schema.id: tf.io.FixedLenFeature([], tf.string)}
 
     def decode(serialized):
         example = tfrecord.parse_schema_example(serialized, schema)
@@ -269,39 +288,28 @@ def input_pipeline(
         rgba = tf.image.convert_image_dtype(png, tf.float32)
         example["image"] = fit_image(rgba, shape, n_channels)
         for label, table in tables.items():
-            example[f"{label}_id"] = table.lookup(example[label])
+            example[ids_key(label)] = table.lookup(example[label])
         return example
 
-    def split(validation: bool) -> tf.data.Dataset:
-        examples = _records(files).filter(
-            lambda serialized: tf.equal(
-                is_validation(
-                    tf.io.parse_single_example(serialized, id_spec)[schema.id], validation_fraction
-                ),
-                validation,
-            )
-        )
-        examples = examples.map(decode, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
-        if isinstance(cache, str):
-            return examples.cache(f"{cache}.{cache_key(scanned, shape, n_channels)}."
-                                  f"{'validation' if validation else 'train'}")
-        return examples.cache() if cache else examples
+    return decode
 
-    train_examples, validation_examples = split(False), split(True)
-    train = train_examples.shuffle(
-        max(1, min(shuffle_buffer, n_train)), seed=seed, reshuffle_each_iteration=True
+
+def _split(files: list[str], scanned, validation: bool, validation_fraction: float, decode,
+           cache, shape: tuple[int, int], n_channels: int) -> tf.data.Dataset:
+    """The decoded items of one split (the validation items or the training items), cached
+    as ``cache`` says (``_cache_choice``: True, False, or a path prefix)."""
+    id_spec = {scanned.schema.id: tf.io.FixedLenFeature([], tf.string)}
+    examples = _records(files).filter(
+        lambda serialized: tf.equal(
+            is_validation(
+                tf.io.parse_single_example(serialized, id_spec)[scanned.schema.id],
+                validation_fraction,
+            ),
+            validation,
+        )
     )
-    batched = lambda dataset, size: dataset.batch(size).prefetch(tf.data.AUTOTUNE)  # noqa: E731
-    return InputData(
-        train=batched(train, batch_size),
-        train_eval=batched(train_examples, eval_batch_size),
-        validation=batched(validation_examples, eval_batch_size),
-        n_train=n_train,
-        n_validation=n_validation,
-        image_shape=shape,
-        n_channels=n_channels,
-        batch_size=batch_size,
-        schema=schema,
-        fingerprint=scanned.fingerprint,
-        content=scanned.content,
-    )
+    examples = examples.map(decode, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+    if isinstance(cache, str):
+        return examples.cache(f"{cache}.{cache_key(scanned, shape, n_channels)}."
+                              f"{'validation' if validation else 'train'}")
+    return examples.cache() if cache else examples

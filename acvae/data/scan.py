@@ -7,7 +7,7 @@ as an acvae Example holding its image and every schema column as text, and its i
 complete PNG (the PNG signature and the end chunk; nothing is decoded). A record that fails is
 refused in one line with its file, number and identifier, so training never stops mid-epoch on
 a bad record. The same pass gives the split sizes, the ``fingerprint`` a resumed run compares
-(identifiers, labels and split; ``acvae.resume``) and ``content``, what the dataset holds
+(identifiers, labels and split; ``acvae.training.resume``) and ``content``, what the dataset holds
 (``acvae.data.content``), which the tools that reuse a run compare with what it was trained on.
 """
 

@@ -25,6 +25,7 @@ import math
 import numbers
 from collections.abc import Mapping, Sequence
 
+from acvae.data.batches import ids_key
 from acvae.data.errors import DataError
 
 # a label with more than this share of distinct values per item is identifier-like ...
@@ -92,7 +93,8 @@ class Schema:
             if label.categorical and label.continuous:
                 raise SchemaError(f"label {label.name!r} cannot be categorical and continuous")
         names = self.columns
-        taken = {IMAGE_FEATURE, SCHEMA_FEATURE} | {f"{label.name}_id" for label in self.categorical}
+        taken = {IMAGE_FEATURE, SCHEMA_FEATURE}
+        taken |= {ids_key(label.name) for label in self.categorical}
         for name in names:
             if not name:
                 raise SchemaError("a column has an empty name")
@@ -154,28 +156,6 @@ class Schema:
                 f"categorical; categorical labels: {valid}"
             )
         return label
-
-    def to_json(self) -> str:
-        """The schema as a JSON object (stable key order)."""
-        return json.dumps(dataclasses.asdict(self), ensure_ascii=False, sort_keys=True)
-
-    @classmethod
-    def from_json(cls, text: str) -> "Schema":
-        """Inverse of ``to_json``.
-
-        Raises:
-          SchemaError: the text is not a schema.
-        """
-        try:
-            raw = json.loads(text)
-            labels = tuple(
-                Label(str(l["name"]), tuple(str(v) for v in l["values"]), bool(l["categorical"]),
-                      bool(l.get("continuous", False)))
-                for l in raw["labels"]
-            )
-            return cls(id=str(raw["id"]), labels=labels)
-        except (ValueError, KeyError, TypeError) as error:
-            raise SchemaError(f"not a dataset schema: {error}") from None
 
     def header(self) -> str:
         """The compact JSON stored in every TFRecord Example: the columns and which labels are

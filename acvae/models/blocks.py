@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import keras
 
-from acvae.errors import ConfigError
+from acvae.core.errors import ConfigError
 
 NORMALIZATIONS = ("batch", "layer")
 # How a decoder doubles its resolution: a stride-2 transposed convolution, or a resize by

@@ -31,8 +31,8 @@ import gin
 import keras
 import tensorflow as tf
 
-from acvae import registry
-from acvae.errors import ConfigError, UserError, first_line
+from acvae.core import registry
+from acvae.core.errors import ConfigError, UserError, first_line
 from acvae.models import decoders, encoders, likelihoods, priors
 from acvae.models.vae import VAE
 
@@ -278,7 +278,7 @@ def build_vae(
       model: the ``VAE`` class or a registered variant (``@models.conditional_vae``), called
         as ``model(latent_dim=L, image_shape=, n_channels=, schema=)``; its hooks give C' and
         L' (C and L for the plain VAE).
-      schema: the dataset's schema (``acvae.experiment.experiment`` passes it), for variants
+      schema: the dataset's schema (``acvae.runs.experiment.experiment`` passes it), for variants
         that use its labels.
 
     Returns:

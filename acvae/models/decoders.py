@@ -15,24 +15,16 @@ from collections.abc import Sequence
 
 import keras
 
-from acvae import registry
-from acvae.errors import ConfigError
+from acvae.core import registry
+from acvae.core.errors import ConfigError
 from acvae.models import blocks
 
 
 @registry.register("decoders", "conv")
-def conv(
-    latent_dim: int,
-    output_shape: Sequence[int],
-    filters: Sequence[int] = (32, 64, 128),
-    kernel_size: int = 3,
-    activation: str = "relu",
-    normalization: str | None = None,
-    latent_mlp: Sequence[int] = (),
-    map_channels: int = 0,
-    modulate: bool = False,
-    upsample: str = "transpose",
-) -> keras.Model:
+def conv(latent_dim: int, output_shape: Sequence[int], filters: Sequence[int] = (32, 64, 128),
+         kernel_size: int = 3, activation: str = "relu", normalization: str | None = None,
+         latent_mlp: Sequence[int] = (), map_channels: int = 0, modulate: bool = False,
+         upsample: str = "transpose") -> keras.Model:
     """Mirror of ``encoders.conv``: dense to (H/8, W/8, 128), then layers that double the
     resolution (stride-2 transposed convolutions, or resize-convolutions: ``upsample``).
 
@@ -74,13 +66,37 @@ def conv(
     blocks.check_normalization(name, normalization)
     blocks.check_upsample(name, upsample)
     divisor = 2 ** len(filters)
-    base_filters = filters[-1] if filters else channels
-    base_shape = (height // divisor, width // divisor, base_filters)
+    base_shape = (height // divisor, width // divisor, filters[-1] if filters else channels)
     global_dim = blocks.global_dims(name, latent_dim, base_shape[:2], map_channels)
-    if modulate and not global_dim:
-        raise ConfigError(f"{name}: modulate needs global dimensions; latent_dim {latent_dim} "
-                          f"is all latent map")
     z = keras.Input(shape=(latent_dim,), name="z")
+    x, condition = _first_feature_map(z, global_dim, base_shape, map_channels, latent_mlp,
+                                      modulate, kernel_size, activation, normalization)
+    for i, n_filters in enumerate(reversed(filters)):
+        x = blocks.upsample_conv(x, n_filters, kernel_size, upsample, normalization is None,
+                                 f"deconv{i}")
+        x = blocks.normalize_activate(x, normalization, activation, f"deconv{i}", condition)
+    params = keras.layers.Conv2DTranspose(
+        channels, kernel_size, strides=1, padding="same", name="params"
+    )(x)
+    if condition is not None:
+        params = params + blocks.per_channel(condition, channels, "tint")
+    return keras.Model(z, params, name="conv_decoder")
+
+
+def _first_feature_map(z, global_dim: int, base_shape: tuple[int, int, int], map_channels: int,
+                       latent_mlp: Sequence[int], modulate: bool, kernel_size: int,
+                       activation: str, normalization: str | None):
+    """The decoder's first feature map [B, *base_shape] from the code ``z`` [B, L]: the global
+    dimensions through ``latent_mlp`` and a dense projection, the latent map reshaped and
+    mixed in by a convolution; and the FiLM condition (the global code after ``latent_mlp``
+    when ``modulate``, else None).
+
+    Raises:
+      ConfigError: ``modulate`` without global dimensions.
+    """
+    if modulate and not global_dim:
+        raise ConfigError(f"decoders.conv: modulate needs global dimensions; latent_dim "
+                          f"{z.shape[-1]} is all latent map")
     x = condition = None
     if global_dim:
         x = z[:, :global_dim] if map_channels else z
@@ -96,19 +112,10 @@ def conv(
         local = keras.layers.Reshape((*base_shape[:2], map_channels), name="latent_map")(
             z[:, global_dim:])
         x = local if x is None else keras.layers.Concatenate(name="join")([x, local])
-        x = keras.layers.Conv2D(base_filters, kernel_size, padding="same",
+        x = keras.layers.Conv2D(base_shape[2], kernel_size, padding="same",
                                 use_bias=normalization is None, name="mix")(x)
         x = blocks.normalize_activate(x, normalization, activation, "mix")
-    for i, n_filters in enumerate(reversed(filters)):
-        x = blocks.upsample_conv(x, n_filters, kernel_size, upsample, normalization is None,
-                                 f"deconv{i}")
-        x = blocks.normalize_activate(x, normalization, activation, f"deconv{i}", condition)
-    params = keras.layers.Conv2DTranspose(
-        channels, kernel_size, strides=1, padding="same", name="params"
-    )(x)
-    if condition is not None:
-        params = params + blocks.per_channel(condition, channels, "tint")
-    return keras.Model(z, params, name="conv_decoder")
+    return x, condition
 
 
 @registry.register("decoders", "dense")

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 
 import keras
 
-from acvae import registry
+from acvae.core import registry
 from acvae.models import blocks
 
 
@@ -67,18 +67,25 @@ def conv(
         x = keras.layers.Flatten(name="flatten")(x)
         posterior = keras.layers.Dense(2 * latent_dim, name="posterior")(x)
         return keras.Model(images, posterior, name="conv_encoder")
+    posterior = _map_posterior(x, global_dim, map_channels, kernel_size)
+    return keras.Model(images, posterior, name="conv_encoder")
+
+
+def _map_posterior(features, global_dim: int, map_channels: int, kernel_size: int):
+    """The posterior [B, 2 * L] of a code with a latent map: ``global_dim`` means from a dense
+    layer over the flattened ``features`` [B, h, w, F] (none for 0), then the map's
+    ``map_channels`` per cell from a convolution; all means first, then all log-variances."""
     means, logvars = [], []
     if global_dim:
-        dense = keras.layers.Flatten(name="flatten")(x)
+        dense = keras.layers.Flatten(name="flatten")(features)
         dense = keras.layers.Dense(2 * global_dim, name="posterior_global")(dense)
         means.append(dense[:, :global_dim])
         logvars.append(dense[:, global_dim:])
     local = keras.layers.Conv2D(2 * map_channels, kernel_size, padding="same",
-                                name="posterior_map")(x)
+                                name="posterior_map")(features)
     means.append(keras.layers.Flatten(name="map_mean")(local[..., :map_channels]))
     logvars.append(keras.layers.Flatten(name="map_logvar")(local[..., map_channels:]))
-    posterior = keras.layers.Concatenate(name="posterior")(means + logvars)
-    return keras.Model(images, posterior, name="conv_encoder")
+    return keras.layers.Concatenate(name="posterior")(means + logvars)
 
 
 @registry.register("encoders", "dense")

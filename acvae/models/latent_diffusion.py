@@ -46,8 +46,8 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from acvae import registry
-from acvae.errors import ConfigError
+from acvae.core import registry
+from acvae.core.errors import ConfigError
 from acvae.models import blocks
 from acvae.models.learned_samplers import CodeLayout, LearnedSampler, check_positive
 

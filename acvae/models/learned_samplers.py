@@ -51,8 +51,8 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from acvae import fileio
-from acvae.errors import ConfigError, Interrupted
+from acvae.core import fileio
+from acvae.core.errors import ConfigError, Interrupted
 
 STATE_FILE = "sampler.json"
 WEIGHTS_PREFIX = "weights"

@@ -8,7 +8,7 @@ pixels and channels) and ``mean(params) -> [B, H, W, C]`` in [0, 1]. Select one 
 
 All take ``alpha_weighting``: for RGBA images, the colour (RGB) terms of each pixel are
 multiplied by ``w = alpha_weighting + (1 - alpha_weighting) * alpha_target`` while the alpha
-channel always counts fully (``losses.colour_weights``): colour counts where the art is opaque
+channel always counts fully (``densities.colour_weights``): colour counts where the art is opaque
 (the colour of a transparent pixel is undefined in the art) and the outline is learned from
 the alpha channel everywhere. The weighted value is no longer a normalised log-likelihood;
 ELBOs computed with and without weighting are not comparable.
@@ -26,8 +26,9 @@ import math
 import keras
 import tensorflow as tf
 
-from acvae import losses, registry
-from acvae.errors import ConfigError
+from acvae.core import registry
+from acvae.core.errors import ConfigError
+from acvae.models import densities
 
 
 class Likelihood(keras.layers.Layer):
@@ -58,11 +59,11 @@ class Likelihood(keras.layers.Layer):
         self.built = True
 
     def weights_for(self, images: tf.Tensor) -> tf.Tensor | None:
-        """[B, H, W, 4] per-element weights (``losses.colour_weights``), or None without
+        """[B, H, W, 4] per-element weights (``densities.colour_weights``), or None without
         alpha weighting."""
         if self.alpha_weighting is None:
             return None
-        return losses.colour_weights(images, self.alpha_weighting)
+        return densities.colour_weights(images, self.alpha_weighting)
 
     def mean(self, params: tf.Tensor) -> tf.Tensor:
         """Mean image [B, H, W, C] in [0, 1]: ``sigmoid(params)``."""
@@ -94,7 +95,7 @@ class Bernoulli(Likelihood):
     def log_prob(self, images, params):
         images = tf.cast(images, tf.float32)
         params = tf.cast(params, tf.float32)
-        return losses.bernoulli_log_prob(images, params, self.weights_for(images))
+        return densities.bernoulli_log_prob(images, params, self.weights_for(images))
 
 
 @registry.register("likelihoods", "gaussian")
@@ -117,7 +118,7 @@ class Gaussian(Likelihood):
 
     def log_prob(self, images, params):
         images = tf.cast(images, tf.float32)
-        return losses.gaussian_log_prob(
+        return densities.gaussian_log_prob(
             images, self.mean(params), math.log(self.sigma), self.weights_for(images)
         )
 
@@ -163,7 +164,7 @@ class LearnedGaussian(Likelihood):
 
     def log_prob(self, images, params):
         images = tf.cast(images, tf.float32)
-        return losses.gaussian_log_prob(
+        return densities.gaussian_log_prob(
             images, self.mean(params), self.log_sigma, self.weights_for(images)
         )
 
@@ -202,7 +203,7 @@ class SigmaVAE(Likelihood):
 
     def log_prob(self, images, params):
         images = tf.cast(images, tf.float32)
-        return losses.optimal_sigma_gaussian_log_prob(
+        return densities.optimal_sigma_gaussian_log_prob(
             images, self.mean(params), self.weights_for(images), self.min_sigma,
             self.per_channel, self.over_batch)
 
@@ -230,5 +231,5 @@ class DiscretizedLogistic(Likelihood):
     def log_prob(self, images, params):
         images = tf.cast(images, tf.float32)
         params = tf.cast(params, tf.float32)
-        return losses.discretized_logistic_log_prob(
+        return densities.discretized_logistic_log_prob(
             images, self.mean(params), params[..., self.n_channels:], self.weights_for(images))

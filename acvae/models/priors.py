@@ -14,8 +14,9 @@ from collections.abc import Sequence
 import keras
 import tensorflow as tf
 
-from acvae import losses, registry
-from acvae.errors import ConfigError
+from acvae.core import registry
+from acvae.core.errors import ConfigError
+from acvae.models import densities
 
 
 def _seed_pair(seed: int, stream: int) -> tuple[int, int]:
@@ -66,8 +67,8 @@ class Prior(keras.layers.Layer):
 
     def kl(self, mean: tf.Tensor, logvar: tf.Tensor, z: tf.Tensor) -> tf.Tensor:
         """Single-sample Monte Carlo KL(q(z|x) || p(z)) [B] at the posterior sample ``z`` [B, L]."""
-        log_q = losses.diagonal_gaussian_log_prob(z, mean, logvar)
-        return losses.monte_carlo_kl(log_q, self.log_prob(z))
+        log_q = densities.diagonal_gaussian_log_prob(z, mean, logvar)
+        return densities.monte_carlo_kl(log_q, self.log_prob(z))
 
     def call(self, z):
         return self.log_prob(z)
@@ -83,13 +84,13 @@ class StandardNormal(Prior):
 
     def log_prob(self, z):
         z = tf.cast(z, tf.float32)
-        return losses.diagonal_gaussian_log_prob(z, tf.zeros_like(z), tf.zeros_like(z))
+        return densities.diagonal_gaussian_log_prob(z, tf.zeros_like(z), tf.zeros_like(z))
 
     def sample(self, n, seed=None):
         return standard_normal_sample([n, self.latent_dim], seed)
 
     def kl(self, mean, logvar, z):
-        return losses.gaussian_kl_standard_normal(
+        return densities.gaussian_kl_standard_normal(
             tf.cast(mean, tf.float32), tf.cast(logvar, tf.float32)
         )
 
@@ -130,7 +131,7 @@ class Mixture(Prior):
         self.built = True
 
     def log_prob(self, z):
-        return losses.mixture_log_prob(
+        return densities.mixture_log_prob(
             tf.cast(z, tf.float32),
             tf.convert_to_tensor(self.logits),
             tf.convert_to_tensor(self.means),
@@ -196,10 +197,10 @@ class Vamp(Prior):
 
     def log_prob(self, z):
         means, logvars = self.components()
-        table = losses.diagonal_gaussian_log_prob(
+        table = densities.diagonal_gaussian_log_prob(
             tf.cast(z, tf.float32)[:, None, :], means[None], logvars[None]
         )  # [B, K]
-        return losses.log_mean_exp(table, axis=-1)
+        return densities.log_mean_exp(table, axis=-1)
 
     def sample(self, n, seed=None):
         means, logvars = self.components()

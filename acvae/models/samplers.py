@@ -20,8 +20,9 @@ from __future__ import annotations
 import numpy as np
 import tensorflow as tf
 
-from acvae import batches, registry
-from acvae.errors import ConfigError
+from acvae.core import registry
+from acvae.core.errors import ConfigError
+from acvae.data import batches
 
 MIN_FIT_ITEMS = 2  # training codes a sampler needs; with fewer, a run samples its prior
 MAX_FIT_ITEMS = 10_000  # training codes used for a fit: enough for any mixture, bounded time

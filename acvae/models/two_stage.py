@@ -35,7 +35,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from acvae import registry
+from acvae.core import registry
 from acvae.models.learned_samplers import (CodeLayout, LearnedSampler, check_positive,
                                            seed_pair)
 

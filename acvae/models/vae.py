@@ -36,8 +36,8 @@ from collections.abc import Sequence
 import keras
 import tensorflow as tf
 
-from acvae import registry
-from acvae.batches import ids_key
+from acvae.core import registry
+from acvae.data.batches import ids_key
 
 
 @registry.register("models", "vae")
@@ -152,7 +152,7 @@ class VAE(keras.Model):
     def own_optimizers(self) -> dict:
         """Parts trained by their own optimizer: ``{term name: (optimizer, variables)}``.
 
-        The train step (``acvae.steps``) minimises the batch mean of each such term over its
+        The train step (``acvae.training.steps``) minimises the batch mean of each such term over its
         variables with its optimizer, and the objective over every other trainable variable
         (``objective_variables``) with the trainer's. None here.
         """

@@ -3,16 +3,16 @@
 Importing this package registers every built-in visualiser under the gin kind ``visualisers``
 (``@visualisers.loss()`` etc.); plugins register more the same way. ``create`` instantiates
 visualisers by name through gin, so bindings such as ``visualisers.latent_grid.n = 15`` apply.
-``python -m acvae.visualise --run_dir=RUN`` runs them on a finished run.
+``python -m acvae visualise --run_dir=RUN`` runs them on a finished run.
 """
 
 from __future__ import annotations
 
 import gin
 
-from acvae import registry
-from acvae.errors import ConfigError
-from acvae.visualise import (  # noqa: F401  (registers the visualisers)
+from acvae.core import registry
+from acvae.core.errors import ConfigError
+from acvae.visualise import (  # importing each registers its visualiser
     base,
     embedding,
     factors,
@@ -26,7 +26,11 @@ from acvae.visualise import (  # noqa: F401  (registers the visualisers)
     samples,
     training_movie,
 )
-from acvae.visualise.base import Visualiser, train_end  # noqa: F401
+from acvae.visualise.base import Visualiser, train_end
+
+__all__ = ["ALL", "Visualiser", "available", "create", "train_end", "base", "embedding",
+           "factors", "index_html", "latent_grid", "latent_traversals", "latent_walk", "loss",
+           "nearest_train", "reconstructions", "samples", "training_movie"]
 
 # Every built-in visualiser, in the order their figures are read; index_html runs last.
 ALL = ("samples", "loss", "latent_grid", "latent_traversals", "factors", "embedding",

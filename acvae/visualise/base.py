@@ -2,9 +2,9 @@
 
 A visualiser is a plain Python class registered under the gin kind ``visualisers``. The trainer
 calls ``on_epoch_end(run, epoch)`` every ``EPOCH_STEP`` epochs (and after the last epoch) and
-``on_train_end(run)`` once at the end; ``python -m acvae.visualise`` calls ``on_train_end`` on a
+``on_train_end(run)`` once at the end; ``python -m acvae visualise`` calls ``on_train_end`` on a
 finished run. Every file a visualiser writes is declared (``filename`` and ``outputs``), so the
-run folder's owner (``acvae.run_folder.RunFolder``) knows it; figures are written through
+run folder's owner (``acvae.runs.run_folder.RunFolder``) knows it; figures are written through
 ``run.folder.write_figure`` with a writer from ``acvae.visualise.files``. The helpers live by
 job: ``images`` (displayable pixels), ``latents`` (latent points and decoding), ``plots``
 (matplotlib layouts), ``files`` (PNG, GIF, figure encoders).
@@ -15,7 +15,8 @@ from __future__ import annotations
 import pathlib
 from typing import Iterable
 
-from acvae.errors import ConfigError
+from acvae.core.errors import ConfigError
+from acvae.runs import run_folder
 
 SPLITS = ("train_eval", "validation")  # InputData fields in a fixed order
 
@@ -33,6 +34,12 @@ class Visualiser:
     filename: str = ""
     outputs: tuple[str, ...] = ()
     order: int = 0
+
+    def __init_subclass__(cls, **kwargs):
+        """Declares the subclass's figures with the run folder's owner, which writes them."""
+        super().__init_subclass__(**kwargs)
+        for output in cls.declared_outputs():
+            run_folder.declare(f"{run_folder.FIGURES_DIR}/{output}")
 
     @classmethod
     def declared_outputs(cls) -> tuple[str, ...]:

@@ -17,8 +17,9 @@ import shutil
 
 import numpy as np
 
-from acvae import batches, registry
-from acvae.errors import ConfigError
+from acvae.core import registry
+from acvae.core.errors import ConfigError
+from acvae.data import batches
 from acvae.visualise import base, files, images, latents, plots
 
 

@@ -33,7 +33,7 @@ import math
 
 import numpy as np
 
-from acvae import batches
+from acvae.data import batches
 from acvae.visualise import files, images, latents
 
 SCRIPT = r"""

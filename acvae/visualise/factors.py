@@ -16,9 +16,10 @@ import pathlib
 
 import numpy as np
 
-from acvae import batches, registry
 from acvae.analysis import disentanglement
-from acvae.errors import ConfigError
+from acvae.core import registry
+from acvae.core.errors import ConfigError
+from acvae.data import batches
 from acvae.visualise import files, latents, plots
 from acvae.visualise.latent_grid import SpannedGrid
 

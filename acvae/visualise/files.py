@@ -1,9 +1,9 @@
 """Image and movie file encoders: each returns a ``write(path)`` for an atomic writer.
 
 ``run.folder.write_figure(name, png(image))`` writes a figure of a run;
-``fileio.write_with(path, gif(frames, fps))`` writes anywhere else (``acvae.generate``). The
+``fileio.write_with(path, gif(frames, fps))`` writes anywhere else (``acvae.commands.generate``). The
 format is fixed by the encoder, not by the temporary file's name; PNGs and GIFs carry
-``acvae.outputs.SOFTWARE`` (their "Software" text, their comment), so a later command knows
+``acvae.core.outputs.SOFTWARE`` (their "Software" text, their comment), so a later command knows
 it may replace them. Animations are written by imageio's v3 API: GIFs through its Pillow
 plugin, MP4 (H.264) through its ffmpeg plugin with the ffmpeg that the ``imageio-ffmpeg``
 wheel ships (``pip install 'acvae[video]'``); without a working ffmpeg, ``mp4``'s writer
@@ -13,13 +13,14 @@ is refused before it is drawn (``checked``), naming the knobs that size it.
 
 from __future__ import annotations
 
+import importlib
 import io
 from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from acvae import outputs
-from acvae.errors import ConfigError, first_line
+from acvae.core import outputs
+from acvae.core.errors import ConfigError, first_line
 
 MP4_QUALITY = 6  # imageio's 0-10 scale; 6 is x264's CRF 20: no visible loss on decodes
 
@@ -98,7 +99,7 @@ def mp4(frames: Sequence[np.ndarray], fps: float, hold_first: float = 1.0,
 
     def write(path):
         try:
-            import imageio_ffmpeg  # noqa: F401  (imageio's ffmpeg plugin needs it)
+            importlib.import_module("imageio_ffmpeg")  # imageio's ffmpeg plugin needs it
         except ImportError:
             raise VideoUnavailable(
                 "imageio-ffmpeg is not installed (pip install 'acvae[video]')") from None

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from acvae.errors import ConfigError
+from acvae.core.errors import ConfigError
 
 
 def parse_colour(colour) -> np.ndarray:

@@ -21,7 +21,8 @@ import hashlib
 import html
 import pathlib
 
-from acvae import metrics, registry
+from acvae.analysis import metrics
+from acvae.core import registry
 from acvae.visualise import base, files, latents, loss
 from acvae.visualise import explorer as explorer_module
 
@@ -160,7 +161,7 @@ class IndexHtml(base.Visualiser):
             "<h2>Final metrics</h2><h3>Last epoch</h3>", metrics_table(final),
             "<h3>Evaluation (metrics.json)</h3>",
             metrics_table(evaluation) if evaluation else
-            "<p>Not evaluated yet: <code>python -m acvae.evaluate --run_dir="
+            "<p>Not evaluated yet: <code>python -m acvae evaluate --run_dir="
             f"{html.escape(str(run_dir))}</code> adds ELBO, IWAE, active units, probes and "
             "memorisation here.</p>",
             "<h2>Latent explorer</h2>",

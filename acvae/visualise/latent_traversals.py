@@ -17,8 +17,8 @@ import pathlib
 
 import numpy as np
 
-from acvae import registry
-from acvae.errors import ConfigError
+from acvae.core import registry
+from acvae.core.errors import ConfigError
 from acvae.visualise import base, files, latents, plots
 from acvae.visualise.latent_grid import SpannedGrid, draw_grid
 

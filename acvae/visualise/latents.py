@@ -21,7 +21,7 @@ import statistics
 
 import numpy as np
 
-from acvae.errors import ConfigError
+from acvae.core.errors import ConfigError
 
 POOL = 4096  # sampler draws a map chooses its cells' codes from
 POOL_CHUNK = 256  # draws per sampler call (a full-covariance mixture gathers [n, L, L])

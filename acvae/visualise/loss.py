@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pathlib
 
-from acvae import registry
+from acvae.core import registry
 from acvae.visualise import base, files, plots
 
 PANELS = (("loss", "loss (nats / image)"), ("reconstruction", "reconstruction"), ("kl", "KL"))

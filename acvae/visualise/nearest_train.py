@@ -14,7 +14,9 @@ import pathlib
 
 import numpy as np
 
-from acvae import batches, metrics, registry
+from acvae.analysis import metrics
+from acvae.core import registry
+from acvae.data import batches
 from acvae.visualise import base, files, images, plots
 
 

@@ -26,6 +26,28 @@ def literal(text) -> str:
     return str(text).replace("$", r"\$")
 
 
+def titled_grid(images, titles, cols: int, tile_inches: tuple[float, float], dpi: float):
+    """A figure of images in rows of ``cols``, each under its title (shown literally).
+
+    Args:
+      images: displayable images [N, H, W, 3] (``images.to_rgb``).
+      titles: one title per image (a line break starts a second line).
+      cols: images per row (at most N).
+      tile_inches: (width, height) of one image with its title.
+      dpi: figure resolution.
+    """
+    n = len(images)
+    cols = min(cols, n)
+    rows = math.ceil(n / cols)
+    fig = new_figure((tile_inches[0] * cols, tile_inches[1] * rows), dpi)
+    for i, (image, title) in enumerate(zip(images, titles)):
+        ax = fig.add_subplot(rows, cols, i + 1)
+        ax.imshow(image, interpolation="nearest")
+        ax.set_axis_off()
+        ax.set_title(literal(title), fontsize=8)
+    return fig
+
+
 def image_pairs(top_images, bottom_images, cols: int, dpi: float, labels: tuple[str, str],
                 extra_height: float = 0.3):
     """A figure of image pairs, each top image over its bottom one, ``cols`` pairs per row.

@@ -10,7 +10,8 @@ import pathlib
 
 import numpy as np
 
-from acvae import batches, registry
+from acvae.core import registry
+from acvae.data import batches
 from acvae.visualise import base, files, images, plots
 
 

@@ -7,10 +7,10 @@ gender, personality and species; the synthetic villagers' other factors would no
 
 from __future__ import annotations
 
-import math
 import pathlib
 
-from acvae import batches, registry
+from acvae.core import registry
+from acvae.data import batches
 from acvae.visualise import base, files, images, plots
 
 MAX_LABELS = 3  # categorical labels under each item's name (a title line holds about three)
@@ -40,16 +40,9 @@ class Samples(base.Visualiser):
         schema = run.data.schema
         data = batches.collect(getattr(run.data, self.split), limit=self.n)
         shown = images.to_rgb(data["image"], self.background)
-        n = len(shown)
-        cols = min(self.cols, n)
-        rows = math.ceil(n / cols)
         # the first categorical label (the default one) ends the line: "Female, Peppy, Frog"
         labels = [label.name for label in reversed(schema.categorical[:MAX_LABELS])]
-        fig = plots.new_figure((2.0 * cols, 2.4 * rows), self.dpi)
-        for i in range(n):
-            ax = fig.add_subplot(rows, cols, i + 1)
-            ax.imshow(shown[i], interpolation="nearest")
-            ax.set_axis_off()
-            details = ", ".join(str(data[label][i]) for label in labels)
-            ax.set_title(plots.literal(f"{data[schema.id][i]}\n{details}"), fontsize=8)
+        titles = [f"{data[schema.id][i]}\n{', '.join(str(data[label][i]) for label in labels)}"
+                  for i in range(len(shown))]
+        fig = plots.titled_grid(shown, titles, self.cols, (2.0, 2.4), self.dpi)
         return [run.folder.write_figure(self.filename, files.figure(fig))]

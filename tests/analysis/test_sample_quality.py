@@ -8,8 +8,7 @@ apart (AUC near 0.5, precision and recall near 1, KID near 0), different ones ea
 import numpy as np
 import pytest
 
-from acvae import colour
-from acvae.analysis import feature_metrics, features, networks, sample_quality, two_sample
+from acvae.analysis import colour, feature_metrics, features, networks, sample_quality, two_sample
 
 SIZE = 16
 

@@ -8,8 +8,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-import acvae.data  # noqa: F401  (registers the datasets)
-from acvae import registry
+from acvae.core import registry
 from acvae.data import datasets, synthetic, tfrecord
 from acvae.data.errors import DataError, WriteError
 from acvae.data.importers import kaggle

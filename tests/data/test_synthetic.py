@@ -14,8 +14,7 @@ import pytest
 import tensorflow as tf
 from PIL import Image
 
-from acvae import batches
-from acvae.data import pipeline, synthetic, tfrecord
+from acvae.data import batches, pipeline, synthetic, tfrecord
 from acvae.data.errors import WriteError
 from acvae.data.importers import kaggle
 from acvae.data.synthetic import art as villager_art
@@ -167,7 +166,7 @@ def test_cache_is_built_once_atomically(tmp_path, monkeypatch):
 
 def run_command(*args):
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
-    return subprocess.run([sys.executable, "-m", "acvae.data.synthetic", *map(str, args)],
+    return subprocess.run([sys.executable, "-m", "acvae", "synthetic", *map(str, args)],
                           capture_output=True, text=True, env=env, timeout=120, cwd=REPO)
 
 
@@ -196,8 +195,8 @@ def test_a_full_disk_while_drawing_the_cache_is_one_line_and_leaves_nothing(tmp_
     with pytest.raises(WriteError) as error:
         synthetic.cached_tfrecord(n=4, seed=0, cache_dir=tmp_path)
     assert str(error.value) == (
-        f"cannot write the synthetic villager cache in {tmp_path / 'synthetic'}: disk full; free "
-        "some space or set ACVAE_CACHE to another folder")
+        f"cannot write 4 synthetic villagers into the cache {tmp_path / 'synthetic'}: disk full; "
+        "free some space or set ACVAE_CACHE to another folder")
     assert list((tmp_path / "synthetic").iterdir()) == []
 
 
@@ -206,7 +205,7 @@ def test_a_full_disk_while_writing_the_cache_tfrecord_is_one_line(tmp_path, monk
         raise OSError(errno.ENOSPC, "No space left on device")
 
     monkeypatch.setattr(tfrecord.ShardedWriter, "write", full_disk)
-    with pytest.raises(WriteError, match="synthetic villager cache in .*: disk full; free some"):
+    with pytest.raises(WriteError, match="synthetic villagers into the cache .*: disk full; free some"):
         synthetic.cached_tfrecord(n=2, seed=0, cache_dir=tmp_path)
     assert list((tmp_path / "synthetic").iterdir()) == []
 

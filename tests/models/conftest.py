@@ -4,7 +4,7 @@ import gin
 import keras
 import pytest
 
-import acvae.models  # noqa: F401  (registers the built-in components)
+from acvae.core import registry
 
 TINY_BINDINGS = """
 encoders.conv.filters = (4, 8)
@@ -19,6 +19,7 @@ priors.vamp.n_pseudo_inputs = 3
 @pytest.fixture
 def tiny(clean_gin_config):
     """Binds small layer sizes for the built-in components and seeds Keras."""
+    registry.load_built_ins()  # gin parses the bindings itself here
     gin.parse_config(TINY_BINDINGS)
     keras.utils.set_random_seed(0)
     yield

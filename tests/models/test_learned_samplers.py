@@ -12,8 +12,8 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from acvae import registry
-from acvae.errors import ConfigError
+from acvae.core import registry
+from acvae.core.errors import ConfigError
 from acvae.models import build_vae, learned_samplers
 from acvae.models.latent_diffusion import (LatentDiffusionSampler, alpha_bars, ddim_step,
                                            diffuse, from_velocity, sampling_times, velocity)
@@ -91,7 +91,7 @@ def test_fitted_sampler_draws_finite_reproducible_codes_and_restores(name, map_v
 def test_a_model_with_a_learned_sampler_exports_its_sample_function(name, map_vae, tmp_path):
     """The sampler's variables are built by the fit and tracked through the model, so the
     SavedModel's ``sample(n)`` runs the sampler's networks."""
-    from acvae import export
+    from acvae.commands import export
 
     map_vae.sampler = SAMPLERS[name](**TINY[name]).fit(map_vae, *_codes())
     module = export.ExportedVAE(map_vae)

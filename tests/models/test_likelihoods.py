@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from acvae import registry
+from acvae.core import registry
 from acvae.models import likelihoods
 
 NAMES = registry.names("likelihoods")

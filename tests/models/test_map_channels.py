@@ -5,7 +5,7 @@ import functools
 
 import pytest
 
-from acvae.errors import ConfigError
+from acvae.core.errors import ConfigError
 from acvae.models import build_vae, decoders, encoders
 from acvae.models.learned_samplers import CodeLayout
 

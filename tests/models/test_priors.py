@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from acvae import losses, registry
-from acvae.models import encoders, priors
+from acvae.core import registry
+from acvae.models import densities, encoders, priors
 
 NAMES = registry.names("priors")
 IMAGE_SHAPE = (8, 8, 3)
@@ -53,7 +53,7 @@ def test_kl_is_consistent_with_log_prob(tiny, name):
     mean = tf.tile(tf.constant([[0.5, -1.0]]), [n, 1])
     logvar = tf.tile(tf.constant([[-1.0, 0.5]]), [n, 1])
     z = mean + tf.exp(0.5 * logvar) * tf.random.stateless_normal([n, 2], seed=(1, 2))
-    reference = losses.diagonal_gaussian_log_prob(z, mean, logvar) - prior.log_prob(z)
+    reference = densities.diagonal_gaussian_log_prob(z, mean, logvar) - prior.log_prob(z)
     kl = prior.kl(mean, logvar, z)
     assert float(tf.reduce_mean(kl)) == pytest.approx(float(tf.reduce_mean(reference)), abs=0.05)
 
@@ -75,7 +75,7 @@ def test_mixture_with_one_component_is_a_gaussian():
     prior.means.assign([[0.0, 1.0, -2.0]])
     prior.logvars.assign([[0.0, 0.3, -0.5]])
     z = tf.random.normal([4, 3])
-    expected = losses.diagonal_gaussian_log_prob(z, prior.means[0], prior.logvars[0])
+    expected = densities.diagonal_gaussian_log_prob(z, prior.means[0], prior.logvars[0])
     np.testing.assert_allclose(prior.log_prob(z), expected, rtol=1e-5)
 
 
@@ -102,7 +102,7 @@ def test_vamp_with_one_pseudo_input_is_its_posterior():
     prior = priors.Vamp(2, encoder, IMAGE_SHAPE, n_pseudo_inputs=1)
     out = encoder(prior.pseudo_inputs)
     z = tf.random.normal([4, 2])
-    expected = losses.diagonal_gaussian_log_prob(z, out[:, :2], out[:, 2:])
+    expected = densities.diagonal_gaussian_log_prob(z, out[:, :2], out[:, 2:])
     np.testing.assert_allclose(prior.log_prob(z), expected, rtol=1e-5)
 
 

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from acvae import registry
+from acvae.core import registry
 from acvae.models import VAE, build_vae, decoders, encoders, likelihoods, priors
 
 

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from acvae import components  # noqa: F401
+
 from acvae.models import build_vae
 from plugins import beta_tcvae
 from tests.conftest import train_shipped_config

@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from acvae import config, registry
+from acvae.core import config, registry
+from acvae.core.errors import ConfigError
 from acvae.data.schema import Label, Schema
-from acvae.errors import ConfigError
 from acvae.models import build_vae
 from plugins import conditional
 
@@ -108,7 +108,7 @@ def test_a_broken_inner_encoder_is_named_at_build_time():
 
 
 def test_importance_weights_condition_on_each_images_label(model):
-    from acvae import metrics
+    from acvae.analysis import metrics
 
     images = tf.random.uniform([3, 16, 16, 4], seed=1)
     ids = tf.constant([0, 1, 2])

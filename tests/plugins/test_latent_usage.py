@@ -6,12 +6,12 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from acvae import metrics
+from acvae.analysis import metrics
 from plugins import latent_usage
 from tests.visualise.tiny_runs import make_run
 
 
-def test_statistics_match_closed_forms():  # the plugin draws acvae.metrics' statistics
+def test_statistics_match_closed_forms():  # the plugin draws acvae.analysis.metrics' statistics
     mean = np.array([[0.0, 1.0, 0.0], [0.0, -1.0, 0.0]])
     logvar = np.array([[0.0, 0.0, np.log(4.0)], [0.0, 0.0, np.log(4.0)]])
     np.testing.assert_allclose(metrics.kl_per_dimension(mean, logvar),

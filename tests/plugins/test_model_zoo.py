@@ -10,8 +10,9 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from acvae import cli, components, evaluate, export, generate, main, registry  # noqa: F401
-from acvae.run_folder import RunFolder
+from acvae.commands import evaluate, export, generate, train as train_command
+from acvae.core import cli, registry
+from acvae.runs.run_folder import RunFolder
 from tests.conftest import REPO, quick_sampler_fits
 
 for _module in pkgutil.iter_modules([str(REPO / "plugins")]):  # every plugin's models
@@ -50,7 +51,7 @@ def test_trains_evaluates_generates_and_exports(model, tmp_path, villagers_tfrec
     params = ["N_EPOCHS = 1", f"TFRECORD = '{villagers_tfrecord}'", *SMALL_FIGURES,
               *FAST.get(model, []), *quick_sampler_fits(config_file)]
     run_dir = tmp_path / "run"
-    cli.invoke(main.main, ["--gin_file", str(config_file),
+    cli.invoke(train_command.main, ["--gin_file", str(config_file),
                            "--gin_file", str(REPO / "configs/test.gin"), "--run_dir",
                            str(run_dir), *(f"--gin_param={p}" for p in params)])
     (row,) = RunFolder(run_dir).read_history()

@@ -7,9 +7,10 @@ import pkgutil
 import gin
 import pytest
 
-from acvae import components, config, experiment, registry, run_folder  # noqa: F401
-from acvae.run_folder import RunFolder
-from acvae.train import train
+from acvae.core import config, registry
+from acvae.runs import experiment, run_folder
+from acvae.runs.run_folder import RunFolder
+from acvae.training.loop import train
 from tests.conftest import REPO, quick_sampler_fits
 
 MODULES = sorted(m.name for m in pkgutil.iter_modules([str(REPO / "plugins")]))

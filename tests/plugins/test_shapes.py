@@ -6,10 +6,10 @@ import gin
 import numpy as np
 import pytest
 
-from acvae import components, config, registry  # noqa: F401
-from acvae.run_folder import RunFolder
+from acvae.core import config, registry
 from acvae.data.errors import SettingError
-from acvae.train import train
+from acvae.runs.run_folder import RunFolder
+from acvae.training.loop import train
 from plugins import shapes
 from tests.conftest import REPO
 

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from acvae import components  # noqa: F401
-from acvae.errors import ConfigError
+
+from acvae.core.errors import ConfigError
 from acvae.models import VAE, build_vae
 from plugins import vq_vae
 from tests.conftest import train_shipped_config

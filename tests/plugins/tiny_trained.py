@@ -9,8 +9,8 @@ import pathlib
 
 import gin
 
-from acvae import components, config  # noqa: F401  (registers the built-ins)
-from acvae.train import train
+from acvae.core import config
+from acvae.training.loop import train
 from tests.conftest import REPO
 
 _RUNS: dict[str, pathlib.Path] = {}

@@ -15,7 +15,7 @@ import shutil
 import numpy as np
 import pytest
 
-from acvae import batches
+from acvae.data import batches
 from acvae.visualise import explorer, index_html, latents
 from tests.visualise.test_index_html import CHROMIUM, CHROMIUM_FLAGS
 from tests.visualise.test_latent_grid import RecordingSampler
@@ -83,7 +83,7 @@ def nearest_names(browser) -> list[str]:
 
 
 def training_ids(run) -> set[str]:
-    from acvae import batches
+    from acvae.data import batches
 
     return set(batches.collect(run.data.train_eval)[run.data.schema.id])
 

@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 
 from acvae.analysis import disentanglement
+from acvae.core.errors import ConfigError
 from acvae.data import synthetic
 from acvae.data.importers import kaggle
-from acvae.errors import ConfigError
 from acvae.visualise import factors
 from tests.visualise.tiny_runs import make_run
 

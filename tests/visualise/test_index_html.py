@@ -8,7 +8,8 @@ import subprocess
 
 import pytest
 
-from acvae import registry, visualise
+from acvae import visualise
+from acvae.core import registry
 from acvae.visualise import index_html
 from tests.visualise.tiny_runs import DPI, make_run
 

@@ -8,9 +8,9 @@ import pytest
 import tensorflow as tf
 from PIL import Image
 
-from acvae import components  # noqa: F401  (registers every component gin refers to)
+
 from acvae import visualise
-from acvae.errors import ConfigError
+from acvae.core.errors import ConfigError
 from acvae.visualise import latent_grid, latent_traversals, latents
 from tests.conftest import REPO
 from tests.visualise.tiny_runs import DPI, make_run

@@ -5,7 +5,7 @@ import os
 import numpy as np
 import pytest
 
-from acvae import fileio, registry
+from acvae.core import fileio, registry
 from acvae.visualise import files, images, latents
 
 
@@ -175,7 +175,7 @@ def test_latent_traversals_rows_are_the_dimensions_whose_traversal_changes_the_p
 def test_the_grid_and_the_explorer_rank_dimensions_with_one_set_of_decodes(tmp_path):
     """latents.run_visible_dimensions decodes the traversals once per weights of a Run, for
     every figure that asks, and again after the weights change."""
-    from acvae.experiment import Run
+    from acvae.runs.experiment import Run
 
     codes = np.random.default_rng(0).normal(size=(50, 6)).astype(np.float32)
     calls = []

@@ -8,9 +8,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from acvae import batches, registry
 from acvae import visualise
-from acvae.errors import ConfigError
+from acvae.core import registry
+from acvae.core.errors import ConfigError
+from acvae.data import batches
 from acvae.visualise import images, plots, training_movie
 from tests.visualise.tiny_runs import DPI, IMAGE, make_run
 

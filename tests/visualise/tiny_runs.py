@@ -10,9 +10,9 @@ import functools
 
 import keras
 
-from acvae import experiment
 from acvae.data.pipeline import input_pipeline
 from acvae.models import build_vae, decoders, encoders
+from acvae.runs import experiment
 
 COMBINATIONS = ((1, 4), (2, 3), (3, 1))  # (latent_dim, n_channels)
 IMAGE = 16

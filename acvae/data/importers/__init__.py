@@ -21,7 +21,10 @@ from collections.abc import Callable
 
 from acvae.data.errors import DataError
 from acvae.data.importers import folders, kaggle, table, writing
-from acvae.data.importers.report import ISSUE_KINDS, Issue, Report  # noqa: F401  (the API)
+from acvae.data.importers.report import ISSUE_KINDS, Issue, Report
+
+__all__ = ["ISSUE_KINDS", "LAYOUTS", "Issue", "Layout", "Report", "default_out", "prepare",
+           "recognise"]
 
 
 

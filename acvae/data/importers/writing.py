@@ -5,7 +5,7 @@ write, then images and text columns -> the TFRecord with its schema, plus
 ``check_replaceable`` lets an import replace only its own earlier output: a TFRecord whose
 records carry acvae's schema header (and the annotations beside it); any other file at
 ``--out`` (a table, notes, a run's ``history.csv``) is refused unless ``--overwrite``
-(``acvae.outputs``). Every layout ends here with ``(row, image path)`` pairs: the images are
+(``acvae.core.outputs``). Every layout ends here with ``(row, image path)`` pairs: the images are
 normalised to RGBA PNG (unreadable and oversized ones are reported and left out), the schema
 is inferred from the rows actually written, and the files are written under temporary names
 and renamed into place only when complete, so a failure (a full disk, Ctrl-C, a read-only
@@ -22,7 +22,7 @@ from collections.abc import Sequence
 
 import tensorflow as tf
 
-from acvae import fileio, outputs
+from acvae.core import fileio, outputs
 from acvae.data import images, tfrecord
 from acvae.data.errors import DataError, WriteError
 from acvae.data.importers import files

@@ -7,8 +7,8 @@ what the Kaggle download holds: ``out_dir/villagers.json`` and
 factor the villager was drawn from (``records.FACTORS``: 9 categorical, 7 continuous).
 ``cached_tfrecord`` runs that through the same importer as real data, keeping every factor as
 a label (categorical, or continuous for numbers), once per (n, seed), into ``$ACVAE_CACHE`` or
-``~/.cache/acvae``. The result depends only on the seed. ``python -m acvae.data.synthetic OUT_DIR [--n] [--seed]``
-writes the layout for a look (see ``__main__``).
+``~/.cache/acvae``. The result depends only on the seed. ``python -m acvae synthetic OUT_DIR [--n] [--seed]``
+writes the layout for a look (``python -m acvae synthetic``: ``acvae.commands.synthetic``).
 """
 
 from __future__ import annotations
@@ -19,9 +19,8 @@ import pathlib
 import shutil
 import tempfile
 
-from acvae import fileio
-from acvae.data import cache, tfrecord
-from acvae.data.errors import WriteError
+from acvae.core import cache
+from acvae.data import tfrecord
 from acvae.data.importers import kaggle
 from acvae.data.synthetic import art, records
 
@@ -78,8 +77,9 @@ def generate(out_dir: str | os.PathLike, n: int = 400, seed: int = 0) -> pathlib
 def cached_tfrecord(n: int = 400, seed: int = 0, cache_dir=None, shards: int = 1) -> pathlib.Path:
     """The TFRecord of ``n`` synthetic villagers, generated and prepared on first use.
 
-    Generation happens in a temporary folder renamed into place when complete, so concurrent
-    processes and interrupted runs never see a partial cache.
+    Generation happens in a temporary folder renamed into place when complete
+    (``acvae.core.cache.make_once``), so concurrent processes and interrupted runs never see a
+    partial cache.
 
     Args:
       n: the number of villagers.
@@ -101,31 +101,13 @@ def cached_tfrecord(n: int = 400, seed: int = 0, cache_dir=None, shards: int = 1
     suffix = f"-shards{shards}" if shards > 1 else ""
     final = cache.cache_root(cache_dir) / "synthetic" / f"v{VERSION}-n{n}-seed{seed}{suffix}"
     path = final / "villagers.tfrecord"
-    complete = lambda: all(p.is_file() for p in tfrecord.shard_paths(path, shards))  # noqa: E731
-    if complete():
-        return path
-    temp = None
-    try:
-        final.parent.mkdir(parents=True, exist_ok=True)
+
+    def draw(folder: pathlib.Path) -> None:
         print(f"drawing {n} synthetic villagers into {final} (first use only)", flush=True)
-        temp = pathlib.Path(tempfile.mkdtemp(prefix=f".{final.name}.", dir=final.parent))
-        json_path = generate(temp, n, seed)
-        kaggle.prepare(json_path, temp / "images", temp / "villagers.tfrecord", shards=shards,
-                       labels=records.FACTORS)
-        if final.exists() and not complete():
-            shutil.rmtree(final, ignore_errors=True)  # a broken cache left by hand
-        try:
-            os.rename(temp, final)
-        except OSError:
-            if not complete():  # not a lost race: a real failure
-                raise
-    except OSError as error:  # WriteError too
-        reason = error.reason if isinstance(error, WriteError) else fileio.write_error(error)
-        raise WriteError.because(
-            reason,
-            f"cannot write the synthetic villager cache in {final.parent}: {reason}; free some "
-            "space or set ACVAE_CACHE to another folder") from None
-    finally:
-        if temp is not None:
-            shutil.rmtree(temp, ignore_errors=True)
+        json_path = generate(folder, n, seed)
+        kaggle.prepare(json_path, folder / "images", folder / "villagers.tfrecord",
+                       shards=shards, labels=records.FACTORS)
+
+    cache.make_once(final, draw, lambda: all(p.is_file() for p in tfrecord.shard_paths(path, shards)),
+                    f"{n} synthetic villagers")
     return path

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from acvae.data.synthetic.painter import INK, PINK, Colour, Painter, mix, shade
+from acvae.data.synthetic.painter import Colour, INK, PINK, Painter, mix, shade
 
 
 @dataclasses.dataclass(frozen=True)

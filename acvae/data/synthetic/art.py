@@ -12,7 +12,7 @@ from __future__ import annotations
 from PIL import Image
 
 from acvae.data.synthetic import body, face
-from acvae.data.synthetic.anatomy import PERSONALITIES, Head, Look, Species
+from acvae.data.synthetic.anatomy import Head, Look, PERSONALITIES, Species
 from acvae.data.synthetic.ears import (Bear, Cat, Dog, Elephant, Koala, Mouse, Pig, Rabbit, Tiger,
                                        Wolf)
 from acvae.data.synthetic.heads import Bird, Deer, Duck, Frog, Goat, Horse, Lion, Sheep

@@ -7,7 +7,7 @@ dress, shirt with necktie), its colours and its pattern.
 
 from __future__ import annotations
 
-from acvae.data.synthetic.painter import WHITE, Painter, mix, shade
+from acvae.data.synthetic.painter import Painter, WHITE, mix, shade
 
 CX = 85.0
 BOTTOM = 166.0

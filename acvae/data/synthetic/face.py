@@ -7,7 +7,7 @@ blush and often a bow or flower; male villagers have none of these.
 
 from __future__ import annotations
 
-from acvae.data.synthetic.painter import INK, MOUTH, PINK, WHITE, Painter, mix, shade
+from acvae.data.synthetic.painter import INK, MOUTH, PINK, Painter, WHITE, mix, shade
 
 EYES = {"Normal": "round", "Peppy": "sparkle", "Snooty": "lidded", "Big sister": "round",
         "Lazy": "dot", "Jock": "sparkle", "Cranky": "stern", "Smug": "lidded"}
