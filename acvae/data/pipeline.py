@@ -192,7 +192,7 @@ def input_pipeline(
     n_channels: int = 4,
     batch_size: int = 16,
     validation_fraction: float = 0.1,
-    validation_batch_size: int | None = 256,
+    validation_batch_size: int | None = None,
     shuffle_buffer: int = 1024,
     cache: bool | str | None = None,
     seed: int = 0,
@@ -207,8 +207,10 @@ def input_pipeline(
       n_channels: 4 = RGBA as stored, 3 = RGB composited onto white, 1 = grey.
       batch_size: examples per training batch; the last batch may be smaller.
       validation_batch_size: examples per batch of the forward-only passes (validation, and
-        ``train_eval`` for codes and metrics); None: ``batch_size``. Larger batches make
-        validation cheap; results do not depend on it.
+        ``train_eval`` for codes and metrics); None (the default): ``batch_size``. Results do
+        not depend on it. On a CPU small batches are the fast ones (their activations stay in
+        the cache): the reference's and latent1d's nets run forward at about 1,100 images/s
+        in batches of 16 and 600 in batches of 256 on a 2-core Xeon; a GPU wants larger ones.
       validation_fraction: expected share of items held out, by a stable hash of the identifier
         (0.1: on a few hundred images each one trained on counts more than a larger check).
       shuffle_buffer: training shuffle buffer size.
