@@ -9,13 +9,16 @@ Adam 1e-3), the same training images, in the same process:
   * ``acvae step``: acvae's compiled steps alone (``acvae.steps.Steps``, 8 steps a call);
   * ``acvae user epoch``: ``acvae.train.train`` as ``python -m acvae.main`` runs it: training,
     validation every epoch, the training-movie frame, TensorBoard summaries, ``history.csv``,
-    the checkpoint and the best checkpoint.
+    the checkpoint and the best checkpoint. Two rows: the issue's user epoch (training +
+    validation + movie frame: ``history.csv``'s ``seconds``), and the wall time from one
+    epoch's end (after its frame) to the next, which also counts the checkpoints and logs.
 
-An epoch is the wall time from one epoch's end to the next (for acvae: after the movie frame;
-everything the user waits for), so img/s is training images per second of it. The first epoch
-(tracing) is not counted; every number is the median of the timed epochs over interleaved
-repeats (min-max in brackets), so background load hits every variant alike. Each variant runs
-in float32 and, on a CPU with bfloat16 units, in ``mixed_bfloat16``.
+An epoch of ``fit`` and of the steps is the wall time from one epoch's end to the next; img/s is
+training images per second of it, and the CPU seconds (this process, every thread) show the
+same comparison less disturbed by other work on the machine. The first epoch (tracing) is not
+counted; every number is the median of the timed epochs over interleaved repeats (min-max in
+brackets), so background load hits every variant alike; the load average is printed before and
+after. Each variant runs in float32 and, on a CPU with bfloat16 units, in ``mixed_bfloat16``.
 
 Then it profiles one acvae user epoch with ``tf.profiler`` and prints the top TensorFlow ops by
 self time and where the Python thread waited, measures the CPU's float32 matmul peak (a
@@ -53,7 +56,9 @@ from acvae.visualise.training_movie import TrainingMovie  # noqa: E402
 REPO = pathlib.Path(__file__).resolve().parent.parent
 CONFIG = "configs/reference.gin"
 FLAGS_SHOWN = ("avx2", "avx512f", "avx512_bf16", "amx_bf16", "amx_tile")
-VARIANTS = ("reference model.fit", "acvae step", "acvae user epoch")
+ROWS = ("reference model.fit", "acvae step",
+        "acvae user epoch: training + validation + movie frame (history.csv)",
+        "acvae user epoch, wall: also checkpoints, TensorBoard, history.csv")
 
 
 class PlainVAE(keras.Model):
@@ -72,25 +77,30 @@ class PlainVAE(keras.Model):
         return {"loss": loss}
 
 
+def _clock() -> tuple[float, float]:
+    """(wall seconds, this process's CPU seconds) now."""
+    return time.perf_counter(), time.process_time()
+
+
 class _FitEpochEnds(keras.callbacks.Callback):
-    """The wall clock at the start of ``fit`` and at every epoch's end."""
+    """The clocks at the start of ``fit`` and at every epoch's end."""
 
     def on_train_begin(self, logs=None):
-        self.ends = [time.perf_counter()]
+        self.ends = [_clock()]
 
     def on_epoch_end(self, epoch, logs=None):
-        self.ends.append(time.perf_counter())
+        self.ends.append(_clock())
 
 
 class _TrainEpochEnds(Visualiser):
-    """The wall clock at every epoch's end of acvae's training (listed last: after the frame);
+    """The clocks at every epoch's end of acvae's training (listed last: after the frame);
     with ``trace``, a ``tf.profiler`` trace of epoch 2 into that folder."""
 
     def __init__(self, trace: str | None = None):
         self.ends, self.trace = [], trace
 
     def on_epoch_end(self, run, epoch):
-        self.ends.append(time.perf_counter())
+        self.ends.append(_clock())
         if self.trace and epoch in (1, 2):
             (tf.profiler.experimental.start if epoch == 1 else tf.profiler.experimental.stop)(
                 self.trace)
@@ -110,13 +120,15 @@ def _configure(args, policy: str, epochs: int) -> None:
         f"train.precision = '{policy}'"], finalize=False)
 
 
-def _durations(ends: list[float]) -> list[float]:
-    """Epoch seconds from epoch-end clocks, without the first epoch (tracing)."""
-    return [later - earlier for earlier, later in zip(ends[1:], ends[2:])]
+def _durations(ends: list[tuple[float, float]]) -> list[tuple[float, float]]:
+    """(wall, CPU) seconds of each epoch from epoch-end clocks, without the first epoch
+    (tracing)."""
+    return [(later[0] - earlier[0], later[1] - earlier[1])
+            for earlier, later in zip(ends[1:], ends[2:])]
 
 
-def reference_fit(args, policy: str) -> list[float]:
-    """Seconds of each timed epoch of the reference's net in ``model.fit``."""
+def reference_fit(args, policy: str) -> list[tuple[float, float]]:
+    """(Wall, CPU) seconds of each timed epoch of the reference's net in ``model.fit``."""
     _configure(args, policy, args.epochs + 1)
     keras.mixed_precision.set_global_policy(policy)
     try:
@@ -132,8 +144,8 @@ def reference_fit(args, policy: str) -> list[float]:
     return _durations(clock.ends)
 
 
-def acvae_step(args, policy: str) -> list[float]:
-    """Seconds of each timed epoch of the same net trained by acvae's steps alone."""
+def acvae_step(args, policy: str) -> list[tuple[float, float]]:
+    """(Wall, CPU) seconds of each timed epoch of the same net trained by acvae's steps alone."""
     _configure(args, policy, args.epochs + 1)
     keras.mixed_precision.set_global_policy(policy)
     try:
@@ -143,22 +155,23 @@ def acvae_step(args, policy: str) -> list[float]:
         optimizer.build(model.trainable_variables)
         steps = Steps(model, optimizer, jit_compile=False)
         steps_per_epoch, beta = math.ceil(data.n_train / data.batch_size), tf.constant(1.0)
-        ends = [time.perf_counter()]
+        ends = [_clock()]
         for _ in range(args.epochs + 1):
             iterator = iter(steps.distribute(data.train))
             for done in range(0, steps_per_epoch, 8):
                 totals = steps.train_steps(iterator, tf.constant(min(8, steps_per_epoch - done)),
                                            beta)
             float(totals["loss"])
-            ends.append(time.perf_counter())
+            ends.append(_clock())
     finally:
         keras.mixed_precision.set_global_policy("float32")
     return _durations(ends)
 
 
-def user_epoch(args, policy: str, trace: str | None = None) -> dict[str, list[float]]:
-    """A real training of the net: each timed epoch's wall seconds and ``history.csv``'s parts
-    (``seconds`` there stops before the checkpoint); with ``trace``, epoch 2 is profiled."""
+def user_epoch(args, policy: str, trace: str | None = None) -> dict[str, list]:
+    """A real training of the net: each timed epoch's (wall, CPU) seconds (``"clocks"``) and
+    ``history.csv``'s parts (its ``seconds``: training, validation and the movie frame, not the
+    checkpoints and summaries after them); with ``trace``, epoch 2 is profiled."""
     _configure(args, policy, args.epochs + 1)
     clock = _TrainEpochEnds(trace)
     gin.bind_parameter("train.visualisers", [TrainingMovie(), clock])  # the frame every epoch
@@ -167,7 +180,7 @@ def user_epoch(args, policy: str, trace: str | None = None) -> dict[str, list[fl
         rows = RunFolder(pathlib.Path(tmp) / "run").read_history()[1:]
     parts = {key: [row[key] for row in rows]
              for key in ("seconds", "train_seconds", "validation_seconds", "figure_seconds")}
-    return {"wall": _durations([math.nan] + clock.ends), **parts}
+    return {"clocks": _durations([(math.nan, math.nan)] + clock.ends), **parts}
 
 
 def _trace_times(trace: str) -> tuple[collections.Counter, collections.Counter]:
@@ -204,7 +217,7 @@ def profile_epoch(args, top: int) -> None:
     with tempfile.TemporaryDirectory() as trace:
         timed = user_epoch(argparse.Namespace(n=args.n, epochs=2), "float32", trace)
         ops, python = _trace_times(trace)
-    epoch, busy = timed["wall"][0], sum(ops.values()) / 1e12
+    epoch, busy = timed["clocks"][0][0], sum(ops.values()) / 1e12
     print(f"\nprofile of one acvae user epoch (float32, {epoch:.2f} s wall; tf.profiler): "
           f"TensorFlow ops ran {busy:.2f} s of CPU time on the compute threads; top by self "
           "time:\n| op | ms per epoch | share of op time |\n| --- | ---: | ---: |")
@@ -256,37 +269,46 @@ def step_flops(model, batch_size: int) -> float:
 
 
 def _run_all(args, policies) -> tuple[dict, dict]:
-    """Every variant in every policy, interleaved ``args.repeats`` times: timed epochs' seconds
-    by ``(variant, policy)``, and the user epochs' parts by policy."""
+    """Every variant in every policy, interleaved ``args.repeats`` times: the timed epochs'
+    (wall, CPU) seconds by ``(row, policy)``, and the user epochs' parts by policy."""
     run = {"reference model.fit": reference_fit, "acvae step": acvae_step}
-    seconds = {(what, policy): [] for policy in policies for what in VARIANTS}
+    seconds = {(row, policy): [] for policy in policies for row in ROWS}
     parts = {policy: collections.defaultdict(list) for policy in policies}
     for _ in range(args.repeats):
-        for what, policy in seconds:
-            if what in run:
-                seconds[(what, policy)] += run[what](args, policy)
-                continue
+        for policy in policies:
+            for what, function in run.items():
+                seconds[(what, policy)] += function(args, policy)
             timed = user_epoch(args, policy)
-            seconds[(what, policy)] += timed["wall"]
+            seconds[(ROWS[2], policy)] += [(value, math.nan) for value in timed["seconds"]]
+            seconds[(ROWS[3], policy)] += timed["clocks"]
             for key, values in timed.items():
                 parts[policy][key] += values
     return seconds, parts
 
 
 def _print_table(seconds, parts, n_train: int) -> None:
-    reference = statistics.median(seconds[("reference model.fit", "float32")])
-    print("\n| run | precision | s/epoch | img/s | vs reference fit (float32) |\n"
-          "| --- | --- | ---: | ---: | ---: |")
+    def median(values, which):
+        return statistics.median(value[which] for value in values)
+
+    reference = seconds[(ROWS[0], "float32")]
+    print("\n| run | precision | s/epoch (min-max) | img/s | vs reference fit | CPU s/epoch "
+          "| vs reference (CPU) |\n| --- | --- | ---: | ---: | ---: | ---: | ---: |")
     for (what, policy), values in seconds.items():
-        median = statistics.median(values)
-        print(f"| {what} | {policy} | {median:.2f} ({min(values):.2f}-{max(values):.2f}) | "
-              f"{n_train / median:.0f} | {reference / median:.2f}x |")
+        wall, cpu = median(values, 0), median(values, 1)
+        walls = [value[0] for value in values]
+        print(f"| {what} | {policy} | {wall:.2f} ({min(walls):.2f}-{max(walls):.2f}) | "
+              f"{n_train / wall:.0f} | {median(reference, 0) / wall:.2f}x | "
+              + ("- | - |" if math.isnan(cpu) else
+                 f"{cpu:.2f} | {median(reference, 1) / cpu:.2f}x |"))
     for policy, columns in parts.items():
-        median = {key: statistics.median(values) for key, values in columns.items()}
-        print(f"\nuser epoch ({policy}): {median['wall']:.2f} s = train "
-              f"{median['train_seconds']:.2f} + validation {median['validation_seconds']:.2f} + "
-              f"movie frame {median['figure_seconds']:.2f} + checkpoints, history and "
-              f"summaries {median['wall'] - median['seconds']:.2f} (medians)")
+        walls = statistics.median(wall for wall, _ in columns["clocks"])
+        middle = {key: statistics.median(values) for key, values in columns.items()
+                  if key != "clocks"}
+        print(f"\nuser epoch ({policy}), medians: wall {walls:.2f} s; history.csv: train "
+              f"{middle['train_seconds']:.2f} + validation {middle['validation_seconds']:.2f} + "
+              f"movie frame {middle['figure_seconds']:.2f} = {middle['seconds']:.2f} s; the rest "
+              f"(checkpoint, best checkpoint, TensorBoard, history.csv): "
+              f"{walls - middle['seconds']:.2f} s")
 
 
 def _print_peak_share(args, step_seconds: list[float]) -> None:
@@ -326,7 +348,7 @@ def main() -> None:
     _configure(args, "float32", 1)
     n_train = experiment.build()[0].n_train
     _print_table(seconds, parts, n_train)
-    _print_peak_share(args, seconds[("acvae step", "float32")])
+    _print_peak_share(args, [wall for wall, _ in seconds[("acvae step", "float32")]])
     profile_epoch(args, args.top)
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else math.nan
     print(f"\nload average at the end: {load:.2f}")
