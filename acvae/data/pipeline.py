@@ -209,8 +209,9 @@ def input_pipeline(
       validation_batch_size: examples per batch of the forward-only passes (validation, and
         ``train_eval`` for codes and metrics); None (the default): ``batch_size``. Results do
         not depend on it. On a CPU small batches are the fast ones (their activations stay in
-        the cache): the reference's and latent1d's nets run forward at about 1,100 images/s
-        in batches of 16 and 600 in batches of 256 on a 2-core Xeon; a GPU wants larger ones.
+        the cache): the reference's and latent1d's nets run forward at 1,130 and 1,040
+        images/s in batches of 16 against 650 and 410 in batches of 256 on a 2-core Xeon; a GPU
+        wants larger ones.
       validation_fraction: expected share of items held out, by a stable hash of the identifier
         (0.1: on a few hundred images each one trained on counts more than a larger check).
       shuffle_buffer: training shuffle buffer size.

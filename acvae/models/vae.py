@@ -203,7 +203,8 @@ class VAE(keras.Model):
         """Mean images [B, H, W, C] decoded from the posterior mean, under the same condition.
 
         Compiled, as ``decode_mean``: training reconstructs the TensorBoard images every
-        epoch, and the eager encoder call cost 42 ms of the reference net's 8 (4 when compiled).
+        epoch, and the eager encoder call doubled its cost (24 against 12 ms, medians, for the
+        reference net's 8 images on a loaded 2-core CPU).
         """
         mean, _ = self.encode(images, condition)
         return self.decode_mean(mean, condition)
