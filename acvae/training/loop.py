@@ -213,7 +213,10 @@ class _Loop:
                    [row for row in folder.read_history() if row["epoch"] <= self.epoch])
         self.live = experiment.Run(run_dir=folder.path, model=model, data=data,
                                    history=history, epoch=self.epoch, folder=folder)
-        self.train_data = steps.distribute(data.train)
+        # every epoch's batches from one iterator (the same batches as a new iterator each
+        # epoch): the next epoch's shuffle and first batches are prepared during validation
+        # and figures, and no iterator is torn down between epochs (a stall of up to 0.3 s)
+        self.train_data, self._epochs = steps.distribute(data.train), None
         self.validation = steps.distribute(data.validation)
         self.tensorboard = folder.tensorboard(resume_after=self.epoch) if chief else None
         self._config_written = False
@@ -303,7 +306,12 @@ class _Loop:
         partial = self.state.partial
         totals = ({name: tf.convert_to_tensor(partial[name]) for name in partial} if done
                   else self.steps.zeros())
-        iterator = iter(self.train_data)
+        if done:  # a resumed unfinished epoch: the rest of one pass
+            iterator = iter(self.train_data)
+        else:
+            if self._epochs is None:
+                self._epochs = iter(self.steps.distribute(self.data.train.repeat()))
+            iterator = self._epochs
         with progress.EpochProgress(steps_per_epoch, self.epoch + 1, done,
                                     enabled=self.chief) as bar:
             while done < steps_per_epoch:

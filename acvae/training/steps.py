@@ -97,9 +97,15 @@ class Steps:
 
     @tf.function
     def evaluate(self, dataset, beta):
-        """The sums over a whole (batched, ``distribute``d) dataset, without updates."""
+        """The sums over a whole (batched, ``distribute``d) dataset, without updates.
+
+        The loop runs over an iterator (a ``while`` loop in this function's graph), not over
+        the dataset itself: that would become a ``ReduceDataset`` whose body runs inside
+        tf.data, at half the speed on a 2-core CPU (161 against 78 ms, best of 12, for the 59
+        validation images of 400 synthetic villagers through ``configs/reference.gin``'s net).
+        """
         totals = self.zeros()
-        for batch in dataset:
+        for batch in iter(dataset):
             totals = self._add(totals, self.strategy.run(self._eval_step, args=(batch, beta)))
         return totals
 
