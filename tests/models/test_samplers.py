@@ -46,6 +46,24 @@ def test_mixture_log_prob_is_the_mixture_density():
     np.testing.assert_allclose(sampler.log_prob(z).numpy(), expected, rtol=1e-4)
 
 
+def test_temperature_shrinks_each_component_towards_its_centre():
+    codes = _known_mixture()
+    fitted = samplers.GaussianMixtureSampler(n_components=2).fit_codes(codes)
+    cool = samplers.GaussianMixtureSampler(n_components=2, temperature=0.5).fit_codes(codes)
+    full, half = fitted.sample(8000, seed=1).numpy(), cool.sample(8000, seed=1).numpy()
+    # the same components and noise: each draw lies halfway between its centre and the
+    # fitted mixture's draw
+    centre = fitted.means[np.argmin(np.abs(full[:, None, 0] - fitted.means[None, :, 0]), 1)]
+    np.testing.assert_allclose(half, centre + 0.5 * (full - centre), atol=1e-5)
+    right = half[:, 0] > 0
+    np.testing.assert_allclose(half[right].std(0), [0.1, 0.4], rtol=0.06)
+    np.testing.assert_allclose(cool.log_prob(half[:5]), fitted.log_prob(half[:5]), rtol=1e-6)
+    assert cool.config["temperature"] == 0.5
+    for bad in (0, 1.5, -0.1, True, "0.5"):
+        with pytest.raises(ConfigError, match="temperature must be in"):
+            samplers.GaussianMixtureSampler(temperature=bad)
+
+
 def test_collapsed_dimensions_do_not_break_the_fit():
     """Unused latent dimensions give near-constant codes: the fit must still succeed."""
     rng = np.random.default_rng(0)
