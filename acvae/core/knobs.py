@@ -220,7 +220,7 @@ RANGES: dict[str, dict[str, Number | Numbers | Name]] = {
     "augmentations.shift": {"max_pixels": integer(at_least=0)},
     "samplers.gaussian_mixture": {"n_components": COUNT, "seed": SEED,
                                   "posterior_draws": integer(at_least=0),
-                                  "temperature": number(above=0, at_most=1)},
+                                  "temperature": number(above=0)},
     "samplers.two_stage_vae": {**_LEARNED_SAMPLER, "latent_dim": integer(at_least=1,
                                                                          optional=True),
                                "units": COUNT, "depth": COUNT},

@@ -59,8 +59,8 @@ def test_temperature_shrinks_each_component_towards_its_centre():
     np.testing.assert_allclose(half[right].std(0), [0.1, 0.4], rtol=0.06)
     np.testing.assert_allclose(cool.log_prob(half[:5]), fitted.log_prob(half[:5]), rtol=1e-6)
     assert cool.config["temperature"] == 0.5
-    for bad in (0, 1.5, -0.1, True, "0.5"):
-        with pytest.raises(ConfigError, match="temperature must be in"):
+    for bad in (0, -0.1, True, "0.5"):
+        with pytest.raises(ConfigError, match="temperature must be > 0"):
             samplers.GaussianMixtureSampler(temperature=bad)
 
 
