@@ -80,6 +80,8 @@ def requested_value(model) -> str | None:
 
 
 def _grid(decoded: np.ndarray, cols: int, background: str, scale: int) -> np.ndarray:
+    """``decoded`` [N, H, W, C] as one RGB picture: on ``background``, enlarged ``scale``
+    times, in ``cols`` columns."""
     from acvae.visualise import images
 
     rgb = images.enlarge(images.to_rgb(decoded, background), scale)
