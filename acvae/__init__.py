@@ -4,7 +4,7 @@ Data flows one way (``ARCHITECTURE.md`` has the picture): images and a label tab
 synthetic villagers) -> TFRecord with its schema (``acvae.prepare``) -> ``tf.data`` pipeline
 (``acvae.data``) -> VAE (``acvae.models``) -> its objective (``acvae.models.densities``) -> training loop
 (``acvae.training.loop``, ``acvae.training.steps``) -> run folder (``acvae.runs.run_folder``) -> figures
-(``acvae.visualise``) and metrics (``acvae.commands.evaluate``).
+(``acvae.visualise``) and metrics (``acvae.analysis.evaluation``).
 
 Importing the package does nothing, except when the process is an acvae command
 (``python -m acvae[.module]`` or a console script): then a Ctrl-C while the command's modules

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from acvae.analysis import saved_model
 from acvae.commands import evaluate, export, generate
 from acvae.core import cli, config
 from acvae.core.errors import UserError
@@ -77,5 +78,5 @@ def test_generate_and_export_take_the_labels_values(shapes_run, tmp_path):
                                "--steps", "3", "--out", str(tmp_path / "walk.gif")])
     folder = cli.invoke(export.main, ["--run_dir", str(shapes_run), "--out",
                                       str(tmp_path / "export")])
-    info = json.loads((folder / export.SIGNATURE_FILE).read_text())
+    info = json.loads((folder / saved_model.SIGNATURE_FILE).read_text())
     assert info["condition"] == {"label": "category", "values": ["disc", "square", "stripe"]}

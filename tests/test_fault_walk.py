@@ -26,6 +26,7 @@ import pytest
 import tensorflow as tf
 from PIL import Image
 
+from acvae.analysis import saved_model
 from acvae.commands import evaluate, export, generate, train as train_command
 from acvae.commands import prepare, show_sample
 from acvae.commands import visualise as visualise_command
@@ -216,7 +217,7 @@ def test_every_fault_of_issue_14_in_one_workspace(tmp_path, monkeypatch, capsys)
     assert _files(run) == before
     with pytest.raises(UserError, match="is a folder; name a file"):
         cli.invoke(generate.main, ["--run_dir", str(run), "--out", str(tmp_path), "sample"])
-    monkeypatch.setattr(export.tempfile, "mkdtemp", read_only)
+    monkeypatch.setattr(saved_model.tempfile, "mkdtemp", read_only)
     with pytest.raises(UserError, match="^cannot write .*: read-only file system; nothing"):
         cli.invoke(export.main, ["--run_dir", str(run), "--out", str(tmp_path / "export")])
     monkeypatch.undo()

@@ -20,6 +20,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from acvae.analysis import evaluation
 from acvae.commands import evaluate, generate, show_sample
 from acvae.core import cli, config
 from acvae.core.errors import UserError
@@ -399,7 +400,7 @@ def test_two_training_images_and_ten_components_say_so_and_work(tmp_path, capsys
     run = experiment.load_run(run_dir)
     assert run.model.sampler is not run.model.prior
     assert np.isfinite(np.asarray(run.model.sample(3, seed=0))).all()
-    result = evaluate.evaluate(run, k=2, n_samples=2, elbo_samples=1)
+    result = evaluation.evaluate(run, k=2, n_samples=2, elbo_samples=1)
     assert result["n_train"] == 2 and set(result["knn_accuracy"]) == {"kind"}
 
 

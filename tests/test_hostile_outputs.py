@@ -22,6 +22,7 @@ import tensorflow as tf
 from absl import flags
 from PIL import Image
 
+from acvae.analysis import saved_model
 from acvae.commands import evaluate, export, generate, prepare, train as train_command
 from acvae.commands import show_sample
 from acvae.commands import synthetic as synthetic_command
@@ -199,7 +200,7 @@ def test_an_earlier_export_needs_overwrite_and_keeps_what_the_user_added(
     out = tmp_path / "exp1"
     cli.invoke(export.main, ["--run_dir", str(run), "--out", str(out)])
     planted = _plant(out, ["notes.txt", "mine/plot.png"])
-    (out / export.README_FILE).write_text("my own words")
+    (out / saved_model.README_FILE).write_text("my own words")
     before = _tree(out)
     with pytest.raises(UserError, match="exp1 holds an earlier acvae export; "
                                                     "choose another --out, or give --overwrite"):
@@ -209,7 +210,7 @@ def test_an_earlier_export_needs_overwrite_and_keeps_what_the_user_added(
     cli.invoke(export.main, ["--run_dir", str(run), "--out", str(out), "--overwrite"])
     assert _kept(out, planted)
     assert (out / "README.txt.kept").read_text() == "my own words"
-    assert "my own words" not in (out / export.README_FILE).read_text()
+    assert "my own words" not in (out / saved_model.README_FILE).read_text()
     note = capsys.readouterr().out.splitlines()[-1]
     assert note.startswith("note: kept what you had added") and "notes.txt" in note
     assert "README.txt.kept" in note

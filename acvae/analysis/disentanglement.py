@@ -483,9 +483,9 @@ def of_items(codes, parts: list[dict], schema, seed: int = 0,
 
 
 def evaluation(parts: list[dict], schema, seed: int = 0) -> dict:
-    """The disentanglement entry of ``acvae.commands.evaluate``'s metrics: ``of_items`` of the posterior
-    means of the items of every split together (the scores' own fit/test split is by
-    ``seed``).
+    """The disentanglement entry of ``acvae.analysis.evaluation``'s metrics: ``of_items`` of
+    the posterior means of the items of every split together (the scores' own fit/test split
+    is by ``seed``).
 
     Args:
       parts: ``batches.collect`` results holding the posterior means as ``"mean"`` and every

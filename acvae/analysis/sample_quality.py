@@ -62,6 +62,42 @@ def _check(train_images, sets: dict, labels) -> None:
                          "training images")
 
 
+def _check_names(samples: dict, two_sample_tests) -> None:
+    """ValueError for a sampler named like a held-out set, or an unknown two-sample test."""
+    reserved = {HELD_OUT, RECONSTRUCTIONS} & set(samples)
+    if reserved:
+        raise ValueError(f"sample_quality: sampler names {sorted(reserved)} are reserved")
+    unknown = set(two_sample_tests) - set(TWO_SAMPLE_TESTS)
+    if unknown:
+        raise ValueError(f"sample_quality: unknown two-sample test(s) {sorted(unknown)}; "
+                         f"valid: {', '.join(TWO_SAMPLE_TESTS)}")
+
+
+def _bound_tests(names, side: int, cnn_steps: int, folds: int, seed: int) -> dict:
+    """{test name: ``fn(reference, images) -> AUC dict``} for each of ``names`` (of
+    ``TWO_SAMPLE_TESTS``), in that tuple's order, with the settings bound."""
+    tests = {"c2st_cnn": functools.partial(two_sample.cnn_auc, side=side, steps=cnn_steps,
+                                           folds=folds, seed=seed),
+             "c2st_linear": functools.partial(two_sample.linear_pixel_auc, side=side,
+                                              folds=folds, seed=seed),
+             "c2st_texture": functools.partial(two_sample.texture_auc, folds=folds, seed=seed)}
+    return {name: test for name, test in tests.items() if name in names}
+
+
+def _real_features(train_images, train_labels, space: features.FeatureSpace | None, seed: int,
+                   side: int, epochs: int, most: int,
+                   seconds: dict) -> tuple[features.FeatureSpace, np.ndarray]:
+    """The feature space (``space``, or one learned on the training images) and the features
+    in it of at most ``most`` training images (a seeded subset): the real set of precision,
+    recall and KID."""
+    with _timed(seconds, "feature_space"):
+        space = space or features.learn_feature_space(train_images, train_labels, seed, side,
+                                                      epochs)
+    with _timed(seconds, "embedding"):
+        return space, space.embed(two_sample.subset(train_images,
+                                                    min(len(train_images), most), seed))
+
+
 def _score_set(images, reference, real_features, space, tests: dict, k: int, seed: int,
                seconds: dict) -> dict:
     """Two-sample AUCs of one set against the equally large training subset ``reference``;
@@ -139,30 +175,15 @@ def sample_quality(train_images: np.ndarray, held_out_images: np.ndarray,
       ``chroma_ratio`` (colour images), ``memorisation`` (samplers)}} in the order: samplers,
       ``held_out_reconstructions``, ``held_out``; and ``seconds`` spent per metric.
     """
-    reserved = {HELD_OUT, RECONSTRUCTIONS} & set(samples)
-    if reserved:
-        raise ValueError(f"sample_quality: sampler names {sorted(reserved)} are reserved")
-    unknown = set(two_sample_tests) - set(TWO_SAMPLE_TESTS)
-    if unknown:
-        raise ValueError(f"sample_quality: unknown two-sample test(s) {sorted(unknown)}; "
-                         f"valid: {', '.join(TWO_SAMPLE_TESTS)}")
+    _check_names(samples, two_sample_tests)
     sets = {**samples, RECONSTRUCTIONS: held_out_reconstructions, HELD_OUT: held_out_images}
     _check(train_images, sets, train_labels)
     seconds = collections.defaultdict(float)
     n = min(len(train_images), *(len(images) for images in sets.values()))
     reference = two_sample.subset(train_images, n, seed)
-    with _timed(seconds, "feature_space"):
-        space = feature_space or features.learn_feature_space(
-            train_images, train_labels, seed, side, feature_epochs)
-    with _timed(seconds, "embedding"):
-        real_features = space.embed(two_sample.subset(
-            train_images, min(len(train_images), real_features_max), seed))
-    tests = {"c2st_cnn": functools.partial(two_sample.cnn_auc, side=side, steps=cnn_steps,
-                                           folds=folds, seed=seed),
-             "c2st_linear": functools.partial(two_sample.linear_pixel_auc, side=side,
-                                              folds=folds, seed=seed),
-             "c2st_texture": functools.partial(two_sample.texture_auc, folds=folds, seed=seed)}
-    tests = {name: test for name, test in tests.items() if name in two_sample_tests}
+    space, real_features = _real_features(train_images, train_labels, feature_space, seed,
+                                          side, feature_epochs, real_features_max, seconds)
+    tests = _bound_tests(two_sample_tests, side, cnn_steps, folds, seed)
     scores = {name: _score_set(two_sample.subset(images, n, seed), reference,
                                real_features, space, tests, k, seed, seconds)
               for name, images in sets.items()}

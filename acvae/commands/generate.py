@@ -28,18 +28,16 @@ closest).
 
 from __future__ import annotations
 
-import difflib
 import math
 import pathlib
-import unicodedata
 
 import numpy as np
 from absl import flags
 
+from acvae.analysis import generation
 from acvae.commands import run_flags
 from acvae.core import cli, fileio, outputs
 from acvae.core.errors import UserError
-from acvae.data import batches
 
 RUN_DIR, TRUST_PLUGINS, ALLOW_DATA_CHANGE, CHECKPOINT = run_flags.define()
 SEED = cli.define(flags.DEFINE_integer, "seed", 0, "Seed for samples.", lower_bound=0)
@@ -70,68 +68,6 @@ FORMATS = {"sample": (".png",), "interpolate": (".gif", ".png"), "reconstruct": 
 MAX_SAMPLES = 1024  # one grid image; more would not fit in memory as a picture
 
 
-def slerp(a: np.ndarray, b: np.ndarray, t: np.ndarray) -> np.ndarray:
-    """Spherical interpolation between latents ``a`` and ``b`` [L] at fractions ``t`` [T].
-
-    Follows the great circle between the directions of ``a`` and ``b`` (White 2016, Sec. 2.2);
-    falls back to linear interpolation when they are (anti)parallel, as in 1D.
-
-    Returns:
-      float32 [T, L].
-    """
-    a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
-    t = np.asarray(t, np.float64)[:, None]
-    norms = np.linalg.norm(a) * np.linalg.norm(b)
-    cos = np.clip(np.dot(a, b) / norms, -1.0, 1.0) if norms > 0 else 1.0
-    omega = np.arccos(cos)
-    if np.sin(omega) < 1e-6:
-        return lerp(a, b, t[:, 0])
-    path = (np.sin((1.0 - t) * omega) * a + np.sin(t * omega) * b) / np.sin(omega)
-    return path.astype(np.float32)
-
-
-def lerp(a: np.ndarray, b: np.ndarray, t: np.ndarray) -> np.ndarray:
-    """Linear interpolation [T, ...] between ``a`` and ``b`` [...] at fractions ``t`` [T]."""
-    a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
-    t = np.asarray(t, np.float64).reshape(-1, *([1] * a.ndim))
-    return ((1.0 - t) * a + t * b).astype(np.float32)
-
-
-def _key(text: str) -> str:
-    """Text compared as a user means it: Unicode-normalised (NFC), case-folded."""
-    return unicodedata.normalize("NFC", str(text)).casefold()
-
-
-def closest(what: str, name: str, valid) -> UserError:
-    """A one-line error for an unknown ``name`` ("no {what} {name!r}"), listing the closest
-    valid names."""
-    valid = sorted(set(map(str, valid)))
-    close = difflib.get_close_matches(name, valid, n=5, cutoff=0.4)
-    if close:
-        return UserError(f"no {what} {name!r}; closest: {', '.join(close)}")
-    shown = ", ".join(valid[:20]) + (", ..." if len(valid) > 20 else "")
-    return UserError(f"no {what} {name!r}; valid: {shown}")
-
-
-def label_id(model, value: str, flag: str = "--label_value") -> int:
-    """The id of ``value`` in the values of the label ``model`` conditions on.
-
-    Raises:
-      UserError: the model conditions on nothing, or ``value`` is not one of the label's
-        values (listing the closest).
-    """
-    label = model.conditions
-    if label is None:
-        raise UserError(f"{flag} needs a label-conditional model (configs/conditional.gin); "
-                        "this run's model is not")
-    ids = {_key(v): i for i, v in enumerate(label.values)}
-    if _key(value) in ids:
-        return ids[_key(value)]
-    close = difflib.get_close_matches(str(value), label.values, n=5, cutoff=0.5)
-    raise UserError(f"unknown {label.name} {value!r}; "
-                    f"{'closest' if close else 'valid'}: {', '.join(close or label.values)}")
-
-
 def requested_value(model) -> str | None:
     """``--label_value``, or ``--species`` for a model conditioned on species (villagers)."""
     if SPECIES.value is None:
@@ -143,74 +79,9 @@ def requested_value(model) -> str | None:
     return SPECIES.value
 
 
-def sample(run, n: int, seed: int, value: str | None = None) -> np.ndarray:
-    """n decoded samples, float32 [n, H, W, C] in [0, 1] (of the label value ``value``)."""
-    condition = None if value is None else np.full(n, label_id(run.model, value), np.int32)
-    return np.asarray(run.model.sample(n, seed=seed, condition=condition))
-
-
-def find_item(run, name: str) -> dict:
-    """The dataset row (from either split) whose identifier is ``name`` (case and Unicode
-    normalisation ignored): its image, label ids and strings.
-
-    Raises:
-      UserError: no such item; lists the closest identifiers.
-    """
-    id_column, names = run.data.schema.id, []
-    for split in ("train_eval", "validation"):
-        rows = batches.collect(getattr(run.data, split))
-        names += list(rows[id_column])
-        for i, found in enumerate(rows[id_column]):
-            if _key(found) == _key(name):
-                return {key: values[i] for key, values in rows.items()}
-    raise closest(f"item with {id_column}", name, names)
-
-
-def interpolate(run, first: str, second: str, steps: int, linear: bool = False) -> np.ndarray:
-    """Decoded walk between two items' posterior means, float32 [steps, H, W, C]; a
-    conditional model walks from the first item's label value to the second's too."""
-    if steps < 2:
-        raise UserError(f"--steps must be at least 2, got {steps}")
-    model = run.model
-    rows = [find_item(run, name) for name in (first, second)]
-    ends = {key: np.stack([row[key] for row in rows]) for key in rows[0]}
-    condition = model.condition_of(ends)
-    mean, _ = model.encode(ends["image"], condition)
-    mean = np.asarray(mean)
-    t = np.linspace(0.0, 1.0, steps)
-    path = (lerp if linear else slerp)(mean[0], mean[1], t)
-    if condition is not None:  # blend the two values' one-hot weights
-        weights = np.eye(len(model.conditions.values), dtype=np.float32)[np.asarray(condition)]
-        condition = lerp(weights[0], weights[1], t)
-    return np.asarray(model.decode_mean(path, condition))
-
-
-def load_image(path: str, image_shape, n_channels: int) -> np.ndarray:
-    """An image file as the model sees it: float32 [H, W, C] in [0, 1], aspect kept, padded."""
-    import tensorflow as tf
-
-    from acvae.data.images import ImageError, normalise_png
-    from acvae.data.pipeline import fit_image
-
-    if not pathlib.Path(path).is_file():
-        raise UserError(f"no image file at {path}")
-    try:
-        png = normalise_png(path)
-    except ImageError as error:
-        raise UserError(f"cannot read {path}: {error}") from None
-    rgba = tf.image.convert_image_dtype(tf.io.decode_png(png, channels=4), tf.float32)
-    return fit_image(rgba, image_shape, n_channels).numpy()
-
-
-def reconstruct(run, path: str, value: str | None = None) -> np.ndarray:
-    """The fitted image and its reconstruction, float32 [2, H, W, C]."""
-    model = run.model
-    condition = None if value is None else np.asarray([label_id(model, value)], np.int32)
-    image = load_image(path, model.image_shape, model.n_channels)[None]
-    return np.concatenate([image, np.asarray(model.reconstruct(image, condition))])
-
-
 def _grid(decoded: np.ndarray, cols: int, background: str, scale: int) -> np.ndarray:
+    """``decoded`` [N, H, W, C] as one RGB picture: on ``background``, enlarged ``scale``
+    times, in ``cols`` columns."""
     from acvae.visualise import images
 
     rgb = images.enlarge(images.to_rgb(decoded, background), scale)
@@ -261,13 +132,13 @@ def _writer(command: str, args: list[str], out: pathlib.Path, loaded):
 
     background, scale = BACKGROUND.value, SCALE.value
     if command == "sample":
-        decoded = sample(loaded, N.value, SEED.value, requested_value(loaded.model))
+        decoded = generation.sample(loaded, N.value, SEED.value, requested_value(loaded.model))
         cols = COLS.value or int(np.ceil(np.sqrt(N.value)))
         return files.png(_grid(decoded, cols, background, scale))
     if command == "reconstruct":
-        decoded = reconstruct(loaded, args[0], requested_value(loaded.model))
+        decoded = generation.reconstruct(loaded, args[0], requested_value(loaded.model))
         return files.png(_grid(decoded, 2, background, scale))
-    decoded = interpolate(loaded, args[0], args[1], STEPS.value, LINEAR.value)
+    decoded = generation.interpolate(loaded, args[0], args[1], STEPS.value, LINEAR.value)
     if out.suffix.lower() == ".png":  # the walk's frames side by side
         return files.png(_grid(decoded, len(decoded), background, scale))
     return files.gif([_frame(image, i, len(decoded), background, scale)

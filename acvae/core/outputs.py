@@ -8,7 +8,8 @@ not exist may be written; one that acvae wrote earlier, recognised by what acvae
 TFRecord; the manifest of an export: ``write_manifest``), may be replaced; anything else is
 refused with one line naming it, unless ``--overwrite`` (``OVERWRITE_FLAG``, the one flag
 every command shares) is given. An earlier export is replaced only with ``--overwrite``,
-keeping what the user added to it (``users_files``, ``move_users_files``; ``acvae.commands.export``).
+keeping what the user added to it (``users_files``, ``move_users_files``;
+``acvae.analysis.saved_model``).
 ``check_extension`` refuses an output whose extension names a format the command does not
 write, before any work; ``check_pixels`` refuses a picture (or animation) too large to hold
 in memory or to open (``MAX_PIXELS``) before it is drawn.

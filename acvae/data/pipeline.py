@@ -137,7 +137,9 @@ def _resolve(files: str | Sequence[str]) -> list[str]:
 
 
 def _check_arguments(image_shape, n_channels, batch_size, validation_fraction,
-                     validation_batch_size) -> tuple[int, int]:
+                     validation_batch_size) -> tuple[tuple[int, int], int]:
+    """The checked ``(H, W)`` and the batch size of the forward-only passes; a SettingError
+    for a bad argument."""
     if n_channels not in CHANNELS:
         raise SettingError(
             f"n_channels must be one of 1, 3, 4 (grey, RGB, RGBA), got {n_channels!r}")
@@ -152,7 +154,7 @@ def _check_arguments(image_shape, n_channels, batch_size, validation_fraction,
             not isinstance(validation_batch_size, int) or validation_batch_size < 1):
         raise SettingError(f"validation_batch_size must be a positive integer or None, got "
                            f"{validation_batch_size!r}")
-    return shape
+    return shape, validation_batch_size or batch_size
 
 
 def _scan(files: list[str], validation_fraction: float) -> scan.Scan:
@@ -245,19 +247,16 @@ def input_pipeline(files: str | Sequence[str], image_shape: Sequence[int] = (64,
         not parse or whose image is not a complete PNG (named with its file and number), or
         an empty split.
     """
-    shape = _check_arguments(image_shape, n_channels, batch_size, validation_fraction,
-                             validation_batch_size)
+    shape, eval_batch_size = _check_arguments(image_shape, n_channels, batch_size,
+                                              validation_fraction, validation_batch_size)
     files = _resolve(files)
     scanned = _scan(files, validation_fraction)
     n_train, n_validation = scanned.n_train, scanned.n_validation
     cache = _cache_choice(cache, n_train + n_validation, shape, n_channels, cache_budget_mb)
-    decode = _decoder(scanned.schema, shape, n_channels)
-    train_examples, validation_examples = (
-        _split(files, scanned, validation, validation_fraction, decode, cache, shape, n_channels)
-        for validation in (False, True))
+    train_examples, validation_examples = _splits(files, scanned, validation_fraction, cache,
+                                                  shape, n_channels)
     train = train_examples.shuffle(max(1, min(shuffle_buffer, n_train)), seed=seed,
                                    reshuffle_each_iteration=True)
-    eval_batch_size = validation_batch_size or batch_size
     return InputData(
         train=_batched(train, batch_size), train_eval=_batched(train_examples, eval_batch_size),
         validation=_batched(validation_examples, eval_batch_size), n_train=n_train,
@@ -295,6 +294,15 @@ def _decoder(schema: Schema, shape: tuple[int, int], n_channels: int):
         return example
 
     return decode
+
+
+def _splits(files: list[str], scanned, validation_fraction: float, cache,
+            shape: tuple[int, int], n_channels: int) -> tuple[tf.data.Dataset, tf.data.Dataset]:
+    """The decoded training items and the decoded validation items (``_split``), with one
+    decoder."""
+    decode = _decoder(scanned.schema, shape, n_channels)
+    return tuple(_split(files, scanned, validation, validation_fraction, decode, cache, shape,
+                        n_channels) for validation in (False, True))
 
 
 def _split(files: list[str], scanned, validation: bool, validation_fraction: float, decode,

@@ -8,7 +8,7 @@ import gin
 import numpy as np
 import pytest
 
-from acvae.analysis import disentanglement
+from acvae.analysis import disentanglement, evaluation
 from acvae.commands import evaluate
 from acvae.core import cli, config
 from acvae.data import batches, synthetic
@@ -65,7 +65,7 @@ def test_a_dataset_of_one_factor_omits_the_scores_in_one_line(tmp_path, capsys):
     data = input_pipeline([str(out)], image_shape=(8, 8), batch_size=8)
     model = build_vae(image_shape=data.image_shape, n_channels=data.n_channels, latent_dim=2)
     run = experiment.Run(run_dir=tmp_path / "run", model=model, data=data, history=[], epoch=0)
-    result = evaluate.evaluate(run, k=2, n_samples=2, elbo_samples=1, quality="off")
+    result = evaluation.evaluate(run, k=2, n_samples=2, elbo_samples=1, quality="off")
     assert "disentanglement" not in result and result["knn_accuracy"].keys() == {"species"}
     lines = [line for line in capsys.readouterr().out.splitlines() if "disentanglement" in line]
     assert lines == ["note: no disentanglement scores: the dataset has 1 factor(s) (categorical "

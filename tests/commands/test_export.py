@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from acvae.analysis import saved_model
 from acvae.commands import export
 from acvae.core import cli
 from acvae.core.errors import UserError
@@ -44,11 +45,11 @@ def test_export_loads_and_decodes_in_a_fresh_process_without_acvae(tmp_path_fact
     run_dir = trained_run(tmp_path_factory, "demo")
     out = tmp_path / "export"
     assert cli.invoke(export.main, ["--run_dir", str(run_dir), "--out", str(out)]) == out
-    info = json.loads((out / export.SIGNATURE_FILE).read_text())
+    info = json.loads((out / saved_model.SIGNATURE_FILE).read_text())
     assert info["image_shape"] == [16, 16, 4] and info["latent_dim"] == 40  # demo.gin: 8 + 2x2x8
     assert set(info["functions"]) == {"encode", "decode", "sample", "prior_sample"}
     assert info["sampler"] == "gaussian_mixture"  # configs/base.gin
-    assert "tf.saved_model.load" in (out / export.README_FILE).read_text()
+    assert "tf.saved_model.load" in (out / saved_model.README_FILE).read_text()
 
     z = np.random.default_rng(0).normal(size=(4, info["latent_dim"])).astype(np.float32)
     np.save(tmp_path / "z.npy", z)
@@ -71,7 +72,7 @@ def test_export_loads_and_decodes_in_a_fresh_process_without_acvae(tmp_path_fact
 def test_conditional_export_has_conditioned_functions(tmp_path_factory, tmp_path):
     run_dir = trained_run(tmp_path_factory, "conditional")
     out = cli.invoke(export.main, ["--run_dir", str(run_dir), "--out", str(tmp_path / "export")])
-    info = json.loads((out / export.SIGNATURE_FILE).read_text())
+    info = json.loads((out / saved_model.SIGNATURE_FILE).read_text())
     assert info["condition"]["label"] == "species"
     frog = info["condition"]["values"].index("Frog")
     assert set(info["functions"]) >= {"encode_conditioned", "decode_conditioned"}
@@ -80,10 +81,10 @@ def test_conditional_export_has_conditioned_functions(tmp_path_factory, tmp_path
     images = loaded.decode_conditioned(z, tf.constant([frog, frog]))["images"]
     expected = experiment.load_run(run_dir).model.decode_mean(z, tf.constant([frog, frog]))
     np.testing.assert_allclose(images, expected, atol=1e-5)
-    assert "label_id: the species" in (out / export.README_FILE).read_text()
+    assert "label_id: the species" in (out / saved_model.README_FILE).read_text()
     again = cli.invoke(export.main, ["--run_dir", str(run_dir), "--out", str(out),
                                      "--overwrite"])  # an earlier export needs --overwrite
-    assert again == out and (out / export.SIGNATURE_FILE).exists()
+    assert again == out and (out / saved_model.SIGNATURE_FILE).exists()
 
 
 def test_export_refuses_to_overwrite_another_folder(tmp_path_factory, tmp_path):
@@ -104,7 +105,7 @@ def test_installed_console_script_exits_zero(tmp_path_factory, tmp_path):
                             capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr[-2000:]
     assert "unrestored" not in result.stderr  # the optimizer is skipped without warnings
-    assert (tmp_path / "e" / export.SIGNATURE_FILE).exists()
+    assert (tmp_path / "e" / saved_model.SIGNATURE_FILE).exists()
 
 
 def test_exported_samples_come_from_the_runs_sampler(tmp_path_factory, tmp_path):

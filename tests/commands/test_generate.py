@@ -32,17 +32,6 @@ def generate_main(*argv):
     return cli.invoke(generate.main, [str(arg) for arg in argv])
 
 
-def test_slerp_and_lerp():
-    a, b = np.array([2.0, 0.0]), np.array([0.0, 2.0])
-    path = generate.slerp(a, b, np.linspace(0, 1, 5))
-    np.testing.assert_allclose(path[0], a, atol=1e-6)
-    np.testing.assert_allclose(path[-1], b, atol=1e-6)
-    np.testing.assert_allclose(np.linalg.norm(path, axis=1), 2.0, atol=1e-5)  # on the circle
-    np.testing.assert_allclose(generate.lerp(a, b, [0.5])[0], [1.0, 1.0])
-    one_d = generate.slerp(np.array([-1.0]), np.array([3.0]), np.linspace(0, 1, 3))
-    np.testing.assert_allclose(one_d[:, 0], [-1.0, 1.0, 3.0])  # antiparallel: linear
-
-
 def test_sample_writes_a_grid(plain_run, tmp_path):
     out = tmp_path / "grid.png"
     assert generate_main("--run_dir", plain_run, "--scale", "2", "sample", "--n", "4",

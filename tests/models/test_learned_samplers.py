@@ -91,10 +91,10 @@ def test_fitted_sampler_draws_finite_reproducible_codes_and_restores(name, map_v
 def test_a_model_with_a_learned_sampler_exports_its_sample_function(name, map_vae, tmp_path):
     """The sampler's variables are built by the fit and tracked through the model, so the
     SavedModel's ``sample(n)`` runs the sampler's networks."""
-    from acvae.commands import export
+    from acvae.analysis import saved_model
 
     map_vae.sampler = SAMPLERS[name](**TINY[name]).fit(map_vae, *_codes())
-    module = export.ExportedVAE(map_vae)
+    module = saved_model.ExportedVAE(map_vae)
     tf.saved_model.save(module, str(tmp_path / "export"), signatures=module.signatures())
     loaded = tf.saved_model.load(str(tmp_path / "export"))
     out = loaded.sample(tf.constant(3))

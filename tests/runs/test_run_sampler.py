@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from acvae.analysis import generation
 from acvae.commands import evaluate, export, generate
 from acvae.commands import visualise as visualise_command
 from acvae.core import cli, config
@@ -88,7 +89,7 @@ def test_every_tool_restores_it_and_its_draws_reach_every_consumer(run_copy, tmp
     loaded = experiment.load_run(run_copy)
     np.testing.assert_array_equal(loaded.model.sampler.sample(3, seed=5),
                                   saved.sample(3, seed=5))
-    np.testing.assert_allclose(generate.sample(loaded, 3, seed=5),
+    np.testing.assert_allclose(generation.sample(loaded, 3, seed=5),
                                loaded.model.decode_mean(saved.sample(3, seed=5)), atol=1e-6)
 
     commands = {

@@ -114,55 +114,81 @@ def match_images(villagers: list, images_dir: str | os.PathLike,
     if not images_dir.is_dir():
         raise MissingData(f"no images folder at {images_dir}")
     issues: list[Issue] = []
-    pngs = _list_folder(images_dir, issues)
-    exact = {path.stem: path for path in pngs}
-    normalised: dict[str, list[pathlib.Path]] = {}
-    for path in pngs:
-        normalised.setdefault(files.nfc(path.stem), []).append(path)
-
+    finder = _ImageFinder(_list_folder(images_dir, issues))
     records = [_parse(index, record, labels) for index, record in enumerate(villagers)]
     kept: dict[str, _Record] = {}  # the first complete record of each villager
     for record in records:
         if record.labels is not None:
             kept.setdefault(files.nfc(record.name), record)
-
-    claimed: dict[pathlib.Path, str] = {}
     seen: set[str] = set()
     pairs = []
     for record in records:
-        key = files.nfc(record.name) if record.name is not None else None
-        chosen = kept.get(key)
-        if record.labels is None:
-            instead = f"; kept record #{chosen.index}" if chosen is not None else ""
-            issues.append(Issue("incomplete", record.problem + instead))
-            if record.name is None or chosen is not None or key in seen:
-                continue
-        elif record is not chosen:
-            issues.append(Issue(
-                "duplicate",
-                f"villager {record.name!r} in record #{record.index} repeats record "
-                f"#{chosen.index}; kept the first",
-            ))
+        if not _looks_for_image(record, kept, seen, issues):
             continue
-        seen.add(key)
+        path = finder.claim(record, issues)
+        if path is not None and record.labels is not None:
+            pairs.append((record.labels, path))
+    issues += finder.unclaimed()
+    return pairs, issues
+
+
+def _looks_for_image(record: _Record, kept: dict[str, _Record], seen: set[str],
+                     issues: list[Issue]) -> bool:
+    """Whether ``record`` claims an image: the villager's kept (first complete) record, or
+    the first incomplete record of a villager with none (its image is claimed, so not
+    reported as unmatched, but not paired). Notes an incomplete or duplicate record in
+    ``issues``; adds the villager's key to ``seen`` when it claims."""
+    key = files.nfc(record.name) if record.name is not None else None
+    chosen = kept.get(key)
+    if record.labels is None:
+        instead = f"; kept record #{chosen.index}" if chosen is not None else ""
+        issues.append(Issue("incomplete", record.problem + instead))
+        if record.name is None or chosen is not None or key in seen:
+            return False
+    elif record is not chosen:
+        issues.append(Issue(
+            "duplicate",
+            f"villager {record.name!r} in record #{record.index} repeats record "
+            f"#{chosen.index}; kept the first",
+        ))
+        return False
+    seen.add(key)
+    return True
+
+
+class _ImageFinder:
+    """The PNGs of the images folder by villager name: the exact file name first, then one
+    equal up to Unicode normalisation; each image goes to one villager."""
+
+    def __init__(self, pngs: list[pathlib.Path]):
+        self.pngs = pngs
+        self.exact = {path.stem: path for path in pngs}
+        self.normalised: dict[str, list[pathlib.Path]] = {}
+        for path in pngs:
+            self.normalised.setdefault(files.nfc(path.stem), []).append(path)
+        self.claimed: dict[pathlib.Path, str] = {}  # image -> the villager it went to
+
+    def claim(self, record: _Record, issues: list[Issue]) -> pathlib.Path | None:
+        """The unclaimed image of ``record``'s villager, now claimed; None (noted in
+        ``issues`` for a complete record) when there is none."""
         stem = image_stem(record.name)
-        candidates = [exact[stem]] if stem in exact else normalised.get(files.nfc(stem), [])
-        path = next((path for path in candidates if path not in claimed), None)
+        candidates = ([self.exact[stem]] if stem in self.exact
+                      else self.normalised.get(files.nfc(stem), []))
+        path = next((path for path in candidates if path not in self.claimed), None)
         if path is not None:
-            claimed[path] = record.name
-            if record.labels is not None:
-                pairs.append((record.labels, path))
+            self.claimed[path] = record.name
         elif record.labels is not None:
             taken = ""
             if candidates:
-                taken = f" ({candidates[0].name} belongs to {claimed[candidates[0]]!r})"
+                taken = f" ({candidates[0].name} belongs to {self.claimed[candidates[0]]!r})"
             issues.append(
                 Issue("no image", f"villager {record.name!r} has no image {stem}.png{taken}"))
-    for path in pngs:
-        if path not in claimed:
-            issues.append(
-                Issue("no villager", f"image {path.name!r} matches no villager in the JSON"))
-    return pairs, issues
+        return path
+
+    def unclaimed(self) -> list[Issue]:
+        """A "no villager" issue for every image no villager claimed, in folder order."""
+        return [Issue("no villager", f"image {path.name!r} matches no villager in the JSON")
+                for path in self.pngs if path not in self.claimed]
 
 
 def _nothing_matched(villagers: list, images_dir: pathlib.Path, issues: list[Issue]) -> str:

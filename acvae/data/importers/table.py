@@ -220,6 +220,23 @@ def _row_values(values, image_column, id_column, labels) -> tuple[dict, list[str
     return row, list(dict.fromkeys(missing))
 
 
+def _parse_rows(table: Table, image_column: str, id_column: str, labels: Sequence[str]):
+    """Every row of ``table`` as ``(where, image, row, missing)`` (``_row_values``), in table
+    order; ``{identifier (NFC): where}`` of the first complete row of each identifier; and
+    ``{where: image}`` of those rows."""
+    parsed = []
+    for where, values in table.rows:
+        row, missing = _row_values(values, image_column, id_column, labels)
+        parsed.append((where, values.get(image_column), row, missing))
+    first_complete: dict[str, str] = {}
+    first_image: dict[str, str] = {}
+    for where, image, row, missing in parsed:
+        if not missing and files.nfc(row[id_column]) not in first_complete:
+            first_complete[files.nfc(row[id_column])] = where
+            first_image[where] = image
+    return parsed, first_complete, first_image
+
+
 def match_rows(table: Table, images_dir: pathlib.Path, image_column: str, id_column: str,
                labels: Sequence[str]):
     """Pairs the rows of ``table`` with their image files.
@@ -235,17 +252,7 @@ def match_rows(table: Table, images_dir: pathlib.Path, image_column: str, id_col
     for path in found:
         normalised.setdefault(files.nfc(path.as_posix()), path)
 
-    parsed = []
-    for where, values in table.rows:
-        row, missing = _row_values(values, image_column, id_column, labels)
-        parsed.append((where, values.get(image_column), row, missing))
-    first_complete: dict[str, str] = {}
-    first_image: dict[str, str] = {}
-    for where, image, row, missing in parsed:
-        if not missing and files.nfc(row[id_column]) not in first_complete:
-            first_complete[files.nfc(row[id_column])] = where
-            first_image[where] = image
-
+    parsed, first_complete, first_image = _parse_rows(table, image_column, id_column, labels)
     claimed: dict[pathlib.Path, str] = {}  # image -> the row it was written for
     named: set[pathlib.Path] = set()  # every image some row names
     pairs = []

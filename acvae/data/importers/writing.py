@@ -140,6 +140,24 @@ def write_dataset(
       DataError: no image could be read; nothing is written.
       WriteError: the files could not be written (disk full, ...); nothing is left behind.
     """
+    encoded = _encoded(pairs, images_dir, max_pixels, report.issues)
+    if not encoded:
+        raise DataError(
+            f"none of the {len(pairs)} matched images could be read, e.g. {report.issues[-1]}")
+    columns = {column: [row[column] for row, _ in encoded] for column in encoded[0][0]}
+    schema = Schema.infer(id_column, columns)
+    report.issues += label_issues(schema, len(encoded), report.noun)
+    report.files = _write_records(encoded, schema, pathlib.Path(out), shards)
+    report.written = len(encoded)
+    report.annotations = annotations_path(out)
+    report.schema = schema
+    return report
+
+
+def _encoded(pairs: Sequence[tuple[dict[str, str], pathlib.Path]], images_dir: pathlib.Path,
+             max_pixels: int, issues: list[Issue]) -> list[tuple[dict[str, str], bytes]]:
+    """``(row, RGBA PNG bytes)`` of every pair whose image reads; an unreadable or too large
+    one is left out and noted in ``issues`` (named relative to ``images_dir``)."""
     encoded = []
     for row, path in pairs:
         inside = path.is_relative_to(images_dir)
@@ -147,17 +165,23 @@ def write_dataset(
         try:
             encoded.append((row, images.normalise_png(path, max_pixels)))
         except images.ImageTooLarge as error:
-            report.issues.append(Issue("too large", f"image {name!r} skipped: {error}"))
+            issues.append(Issue("too large", f"image {name!r} skipped: {error}"))
         except images.ImageError as error:
-            report.issues.append(Issue("unreadable", f"image {name!r} skipped: {error}"))
-    if not encoded:
-        raise DataError(
-            f"none of the {len(pairs)} matched images could be read, e.g. {report.issues[-1]}")
-    columns = {column: [row[column] for row, _ in encoded] for column in encoded[0][0]}
-    schema = Schema.infer(id_column, columns)
-    report.issues += label_issues(schema, len(encoded), report.noun)
+            issues.append(Issue("unreadable", f"image {name!r} skipped: {error}"))
+    return encoded
 
-    out = pathlib.Path(out)
+
+def _write_records(encoded: list[tuple[dict[str, str], bytes]], schema: Schema,
+                   out: pathlib.Path, shards: int) -> list[pathlib.Path]:
+    """Writes the TFRecord (``shards`` files) and the annotations beside ``out``, all or
+    nothing: under temporary names, renamed into place when complete.
+
+    Returns:
+      The TFRecord files written (``ShardedWriter.commit``).
+
+    Raises:
+      WriteError: a file could not be written; nothing is left behind.
+    """
     notes_path = annotations_path(out)
     notes_temp = tfrecord.temporary_path(notes_path)
     writer = None
@@ -167,7 +191,7 @@ def write_dataset(
             writer.write(tfrecord.serialize_example(png, row, schema))
         text = json.dumps([row for row, _ in encoded], ensure_ascii=False, indent=2) + "\n"
         notes_temp.write_text(text, encoding="utf-8")
-        report.files = writer.commit()
+        written = writer.commit()
         os.replace(notes_temp, notes_path)
     except (OSError, tf.errors.OpError) as error:
         reason = _write_reason(error)
@@ -179,7 +203,4 @@ def write_dataset(
                 writer.discard()
         with contextlib.suppress(OSError):
             notes_temp.unlink(missing_ok=True)
-    report.written = len(encoded)
-    report.annotations = notes_path
-    report.schema = schema
-    return report
+    return written
