@@ -16,7 +16,7 @@ measuring itself is subtracted). A config is compared with the reference of its 
 (``LATENT_DIM`` 1: the 1D reference; otherwise the 2D one) and its target is the reference's
 val MSE after its last epoch. The table gives, per run, the target, the reference's seconds
 for all its epochs, the seconds and epoch at which the run first reached the target and that
-as a share of the reference's seconds (the issue's target: at most 1/3), the same share in
+as a share of the reference's seconds (the target: at most 1/3), the same share in
 CPU seconds (less moved by other work on the machine), and the seconds and epoch of the first
 chroma >= 0.9. A config stops once it reached both, after ``--max_epochs``, or once its wall
 time passes ``--time_cap`` times the reference's. The CPU (``/proc/cpuinfo``: name, bfloat16
@@ -55,8 +55,8 @@ from acvae.core.errors import UserError
 
 REPO = pathlib.Path(__file__).resolve().parent.parent
 REFERENCE = "configs/reference.gin"
-CHROMA = 0.9  # the issue's colour threshold
-TARGET_SHARE = 1 / 3  # the issue's target: at most a third of the reference's wall time
+CHROMA = 0.9  # colour kept: the reconstructions' target
+TARGET_SHARE = 1 / 3  # the target: at most a third of the reference's wall time
 CPU_FLAGS = ("avx512_bf16", "amx_bf16", "amx_tile")
 
 DATA = cli.define(flags.DEFINE_string, "data", "synthetic",
@@ -361,7 +361,7 @@ def table(rows: list[dict]) -> str:
 
 
 def targets(rows: list[dict], references: dict[str, str]) -> list[str]:
-    """Each config against the issue's target: its reference's val MSE in at most a third of
+    """Each config against the target: its reference's val MSE in at most a third of
     the reference's wall time."""
     lines = []
     for row in rows:
