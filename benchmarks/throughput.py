@@ -46,6 +46,8 @@ import gin  # noqa: E402
 import keras  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
+import machine  # noqa: E402  benchmarks/machine.py: the CPU, the load, the clocks
+
 from acvae.core import config  # noqa: E402
 from acvae.runs import experiment  # noqa: E402
 from acvae.runs.run_folder import RunFolder  # noqa: E402
@@ -57,7 +59,6 @@ from acvae.visualise.training_movie import TrainingMovie  # noqa: E402
 
 REPO = pathlib.Path(__file__).resolve().parent.parent
 CONFIG = "configs/reference.gin"
-FLAGS_SHOWN = ("avx2", "avx512f", "avx512_bf16", "amx_bf16", "amx_tile")
 ROWS = ("reference model.fit", "acvae step",
         "acvae user epoch: training + validation + movie frame (history.csv)",
         "acvae user epoch, wall: also checkpoints, TensorBoard, history.csv")
@@ -79,19 +80,14 @@ class PlainVAE(keras.Model):
         return {"loss": loss}
 
 
-def _clock() -> tuple[float, float]:
-    """(wall seconds, this process's CPU seconds) now."""
-    return time.perf_counter(), time.process_time()
-
-
 class _FitEpochEnds(keras.callbacks.Callback):
     """The clocks at the start of ``fit`` and at every epoch's end."""
 
     def on_train_begin(self, logs=None):
-        self.ends = [_clock()]
+        self.ends = [machine.clock()]
 
     def on_epoch_end(self, epoch, logs=None):
-        self.ends.append(_clock())
+        self.ends.append(machine.clock())
 
 
 class _TrainEpochEnds(Visualiser):
@@ -102,7 +98,7 @@ class _TrainEpochEnds(Visualiser):
         self.ends, self.trace = [], trace
 
     def on_epoch_end(self, run, epoch):
-        self.ends.append(_clock())
+        self.ends.append(machine.clock())
         if self.trace and epoch in (1, 2):
             (tf.profiler.experimental.start if epoch == 1 else tf.profiler.experimental.stop)(
                 self.trace)
@@ -157,14 +153,14 @@ def acvae_step(args, policy: str) -> list[tuple[float, float]]:
         optimizer.build(model.trainable_variables)
         steps = Steps(model, optimizer, jit_compile=False)
         steps_per_epoch, beta = math.ceil(data.n_train / data.batch_size), tf.constant(1.0)
-        ends = [_clock()]
+        ends = [machine.clock()]
         for _ in range(args.epochs + 1):
             iterator = iter(steps.distribute(data.train))
             for done in range(0, steps_per_epoch, 8):
                 totals = steps.train_steps(iterator, tf.constant(min(8, steps_per_epoch - done)),
                                            beta)
             float(totals["loss"])
-            ends.append(_clock())
+            ends.append(machine.clock())
     finally:
         keras.mixed_precision.set_global_policy("float32")
     return _durations(ends)
@@ -339,12 +335,9 @@ def main() -> None:
     parser.add_argument("--matmul", type=int, default=2048, help="size of the peak's matmul")
     parser.add_argument("--top", type=int, default=12, help="profiled ops shown")
     args = parser.parse_args()
-    name, flags = precision.cpu()
-    shown = " ".join(flag for flag in FLAGS_SHOWN if flag in flags) or "none of " + ", ".join(
-        FLAGS_SHOWN)
-    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else math.nan
-    print(f"CPU: {name}; {os.cpu_count()} logical CPUs; flags: {shown}; load average "
-          f"{load:.2f}\nTensorFlow {tf.__version__}, Keras {keras.__version__}; {CONFIG}; "
+    _, flags = precision.cpu()
+    print(f"CPU: {machine.describe()}; load average {machine.load_average():.2f}\n"
+          f"Keras {keras.__version__}; {CONFIG}; "
           f"{args.n} synthetic villagers 64x64x4, batch 16, latent 1; median of {args.epochs} "
           f"timed epochs x {args.repeats} interleaved repeats", flush=True)
     policies = ["float32"]
@@ -356,8 +349,7 @@ def main() -> None:
     _print_table(seconds, parts, n_train)
     _print_peak_share(args, [wall for wall, _ in seconds[("acvae step", "float32")]])
     profile_epoch(args, args.top)
-    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else math.nan
-    print(f"\nload average at the end: {load:.2f}")
+    print(f"\nload average at the end: {machine.load_average():.2f}")
 
 
 if __name__ == "__main__":

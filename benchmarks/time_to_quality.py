@@ -41,7 +41,6 @@ import contextlib
 import csv
 import json
 import math
-import os
 import pathlib
 import random
 import shutil
@@ -49,6 +48,7 @@ import time
 
 from absl import flags
 
+import machine  # benchmarks/machine.py: the CPU, the load, the clocks
 import quality  # benchmarks/quality.py: the data bindings and its subprocess commands
 from acvae.core import cli
 from acvae.core.errors import UserError
@@ -57,7 +57,6 @@ REPO = pathlib.Path(__file__).resolve().parent.parent
 REFERENCE = "configs/reference.gin"
 CHROMA = 0.9  # colour kept: the reconstructions' target
 TARGET_SHARE = 1 / 3  # the target: at most a third of the reference's wall time
-CPU_FLAGS = ("avx512_bf16", "amx_bf16", "amx_tile")
 
 DATA = cli.define(flags.DEFINE_string, "data", "synthetic",
                   "synthetic, a TFRecord, or a folder with labels.csv and its images.")
@@ -91,11 +90,6 @@ OUT = cli.define(flags.DEFINE_string, "out", None,
 class _Finished(Exception):
     """Raised by ``Probe`` after the epoch that ends a run: stops ``train`` before its sampler
     fit and final figures, which the benchmark does not time."""
-
-
-def _clock() -> tuple[float, float]:
-    """(wall seconds, this process's CPU seconds) now."""
-    return time.perf_counter(), time.process_time()
 
 
 def first_reached(epochs: list[dict], key: str, threshold: float,
@@ -152,22 +146,22 @@ class Probe:
         self.n_epochs, self.mse_target = n_epochs, mse_target
         self.seconds_cap, self.chroma_every = seconds_cap, chroma_every
         self.rows, self.startup, self.stopped = [], None, None
-        self.start, self._spent = _clock(), (0.0, 0.0)
+        self.start, self._spent = machine.clock(), (0.0, 0.0)
 
     def __deepcopy__(self, memo):  # gin copies bound values: the rows must stay these
         return self
 
     def on_epoch_end(self, run, epoch: int) -> None:
         """Measures the epoch; raises ``_Finished`` after the run's last one."""
-        now = _clock()
+        now = machine.clock()
         wall, cpu = (now[i] - self.start[i] - self._spent[i] for i in (0, 1))
         if self.startup is None:
             self.startup = wall - run.history[-1]["seconds"]
         scores = validation_scores(run.model, run.data.validation,
                                    epoch % self.chroma_every == 0)
         self.rows.append({"epoch": epoch, "seconds": wall, "cpu_seconds": cpu, **scores,
-                          "load": _load_average()})
-        self._spent = tuple(s + c - n for s, c, n in zip(self._spent, _clock(), now))
+                          "load": machine.load_average()})
+        self._spent = tuple(s + c - n for s, c, n in zip(self._spent, machine.clock(), now))
         self.stopped = self._stop_reason(epoch, wall)
         if self.stopped:
             raise _Finished(self.stopped)
@@ -248,10 +242,6 @@ def data_bindings(out: pathlib.Path) -> list[str]:
     raise UserError(f"--data {DATA.value!r} is neither synthetic, a file nor a folder")
 
 
-def _load_average() -> float:
-    return os.getloadavg()[0] if hasattr(os, "getloadavg") else math.nan
-
-
 def measure(name: str, config: pathlib.Path, bindings: list[str], probe: Probe,
             out: pathlib.Path) -> dict:
     """Trains one run afresh in this process with ``probe`` (or reuses the record of a
@@ -275,17 +265,17 @@ def measure(name: str, config: pathlib.Path, bindings: list[str], probe: Probe,
     shutil.rmtree(run_dir, ignore_errors=True)
     _load(config, [*bindings, "EPOCH_STEP = 1", f"N_EPOCHS = {probe.n_epochs}"])
     gin.bind_parameter("train.visualisers", [probe])
-    load_before = _load_average()
+    load_before = machine.load_average()
     with open(out / "runs" / f"{name}.log", "w", encoding="utf-8") as log, \
             contextlib.redirect_stdout(log), contextlib.redirect_stderr(log):
-        probe.start = _clock()
+        probe.start = machine.clock()
         try:
             train(run_dir)
         except _Finished:
             pass
     gin.clear_config(clear_constants=True)
     record = {"settings": settings, "stopped": probe.stopped, "startup_seconds": probe.startup,
-              "load_before": load_before, "load_after": _load_average(), "epochs": probe.rows}
+              "load_before": load_before, "load_after": machine.load_average(), "epochs": probe.rows}
     record_path.write_text(json.dumps(record, indent=1))
     last = probe.rows[-1]
     print(f"  {name}: {last['epoch']} epochs in {last['seconds']:.0f} s, val MSE "
@@ -378,19 +368,6 @@ def targets(rows: list[dict], references: dict[str, str]) -> list[str]:
     return lines
 
 
-def machine() -> str:
-    """The CPU (``/proc/cpuinfo``), its bfloat16 and AMX flags, logical CPUs and TensorFlow."""
-    import tensorflow as tf
-
-    from acvae.training import precision
-
-    name, cpu_flags = precision.cpu()
-    shown = [flag for flag in CPU_FLAGS if flag in cpu_flags]
-    return (f"{name}, {os.cpu_count()} logical CPUs, "
-            f"{' '.join(shown) if shown else 'no ' + '/'.join(CPU_FLAGS)}; TensorFlow "
-            f"{tf.__version__}")
-
-
 def _configs() -> dict[str, pathlib.Path]:
     """``--configs`` by name (the file's stem)."""
     configs = {}
@@ -432,22 +409,22 @@ def main(argv: list[str]) -> None:
     out = pathlib.Path(OUT.value or REPO / "benchmarks" / "results" / "time_to_quality"
                        / f"{data}-{N.value}").resolve()
     (out / "runs").mkdir(parents=True, exist_ok=True)
-    started, load = time.perf_counter(), _load_average()
+    started, load = time.perf_counter(), machine.load_average()
     header = (f"Time to quality on {DATA.value} (n {N.value}), seed {SEED.value}: the reference "
               f"{REFERENCE_EPOCHS.value} epochs; a config at most {MAX_EPOCHS.value} epochs or "
               f"{TIME_CAP.value:g}x its reference's wall time; chroma every "
-              f"{CHROMA_EVERY.value} epoch(s). Machine: {machine()}.")
+              f"{CHROMA_EVERY.value} epoch(s). Machine: {machine.describe()}.")
     print(f"{header} Load average {load:.2f}; results in {out}", flush=True)
     records, references = run_all(out)
     rows = summarise(records, references)
     lines = [header, "", table(rows), "", *targets(rows, references), "",
-             f"Load average (1 min): {load:.2f} before, {_load_average():.2f} after; "
+             f"Load average (1 min): {load:.2f} before, {machine.load_average():.2f} after; "
              f"{(time.perf_counter() - started) / 60:.1f} minutes in all."]
     print("\n" + "\n".join(lines[2:]), flush=True)
     (out / "time_to_quality.md").write_text("\n".join(lines) + "\n")
     (out / "time_to_quality.json").write_text(json.dumps(
-        {"header": lines[0], "machine": machine(), "load_before": load,
-         "load_after": _load_average(), "settings": {holder.name: holder.value for holder in (
+        {"header": lines[0], "machine": machine.describe(), "load_before": load,
+         "load_after": machine.load_average(), "settings": {holder.name: holder.value for holder in (
              DATA, N, CONFIGS, REFERENCE_EPOCHS, MAX_EPOCHS, TIME_CAP, CHROMA_EVERY, SEED,
              GIN_FILE, GIN_PARAM)}, "table": rows, "references": references,
          "runs": records}, indent=1))

@@ -3,6 +3,7 @@
 import argparse
 import importlib.util
 import pathlib
+import sys
 
 import tensorflow as tf
 
@@ -10,10 +11,14 @@ REPO = pathlib.Path(__file__).resolve().parent.parent
 
 
 def _throughput():
-    spec = importlib.util.spec_from_file_location(
-        "throughput", REPO / "benchmarks" / "throughput.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    sys.path.insert(0, str(REPO / "benchmarks"))  # it imports benchmarks/machine.py
+    try:
+        spec = importlib.util.spec_from_file_location(
+            "throughput", REPO / "benchmarks" / "throughput.py")
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+    finally:
+        sys.path.remove(str(REPO / "benchmarks"))
     return module
 
 
