@@ -1,25 +1,15 @@
 """benchmarks/throughput.py's measuring parts: the step's FLOPs and the profile's op times."""
 
 import argparse
-import importlib.util
-import pathlib
-import sys
 
 import tensorflow as tf
 
-REPO = pathlib.Path(__file__).resolve().parent.parent
+from tests import benchmark_scripts
+
 
 
 def _throughput():
-    sys.path.insert(0, str(REPO / "benchmarks"))  # it imports benchmarks/machine.py
-    try:
-        spec = importlib.util.spec_from_file_location(
-            "throughput", REPO / "benchmarks" / "throughput.py")
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-    finally:
-        sys.path.remove(str(REPO / "benchmarks"))
-    return module
+    return benchmark_scripts.load("throughput")
 
 
 def test_step_flops_counts_every_convolution_and_dense_layer_of_the_reference_net():

@@ -1,7 +1,6 @@
 """benchmarks/time_to_quality.py: the time-to-threshold logic on known histories, and the
 benchmark end to end on tiny runs (a synthetic set and a folder with labels.csv)."""
 
-import importlib.util
 import json
 import math
 import pathlib
@@ -12,6 +11,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from tests import benchmark_scripts
+
 REPO = pathlib.Path(__file__).resolve().parent.parent
 COLUMNS = ["run", "compared with", "target val MSE", "reference: s for its epochs",
            "s to the target", "share of the reference's s", "CPU share", "s to chroma >= 0.9",
@@ -19,15 +20,7 @@ COLUMNS = ["run", "compared with", "target val MSE", "reference: s for its epoch
 
 
 def _benchmark():
-    sys.path.insert(0, str(REPO / "benchmarks"))  # it imports benchmarks/quality.py
-    try:
-        spec = importlib.util.spec_from_file_location(
-            "time_to_quality", REPO / "benchmarks" / "time_to_quality.py")
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-    finally:
-        sys.path.remove(str(REPO / "benchmarks"))
-    return module
+    return benchmark_scripts.load("time_to_quality")
 
 
 def _epochs(mses, chromas, seconds_per_epoch=2.0):
