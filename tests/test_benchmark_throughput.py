@@ -7,7 +7,6 @@ import tensorflow as tf
 from tests import benchmark_scripts
 
 
-
 def _throughput():
     return benchmark_scripts.load("throughput")
 
