@@ -161,8 +161,8 @@ def top_gaps(matrix: np.ndarray) -> np.ndarray:
 def mutual_information(codes: np.ndarray, factors: Mapping[str, np.ndarray],
                        n_bins: int = 20) -> tuple[np.ndarray, np.ndarray]:
     """``(I [K, L], H [K])``: the mutual information in nats between each factor and each
-    binned dimension (scikit-learn's ``mutual_info_score`` of their contingency table), and
-    each factor's entropy."""
+    binned dimension (from their contingency table, as scikit-learn's ``mutual_info_score``,
+    for every dimension at once), and each factor's entropy."""
     from sklearn.metrics import mutual_info_score
 
     binned = np.stack([discretise(column, n_bins) for column in np.asarray(codes).T])
@@ -174,10 +174,18 @@ def mutual_information(codes: np.ndarray, factors: Mapping[str, np.ndarray],
         cells = labels[None] * (n_bins + 1) + binned + np.arange(len(binned))[:, None] * (
             n_values * (n_bins + 1))
         tables = np.bincount(cells.ravel(), minlength=len(binned) * n_values * (n_bins + 1))
-        tables = tables.reshape(len(binned), n_values, n_bins + 1)
-        info.append([mutual_info_score(None, None, contingency=table) for table in tables])
+        info.append(_table_information(tables.reshape(len(binned), n_values, n_bins + 1)))
         entropy.append(mutual_info_score(labels, labels))
     return np.asarray(info), np.asarray(entropy)
+
+
+def _table_information(tables: np.ndarray) -> np.ndarray:
+    """[T]: the mutual information in nats of each of T contingency tables [T, rows, columns]
+    of counts, sum p(r, c) log(p(r, c) / (p(r) p(c))) over the non-empty cells (at least 0)."""
+    joint = tables / tables.sum(axis=(1, 2), keepdims=True)
+    independent = joint.sum(axis=2, keepdims=True) * joint.sum(axis=1, keepdims=True)
+    ratio = np.divide(joint, independent, out=np.ones_like(joint), where=joint > 0)
+    return np.maximum((joint * np.log(ratio)).sum(axis=(1, 2)), 0.0)
 
 
 def mig(codes: np.ndarray, factors: Mapping[str, np.ndarray],
@@ -335,22 +343,32 @@ def predictiveness(codes: np.ndarray, factors: Mapping[str, np.ndarray], fit: np
     """[K, L]: how well each dimension alone predicts each factor on the ``test`` items (SAP's
     score matrix, Kumar et al. 2018, Sec. 3), scored by ``prediction_scores`` (0 chance, 1
     perfect): for a continuous factor the least-squares line on the dimension (R²); for a
-    categorical one thresholds on the dimension (scikit-learn's decision tree with at most one
-    leaf per value, so each value can own an interval)."""
-    from sklearn.tree import DecisionTreeClassifier
-
+    categorical one thresholds on the dimension, each value owning an interval (linear
+    discriminant analysis on the one dimension), every dimension at once."""
     def one(values: np.ndarray) -> np.ndarray:
         if is_categorical(values):
-            leaves = len(np.unique(values))
-            predicted = np.stack([
-                DecisionTreeClassifier(max_leaf_nodes=leaves, random_state=0)
-                .fit(column[fit, None], values[fit]).predict(column[test, None])
-                for column in codes.T], axis=1)
+            predicted = _interval_predictions(codes[fit], values[fit], codes[test])
         else:
             predicted = _line_predictions(codes[fit], values[fit], codes[test])
         return prediction_scores(values[test], predicted, is_categorical(values))
 
-    return np.asarray(per_factor(one, factors)).reshape(len(factors), codes.shape[1])
+    return np.asarray([one(values) for values in factors.values()]).reshape(
+        len(factors), codes.shape[1])
+
+
+def _interval_predictions(codes: np.ndarray, labels: np.ndarray, new: np.ndarray) -> np.ndarray:
+    """[M, L]: each dimension's linear discriminant analysis of ``labels`` [N] from
+    ``codes[:, j]`` (one Gaussian per value with a variance shared by all, as scikit-learn's
+    ``LinearDiscriminantAnalysis`` on that column alone, but with equal priors: the balanced
+    accuracy that scores it weighs every value alike), applied to ``new`` [M, L]. On a line
+    the discriminants are linear in the code, so each value predicts on one interval; a
+    dimension that does not vary predicts the first value."""
+    classes, ids = np.unique(labels, return_inverse=True)
+    means = np.stack([codes[ids == c].mean(axis=0) for c in range(len(classes))])  # [C, L]
+    variance = ((codes - means[ids]) ** 2).sum(axis=0) / max(len(codes) - len(classes), 1)
+    variance = np.where(variance > 0, variance, np.inf)
+    discriminant = (new[:, None] - means[None] / 2) * means[None] / variance  # [M, C, L]
+    return classes[np.argmax(discriminant, axis=1)]
 
 
 def _line_predictions(codes: np.ndarray, values: np.ndarray, new: np.ndarray) -> np.ndarray:

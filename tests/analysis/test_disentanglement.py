@@ -5,7 +5,7 @@ import math
 
 import numpy as np
 import pytest
-from sklearn.metrics import balanced_accuracy_score
+from sklearn.metrics import balanced_accuracy_score, mutual_info_score
 
 from acvae.analysis import disentanglement
 from acvae.data.schema import Label, Schema
@@ -113,6 +113,36 @@ def test_gaps_and_prediction_scores_by_hand_and_as_scikit_learn():
     np.testing.assert_allclose(
         disentanglement.prediction_scores(values, np.stack([values, -values, 0 * values], 1),
                                           False), [1.0, 0.0, 0.0])
+
+
+def test_mutual_information_is_scikit_learns_for_every_dimension():
+    rng = np.random.default_rng(0)
+    codes = np.column_stack([rng.normal(size=200), rng.integers(0, 3, 200) + 0.0,
+                             np.zeros(200)])
+    table = {"kind": codes[:, 1].astype(int), "size": rng.uniform(size=200)}
+    info, entropy = disentanglement.mutual_information(codes, table, n_bins=5)
+    for k, values in enumerate(table.values()):
+        labels = disentanglement.discretise(values, 5) if values.dtype.kind == "f" else values
+        expected = [mutual_info_score(labels, disentanglement.discretise(column, 5))
+                    for column in codes.T]
+        np.testing.assert_allclose(info[k], expected, atol=1e-12)
+        assert entropy[k] == pytest.approx(mutual_info_score(labels, labels))
+    assert info[0, 1] == pytest.approx(entropy[0]) and info[:, 2].max() == 0.0
+
+
+def test_one_dimension_predicts_values_that_own_intervals():
+    rng = np.random.default_rng(0)
+    labels = np.repeat([7, 3, 5], [50, 20, 5])  # unequal counts: equal priors all the same
+    inside = rng.uniform(0.2, 0.8, len(labels))
+    codes = np.column_stack([np.select([labels == 7, labels == 3], [0, 2], 4) + inside,
+                             rng.normal(size=len(labels)), np.ones(len(labels))])
+    new = np.array([[0.5, 0.0, 1.0], [2.5, 0.0, 1.0], [4.5, 0.0, 1.0]])
+    predicted = disentanglement._interval_predictions(codes, labels, new)
+    assert list(predicted[:, 0]) == [7, 3, 5]  # the middle value owns the middle interval
+    assert set(predicted[:, 2]) == {3}  # a constant dimension: one value for everything
+    fit, test = np.arange(0, 75, 2), np.arange(1, 75, 2)
+    scores = disentanglement.predictiveness(codes, {"kind": labels}, fit, test)
+    assert scores[0, 0] == 1.0 and scores[0, 1] < 0.5 and scores[0, 2] == 0.0
 
 
 def test_the_lasso_finds_the_same_dimensions():
