@@ -90,7 +90,7 @@ def posterior(model) -> Callable[[dict], dict]:
     under the condition the batch feeds the model (``model.condition_of``)."""
 
     def add(batch: dict) -> dict:
-        mean, logvar = model.encode(batch["image"], model.condition_of(batch))
+        mean, logvar = model.posterior(batch["image"], model.condition_of(batch))
         return {"z": np.asarray(mean, np.float32), "logvar": np.asarray(logvar, np.float32)}
 
     return add

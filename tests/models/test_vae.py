@@ -45,6 +45,8 @@ def test_shapes(tiny, encoder, decoder, channels, shape):
     images = tiny_images(3, shape, channels)
     mean, logvar = model.encode(images)
     assert tuple(mean.shape) == tuple(logvar.shape) == (3, 2)
+    for compiled, eager in zip(model.posterior(images), (mean, logvar)):
+        np.testing.assert_allclose(compiled, eager, rtol=1e-5, atol=1e-5)
     z = model.reparameterize(mean, logvar)
     assert tuple(model.decode(z).shape) == (3, *shape, channels)
     for out in (model.decode_mean(z), model.reconstruct(images), model(images)):
