@@ -207,7 +207,9 @@ _LEARNED_SAMPLER = {"steps": COUNT, "batch_size": COUNT, "learning_rate": POSITI
 RANGES: dict[str, dict[str, Number | Numbers | Name]] = {
     "train": {"n_epochs": COUNT, "epoch_step": COUNT, "validate_every": COUNT,
               "beta": number(at_least=0), "kl_warmup_epochs": integer(at_least=0), "seed": SEED,
-              "steps_per_call": COUNT, "summary_images": COUNT, "checkpoints_to_keep": COUNT},
+              "steps_per_call": COUNT, "summary_images": COUNT, "checkpoints_to_keep": COUNT,
+              "early_stopping_patience": integer(at_least=1, optional=True),
+              "early_stopping_min_delta": number(at_least=0)},
     "input_pipeline": {"image_shape": Numbers(COUNT, length=2), "n_channels": one_of(1, 3, 4),
                        "batch_size": COUNT, "validation_fraction": number(above=0, below=1),
                        "validation_batch_size": integer(at_least=1, optional=True),

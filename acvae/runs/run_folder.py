@@ -12,7 +12,7 @@ always atomically (``acvae.core.fileio``). What a run folder holds (``RunFolder.
 | ``plugins.txt`` | training with ``--plugin`` files (``record_plugins``) |
 | ``metrics.json`` | ``acvae.commands.evaluate`` (``write_metrics``) |
 | ``run.lock`` | whoever writes: the pid and command of the holder (``open``) |
-| ``checkpoints/`` | the latest epochs: model, optimizer, epoch (``save``) |
+| ``checkpoints/`` | the latest epochs: model, optimizer, epoch, early stopping's count (``save``) |
 | ``checkpoints/best/`` | the epoch with the best validation ELBO: model, epoch (``save_best``) |
 | ``sampler/`` | a learned sampler and its resumable fit, while open (``Run.fit_sampler``) |
 | ``logs/{train,validation,evaluation}/`` | TensorBoard event files (``tensorboard``) |
@@ -113,12 +113,17 @@ def checkpoint_state(model, optimizer=None, sums=()) -> tf.train.Checkpoint:
     """What a run checkpoints: the model and ``epoch`` (finished epochs), and when training the
     optimizer plus an unfinished epoch's progress: ``step`` (train steps done in epoch
     ``epoch + 1``) and ``partial`` (their running sums by name, ``sums``); both 0 at epoch ends.
+    Training also keeps what early stopping counts (``acvae.training.early_stopping``):
+    ``stalled`` (validated epochs in a row without improvement) and ``n_epochs`` (the epochs
+    asked of the call that saved it).
     """
     objects = {"model": model, "epoch": tf.Variable(0, dtype=tf.int64, trainable=False)}
     if optimizer is not None:
         objects["optimizer"] = optimizer
         objects["step"] = tf.Variable(0, dtype=tf.int64, trainable=False)
         objects["partial"] = {name: tf.Variable(0.0, trainable=False) for name in sums}
+        for name in ("stalled", "n_epochs"):
+            objects[name] = tf.Variable(0, dtype=tf.int64, trainable=False)
     return tf.train.Checkpoint(**objects)
 
 

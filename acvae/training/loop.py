@@ -10,10 +10,11 @@ per call) followed by a validation pass (a progress bar on stderr during long ep
 ``acvae.training.progress``). After every epoch it appends a row to
 ``history.csv``, writes TensorBoard summaries and saves a checkpoint, and a best checkpoint
 when the validation ELBO improved; every ``epoch_step`` epochs it calls the visualisers'
-``on_epoch_end``; at the end, with the best checkpoint's weights, it fits the sampler
-(``experiment.Run.fit_sampler``: a learned one is saved in ``RUN/sampler``), then calls the
-visualisers' ``on_train_end`` and writes the validation embedding for TensorBoard's projector
-(``acvae.visualise.projector``).
+``on_epoch_end``. It stops after ``n_epochs``, or earlier once validation stops improving
+(``early_stopping_patience``, ``acvae.training.early_stopping``). At the end, with the best
+checkpoint's weights, it fits the sampler (``experiment.Run.fit_sampler``: a learned one is
+saved in ``RUN/sampler``), then calls the visualisers' ``on_train_end`` and writes the
+validation embedding for TensorBoard's projector (``acvae.visualise.projector``).
 
 Faults: running the same command again resumes from the last checkpoint, whatever killed the
 run (history and TensorBoard rows after it are dropped, so every epoch appears once). SIGINT
@@ -51,7 +52,7 @@ from acvae.data import batches
 from acvae.models import densities
 from acvae.models.learned_samplers import CodeLayout, FitInterrupted
 from acvae.runs import experiment, run_folder
-from acvae.training import distribute, progress, resume
+from acvae.training import distribute, early_stopping, progress, resume
 from acvae.training import precision as precision_policy
 from acvae.training.faults import StopSignals, TrainingDiverged, TrainingInterrupted, writing
 from acvae.training.steps import Steps, means
@@ -81,12 +82,14 @@ def train(run_dir: str | pathlib.Path, n_epochs: int = 1, epoch_step: int = 1,
           seed: int = 0, jit_compile: bool | None = None, steps_per_call: int = 8, visualisers=(),
           summary_images: int = 8, checkpoints_to_keep: int = 3, strategy=None,
           precision: str | None = "auto", augment=None, learning_rate_schedule=None,
+          early_stopping_patience: int | None = None, early_stopping_min_delta: float = 0.0,
           allow_config_change: bool = False) -> experiment.Run:
     """Trains (or resumes training of) the configured VAE into ``run_dir``.
 
     Args:
       run_dir: the run folder; created once the config has built, resumed from a checkpoint.
-      n_epochs: total epochs; a finished run trains further when this grows.
+      n_epochs: total epochs (fewer when training stops early); a finished run trains further
+        when this grows.
       epoch_step: interval in epochs for image summaries and visualisers' ``on_epoch_end``.
       validate_every: interval in epochs between validation passes (always after the last
         epoch); the best checkpoint is chosen among validated epochs.
@@ -106,6 +109,10 @@ def train(run_dir: str | pathlib.Path, n_epochs: int = 1, epoch_step: int = 1,
       augment: an augmentation (``@augmentations.shift()``) inside the compiled step, or None.
       learning_rate_schedule: ``factor(epoch, n_epochs)`` (``@schedules.cosine()``) scaling
         the configured learning rate each epoch (history's ``learning_rate``), or None.
+      early_stopping_patience: stop after this many validated epochs in a row whose validation
+        ELBO did not improve on the best by more than ``early_stopping_min_delta`` nats per
+        image (``acvae.training.early_stopping``); None: never stop early.
+      early_stopping_min_delta: the smallest improvement that counts, in nats per image.
       allow_config_change: resume with a changed optimizer or dataset (``--allow_config_change``).
 
     Returns the finished ``Run``.
@@ -118,24 +125,17 @@ def train(run_dir: str | pathlib.Path, n_epochs: int = 1, epoch_step: int = 1,
       ConfigError: bad arguments or a checkpoint of another model.
     """
     started = time.perf_counter()
-    knobs.check("train", n_epochs=n_epochs, epoch_step=epoch_step, validate_every=validate_every,
-                beta=beta, kl_warmup_epochs=kl_warmup_epochs, seed=seed,
-                steps_per_call=steps_per_call, summary_images=summary_images,
-                checkpoints_to_keep=checkpoints_to_keep)
+    knobs.check("train", **{name: value for name, value in locals().items()  # ranged arguments
+                            if name in knobs.RANGES["train"]})
     strategy = strategy if strategy is not None else tf.distribute.get_strategy()
-    policy, why = precision_policy.resolve(precision)
-    previous_policy = keras.mixed_precision.global_policy()
-    keras.mixed_precision.set_global_policy(policy)
-    print(f"precision: {policy} ({why})", flush=True)
-    try:
+    with precision_policy.applied(precision) as policy:
         keras.utils.set_random_seed(seed)
+        stopping = early_stopping.EarlyStopping(early_stopping_patience, early_stopping_min_delta)
         loop_settings = (n_epochs, epoch_step, validate_every, beta, kl_warmup_epochs,
-                         steps_per_call, visualisers, summary_images)
+                         steps_per_call, visualisers, summary_images, stopping)
         return _build_and_run(run_dir, strategy, policy, optimizer, jit_compile, augment,
                               learning_rate_schedule, checkpoints_to_keep, allow_config_change,
                               started, loop_settings)
-    finally:
-        keras.mixed_precision.set_global_policy(previous_policy)
 
 
 def _build_and_run(run_dir, strategy, policy, optimizer, jit_compile, augment,
@@ -220,11 +220,12 @@ class _Loop:
         self.validation = steps.distribute(data.validation)
         self.tensorboard = folder.tensorboard(resume_after=self.epoch) if chief else None
         self._config_written = False
-        best = folder.best_epoch() if chief else None
-        elbos = {row["epoch"]: row["val_elbo"] for row in history}
+        # every worker follows the best (early stopping must stop them all at the same epoch);
         # validation ELBOs of another dataset do not compare: the best is chosen anew
-        self.best_elbo = (-math.inf if "dataset" in resumption.changed
-                          else elbos.get(best, -math.inf))
+        best = None if "dataset" in resumption.changed else folder.best_epoch()
+        elbos = {row["epoch"]: row["val_elbo"] for row in history}
+        self.best_epoch, self.best_elbo = best, elbos.get(best, -math.inf)
+        self.stopping = early_stopping.EarlyStopping()  # ``run`` sets the configured one
 
     def _hint(self) -> str:
         """How to go on after a failed write: from the newest checkpoint on disk by now (the
@@ -246,13 +247,15 @@ class _Loop:
                if self.strategy.num_replicas_in_sync > 1 else ""))
 
     def run(self, n_epochs, epoch_step, validate_every, beta, kl_warmup_epochs, steps_per_call,
-            visualisers, summary_images, signals) -> experiment.Run:
+            visualisers, summary_images, stopping, signals) -> experiment.Run:
         data = self.data
         print(self._first_line(), flush=True)
         shown = None  # validation images for reconstruction summaries, read at the first frame
         steps_per_epoch = math.ceil(data.n_train / data.batch_size)
         started, first_epoch = time.perf_counter(), self.epoch
-        while self.epoch < n_epochs:
+        self.stopping = stopping
+        stopping.start(self.state, n_epochs)
+        while self.epoch < n_epochs and not stopping.exhausted(self.state):
             epoch_start = time.perf_counter()
             beta_now = densities.kl_warmup_beta(self.epoch, beta, kl_warmup_epochs)
             beta_tensor = tf.constant(beta_now, tf.float32)
@@ -282,23 +285,35 @@ class _Loop:
                 self._add_figure_seconds(row, time.perf_counter() - figures_start)
                 if self.first_figure is None:
                     self.first_figure = time.perf_counter() - self.started
-            elapsed = time.perf_counter() - started
-            eta = elapsed / (self.epoch - first_epoch) * (n_epochs - self.epoch)
-            validation = f"val loss {val_metrics['loss']:.1f}" if val_metrics else "val loss -"
-            timing = self.live.history[-1]
-            summary = (
-                f"epoch {self.epoch}/{n_epochs}  train loss {train_metrics['loss']:.1f} "
-                f"(rec {train_metrics['reconstruction']:.1f}, kl {train_metrics['kl']:.2f})  "
-                f"{validation}  beta {beta_now:.2f}  {timing['seconds']:.1f}s "
-                f"(train {timing['train_seconds']:.1f}, val {timing['validation_seconds']:.1f}, "
-                f"figures {timing['figure_seconds']:.1f})  ETA {_format_seconds(eta)}")
-            print(summary, flush=True)
-            logging.info(summary)  # kept by --log_dir
+            eta = ((time.perf_counter() - started) / (self.epoch - first_epoch)
+                   * (n_epochs - self.epoch))
+            self._say(self._epoch_line(n_epochs, train_metrics, val_metrics, beta_now, eta))
             if signals.received:
                 raise TrainingInterrupted(
                     f"{signals.received}: stopped after epoch {self.epoch} (checkpoint saved); "
                     f"run the same command again to resume", signals.number)
+        if self.epoch < n_epochs:  # the patience ran out (now, or before this call)
+            best = [row for row in self.live.history if row["epoch"] == self.best_epoch]
+            self._say(stopping.explain(self.state, self.epoch, n_epochs, (best or [None])[0]))
         return self._finish(visualisers, signals)
+
+    @staticmethod
+    def _say(line: str) -> None:
+        """Prints a line of training's story and logs it (kept by ``--log_dir``)."""
+        print(line, flush=True)
+        logging.info(line)
+
+    def _epoch_line(self, n_epochs, train_metrics, val_metrics, beta, eta) -> str:
+        """The line that ends an epoch: its losses, ``beta``, its seconds in parts (history's
+        last row) and the ``eta`` in seconds."""
+        validation = f"val loss {val_metrics['loss']:.1f}" if val_metrics else "val loss -"
+        timing = self.live.history[-1]
+        return (
+            f"epoch {self.epoch}/{n_epochs}  train loss {train_metrics['loss']:.1f} "
+            f"(rec {train_metrics['reconstruction']:.1f}, kl {train_metrics['kl']:.2f})  "
+            f"{validation}  beta {beta:.2f}  {timing['seconds']:.1f}s "
+            f"(train {timing['train_seconds']:.1f}, val {timing['validation_seconds']:.1f}, "
+            f"figures {timing['figure_seconds']:.1f})  ETA {_format_seconds(eta)}")
 
     def _train_epoch(self, steps_per_epoch, steps_per_call, beta, signals) -> dict:
         """Train sums of the epoch after ``self.epoch``, continuing a saved unfinished one."""
@@ -385,12 +400,21 @@ class _Loop:
         self.state.step.assign(0)
         for variable in self.state.partial.values():
             variable.assign(0.0)
+        best = bool(val_metrics) and self._observe(val_metrics["elbo"])
         with writing(self.folder.checkpoints_dir, self._hint):
             self.folder.save(self.epoch)
-            if self.chief and val_metrics and val_metrics["elbo"] > self.best_elbo:
+            if self.chief and best:
                 self.folder.save_best(self.model, self.epoch)
-                self.best_elbo = val_metrics["elbo"]
         return row
+
+    def _observe(self, elbo: float) -> bool:
+        """Counts a validated epoch for early stopping against the best validation ELBO, then
+        makes it the best if it is better; returns whether it is (for the best checkpoint)."""
+        self.stopping.observe(self.state, elbo - self.best_elbo)
+        if elbo <= self.best_elbo:
+            return False
+        self.best_epoch, self.best_elbo = self.epoch, elbo
+        return True
 
     def _add_figure_seconds(self, row: dict[str, float], seconds: float) -> None:
         """Counts the visualisers' frames (drawn after the checkpoint) in the epoch's row."""

@@ -16,10 +16,12 @@ every policy.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import pathlib
 import platform
 
+import keras
 import tensorflow as tf
 
 from acvae.core.errors import ConfigError
@@ -78,3 +80,21 @@ def resolve(precision: str | None) -> tuple[str, str]:
                            "precision)")
     return "float32", (f"{precision}: the CPU ({name}) has no bfloat16 units "
                        f"({' or '.join(BF16_FLAGS)})")
+
+
+@contextlib.contextmanager
+def applied(precision: str | None):
+    """Sets Keras's global policy to ``precision``'s (``resolve``), saying which and why, and
+    puts the previous policy back on exit; yields the policy's name.
+
+    Raises:
+      ConfigError: an unknown value.
+    """
+    policy, why = resolve(precision)
+    previous = keras.mixed_precision.global_policy()
+    keras.mixed_precision.set_global_policy(policy)
+    print(f"precision: {policy} ({why})", flush=True)
+    try:
+        yield policy
+    finally:
+        keras.mixed_precision.set_global_policy(previous)

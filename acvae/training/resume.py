@@ -11,7 +11,8 @@ A run's checkpoints were trained with one setup, recorded in ``RUN/setup.json``
   (``python -m acvae.main --allow_config_change``). Then training goes on from the saved
   weights with a fresh optimizer state if the optimizer changed (another optimizer's slots do
   not mean the same thing), and, if the dataset changed, the unfinished epoch starts over and
-  the best checkpoint is chosen anew (validation ELBOs of two datasets do not compare);
+  the best checkpoint is chosen anew (validation ELBOs of two datasets do not compare), early
+  stopping's count with it;
 - everything else applies as configured, without a flag: batch size, beta, warm-up, epochs,
   visualisers and every optimizer hyper-parameter. Keras keeps the learning rate in a
   variable that checkpoints save, so ``Resumption.restore`` puts the configured value back
@@ -110,16 +111,16 @@ class Resumption:
         from the configured one, so a saved rate that differs is no news.
 
         The optimizer state is not restored after an ``"optimizer"`` change, nor an unfinished
-        epoch after a ``"dataset"`` change.
+        epoch or early stopping's count (``stalled``) after a ``"dataset"`` change.
 
         Raises:
           ConfigError: the checkpoint does not fit the model (a run without ``setup.json``).
         """
-        keep = ["model", "epoch"]
+        keep = ["model", "epoch", "n_epochs"]
         if "optimizer" not in self.changed:
             keep.append("optimizer")
         if not {"dataset", "data"} & self.changed:
-            keep += ["step", "partial"]
+            keep += ["step", "partial", "stalled"]
         optimizer = getattr(state.optimizer, "inner_optimizer", state.optimizer)
         configured = learning_rate(optimizer)
         restored = self.folder.restore(
