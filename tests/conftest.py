@@ -24,6 +24,19 @@ def quick_sampler_fits(config_file: pathlib.Path, steps: int = 5) -> list[str]:
     return [f"{knob} = {steps}" for knob in pattern.findall(config_file.read_text())]
 
 
+def configure_tiny(villagers_tfrecord, *params: str) -> None:
+    """Loads the training tests' config afresh: ``configs/latent1d.gin`` with
+    ``configs/test.gin`` on the test villagers, no figures, plus ``params`` (unfinalised)."""
+    import gin
+
+    from acvae.core import config
+
+    gin.clear_config()
+    config.load([str(REPO / "configs/latent1d.gin"), str(REPO / "configs/test.gin")],
+                [f"TFRECORD = '{villagers_tfrecord}'", "train.visualisers = []", *params],
+                finalize=False)
+
+
 def train_shipped_config(run_dir: pathlib.Path, name: str, *params: str):
     """Trains ``configs/<name>.gin`` with ``configs/test.gin`` for 2 epochs and no figures into
     ``run_dir`` (plus ``params``); returns the ``Run`` and the rows of its ``history.csv``."""

@@ -6,18 +6,17 @@ knob's range."""
 import math
 import re
 
-import gin
 import pytest
 import tensorflow as tf
 
 from acvae.commands import train as train_command
-from acvae.core import cli, config
+from acvae.core import cli
 from acvae.core.errors import ConfigError
 from acvae.runs import run_folder
 from acvae.runs.run_folder import RunFolder
 from acvae.training.early_stopping import EarlyStopping
 from acvae.training.loop import train
-from tests.conftest import REPO
+from tests.conftest import REPO, configure_tiny
 
 # every epoch after the first falls short of an improvement this large: the count only grows
 NEVER_ENOUGH = "train.early_stopping_min_delta = 1e9"
@@ -28,19 +27,10 @@ STOP_LINE = re.compile(r"early stop after epoch (\d+) of (\d+): (\d+) validated 
                        r"above \d+ or the patience, or set it to None")
 
 
-def _configure(villagers_tfrecord, *params):
-    gin.clear_config()
-    config.load(
-        [str(REPO / "configs/latent1d.gin"), str(REPO / "configs/test.gin")],
-        [f"TFRECORD = '{villagers_tfrecord}'", "train.visualisers = []", *params],
-        finalize=False,
-    )
-
-
 def _train(run_dir, villagers_tfrecord, capsys, *params) -> tuple[int, list[str]]:
     """Trains ``run_dir`` with ``params``; returns its epochs and the lines it printed."""
     capsys.readouterr()
-    _configure(villagers_tfrecord, *params)
+    configure_tiny(villagers_tfrecord, *params)
     epoch = train(run_dir).epoch
     return epoch, capsys.readouterr().out.splitlines()
 
@@ -180,7 +170,7 @@ def test_a_bad_value_is_one_line_before_a_run_folder_exists(binding, message, tm
 
 
 def test_train_called_in_python_checks_the_patience(tmp_path, villagers_tfrecord):
-    _configure(villagers_tfrecord)
+    configure_tiny(villagers_tfrecord)
     with pytest.raises(ConfigError, match=r"train\.early_stopping_patience must be an integer "
                                           r">= 1 or None, got -1"):
         train(tmp_path / "run", early_stopping_patience=-1)

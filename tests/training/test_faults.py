@@ -18,15 +18,7 @@ from acvae.runs import experiment, run_folder
 from acvae.runs.run_folder import RunFolder
 from acvae.training import faults, steps
 from acvae.training.loop import train
-from tests.conftest import REPO, read_events
-
-
-def _configure(villagers_tfrecord, *params):
-    config.load(
-        [str(REPO / "configs/latent1d.gin"), str(REPO / "configs/test.gin")],
-        [f"TFRECORD = '{villagers_tfrecord}'", "train.visualisers = []", *params],
-        finalize=False,
-    )
+from tests.conftest import REPO, configure_tiny, read_events
 
 
 def _latest(run_dir):
@@ -89,7 +81,7 @@ def test_sigterm_saves_the_unfinished_epoch_and_the_run_completes_it(
 
     handler_before = signal.getsignal(signal.SIGTERM)
     monkeypatch.setattr(steps.Steps, "train_steps", train_steps_then_sigterm)
-    _configure(villagers_tfrecord, "N_EPOCHS = 3")
+    configure_tiny(villagers_tfrecord, "N_EPOCHS = 3")
     with pytest.raises(faults.TrainingInterrupted, match="stopped in epoch 2 after 2 steps"):
         train(tmp_path)
     assert signal.getsignal(signal.SIGTERM) is handler_before
@@ -97,7 +89,7 @@ def test_sigterm_saves_the_unfinished_epoch_and_the_run_completes_it(
     assert _latest(tmp_path).endswith("ckpt-2")  # the unfinished epoch 2
     monkeypatch.setattr(steps.Steps, "train_steps", original)
     gin.clear_config()
-    _configure(villagers_tfrecord, "N_EPOCHS = 3")
+    configure_tiny(villagers_tfrecord, "N_EPOCHS = 3")
     run = train(tmp_path)
     assert [row["epoch"] for row in RunFolder(tmp_path).read_history()] == [1, 2, 3]
     steps_per_epoch = -(-run.data.n_train // run.data.batch_size)
@@ -125,7 +117,7 @@ class _PoisonWeights:
 def test_nan_loss_stops_with_one_line_and_keeps_the_last_good_checkpoint(
     tmp_path, villagers_tfrecord
 ):
-    _configure(villagers_tfrecord, "N_EPOCHS = 3")
+    configure_tiny(villagers_tfrecord, "N_EPOCHS = 3")
     with pytest.raises(faults.TrainingDiverged) as raised:
         train(tmp_path, visualisers=[_PoisonWeights(epoch=1)])
     message = config.explain(raised.value)  # without gin's "In call to configurable" line
@@ -144,7 +136,7 @@ def test_nan_loss_stops_with_one_line_and_keeps_the_last_good_checkpoint(
 def test_a_corrupt_latest_checkpoint_falls_back_to_the_previous_one(
     damage, tmp_path, villagers_tfrecord, capsys
 ):
-    _configure(villagers_tfrecord, "N_EPOCHS = 2")
+    configure_tiny(villagers_tfrecord, "N_EPOCHS = 2")
     train(tmp_path)
     (data_file,) = (tmp_path / run_folder.CHECKPOINT_DIR).glob("ckpt-2.data-*")
     content = data_file.read_bytes()
@@ -155,7 +147,7 @@ def test_a_corrupt_latest_checkpoint_falls_back_to_the_previous_one(
         data_file.write_bytes(content[:middle] + bytes(b ^ 0xFF for b in content[middle:]))
     capsys.readouterr()
     gin.clear_config()
-    _configure(villagers_tfrecord, "N_EPOCHS = 2")
+    configure_tiny(villagers_tfrecord, "N_EPOCHS = 2")
     run = train(tmp_path)
     output = capsys.readouterr().out
     assert "warning: checkpoint" in output and "falling back to ckpt-1" in output
@@ -168,7 +160,7 @@ def test_a_corrupt_latest_checkpoint_falls_back_to_the_previous_one(
 def test_an_unwritable_run_folder_gives_one_line(tmp_path, villagers_tfrecord):
     blocker = tmp_path / "a_file"
     blocker.write_text("not a folder")
-    _configure(villagers_tfrecord, "N_EPOCHS = 1")
+    configure_tiny(villagers_tfrecord, "N_EPOCHS = 1")
     with pytest.raises(run_folder.RunFolderError, match="cannot write the run folder") as raised:
         train(blocker / "run")
     assert "\n" not in config.explain(raised.value) and "--run_dir" in str(raised.value)
@@ -192,11 +184,11 @@ def _full_disk_checkpoint(*args, **kwargs):
 def test_a_full_disk_gives_one_line_and_keeps_the_last_checkpoint(
     target, fake, written, tmp_path, villagers_tfrecord, monkeypatch
 ):
-    _configure(villagers_tfrecord, "N_EPOCHS = 1")
+    configure_tiny(villagers_tfrecord, "N_EPOCHS = 1")
     train(tmp_path)
     monkeypatch.setattr(target, fake)
     gin.clear_config()
-    _configure(villagers_tfrecord, "N_EPOCHS = 2")
+    configure_tiny(villagers_tfrecord, "N_EPOCHS = 2")
     expected = f"disk full while writing .*{written}"
     with pytest.raises(run_folder.RunFolderError, match=expected) as raised:
         train(tmp_path)

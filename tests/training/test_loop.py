@@ -10,25 +10,16 @@ import keras
 import pytest
 import tensorflow as tf
 
-from acvae.core import config
 from acvae.core.errors import ConfigError
 from acvae.runs import experiment, run_folder
 from acvae.runs.run_folder import RunFolder
 from acvae.training import optimizers
 from acvae.training.loop import train
-from tests.conftest import REPO
-
-
-def _configure(villagers_tfrecord, *params):
-    config.load(
-        [str(REPO / "configs/latent1d.gin"), str(REPO / "configs/test.gin")],
-        [f"TFRECORD = '{villagers_tfrecord}'", "train.visualisers = []", *params],
-        finalize=False,
-    )
+from tests.conftest import configure_tiny
 
 
 def test_train_writes_a_complete_run_folder(tmp_path, villagers_tfrecord):
-    _configure(villagers_tfrecord)
+    configure_tiny(villagers_tfrecord)
     run = train(tmp_path)
     assert run.epoch == 2
     history = RunFolder(tmp_path).read_history()
@@ -47,7 +38,7 @@ def test_train_writes_a_complete_run_folder(tmp_path, villagers_tfrecord):
 
 def test_validation_every_n_epochs_and_the_epoch_timed_in_parts(tmp_path, villagers_tfrecord,
                                                                  capsys):
-    _configure(villagers_tfrecord, "N_EPOCHS = 3", "train.validate_every = 2",
+    configure_tiny(villagers_tfrecord, "N_EPOCHS = 3", "train.validate_every = 2",
                "input_pipeline.validation_batch_size = 3")
     train(tmp_path)
     history = RunFolder(tmp_path).read_history()
@@ -68,11 +59,11 @@ def test_validation_every_n_epochs_and_the_epoch_timed_in_parts(tmp_path, villag
 
 
 def test_resume_continues_epochs_and_optimizer_state(tmp_path, villagers_tfrecord):
-    _configure(villagers_tfrecord, "N_EPOCHS = 1")
+    configure_tiny(villagers_tfrecord, "N_EPOCHS = 1")
     first = train(tmp_path)
     steps_per_epoch = -(-first.data.n_train // first.data.batch_size)
     gin.clear_config()
-    _configure(villagers_tfrecord, "N_EPOCHS = 3")
+    configure_tiny(villagers_tfrecord, "N_EPOCHS = 3")
     run = train(tmp_path)
     assert [row["epoch"] for row in RunFolder(tmp_path).read_history()] == [1, 2, 3]
     assert "N_EPOCHS = 3" in (tmp_path / run_folder.CONFIG_FILE).read_text()
@@ -84,11 +75,11 @@ def test_resume_continues_epochs_and_optimizer_state(tmp_path, villagers_tfrecor
 
 
 def test_finished_run_does_not_train_again(tmp_path, villagers_tfrecord):
-    _configure(villagers_tfrecord, "N_EPOCHS = 1")
+    configure_tiny(villagers_tfrecord, "N_EPOCHS = 1")
     train(tmp_path)
     before = RunFolder(tmp_path).read_history()
     gin.clear_config()
-    _configure(villagers_tfrecord, "N_EPOCHS = 1")
+    configure_tiny(villagers_tfrecord, "N_EPOCHS = 1")
     assert train(tmp_path).epoch == 1
     assert RunFolder(tmp_path).read_history() == before
 
@@ -97,7 +88,7 @@ def test_same_seed_gives_same_losses(tmp_path, villagers_tfrecord):
     histories = []
     for name in ("a", "b"):
         gin.clear_config()
-        _configure(villagers_tfrecord, "N_EPOCHS = 1")
+        configure_tiny(villagers_tfrecord, "N_EPOCHS = 1")
         train(tmp_path / name)
         histories.append(RunFolder(tmp_path / name).read_history())
     for key in ("train_loss", "val_loss", "val_kl"):
@@ -105,33 +96,33 @@ def test_same_seed_gives_same_losses(tmp_path, villagers_tfrecord):
 
 
 def test_kl_warmup_raises_beta_each_epoch(tmp_path, villagers_tfrecord):
-    _configure(villagers_tfrecord, "N_EPOCHS = 3", "train.kl_warmup_epochs = 2", "train.beta = 0.5")
+    configure_tiny(villagers_tfrecord, "N_EPOCHS = 3", "train.kl_warmup_epochs = 2", "train.beta = 0.5")
     train(tmp_path)
     betas = [row["beta"] for row in RunFolder(tmp_path).read_history()]
     assert betas == pytest.approx([0.0, 0.25, 0.5])
 
 
 def test_a_checkpoint_of_another_model_gives_a_clear_error(tmp_path, villagers_tfrecord):
-    _configure(villagers_tfrecord, "N_EPOCHS = 1")
+    configure_tiny(villagers_tfrecord, "N_EPOCHS = 1")
     train(tmp_path)
     gin.clear_config()
-    _configure(villagers_tfrecord, "N_EPOCHS = 2", "LATENT_DIM = 3")
+    configure_tiny(villagers_tfrecord, "N_EPOCHS = 2", "LATENT_DIM = 3")
     with pytest.raises(ValueError, match=r"latent_dim 1 -> 3\); its weights do not fit"):
         train(tmp_path)
     (tmp_path / run_folder.SETUP_FILE).unlink()  # as a run from before setup.json existed
     for _ in range(2):  # the checkpoint itself says so, and nothing is recorded meanwhile
         gin.clear_config()
-        _configure(villagers_tfrecord, "N_EPOCHS = 2", "LATENT_DIM = 3")
+        configure_tiny(villagers_tfrecord, "N_EPOCHS = 2", "LATENT_DIM = 3")
         with pytest.raises(ValueError, match="does not fit this model"):
             train(tmp_path)
     gin.clear_config()
-    _configure(villagers_tfrecord, "N_EPOCHS = 2")
+    configure_tiny(villagers_tfrecord, "N_EPOCHS = 2")
     assert train(tmp_path).epoch == 2
     assert RunFolder(tmp_path).read_setup()["latent_dim"] == 1
 
 
 def test_xla_compiled_training_matches_the_interface(tmp_path, villagers_tfrecord):
-    _configure(villagers_tfrecord, "N_EPOCHS = 1", "train.jit_compile = True")
+    configure_tiny(villagers_tfrecord, "N_EPOCHS = 1", "train.jit_compile = True")
     run = train(tmp_path)
     assert run.epoch == 1
     assert RunFolder(tmp_path).read_history()[0]["train_reconstruction"] > 0
@@ -143,7 +134,7 @@ def test_mixed_precision_trains_in_float32_losses_and_restores_the_policy(
 ):
     import keras
 
-    _configure(villagers_tfrecord, "N_EPOCHS = 1", f"train.precision = '{precision}'")
+    configure_tiny(villagers_tfrecord, "N_EPOCHS = 1", f"train.precision = '{precision}'")
     run = train(tmp_path)
     assert keras.mixed_precision.global_policy().name == "float32"  # nothing leaks
     assert run.model.encoder.compute_dtype == precision.split("_")[1]
@@ -153,7 +144,7 @@ def test_mixed_precision_trains_in_float32_losses_and_restores_the_policy(
 
 
 def test_an_unknown_precision_lists_the_valid_ones(tmp_path, villagers_tfrecord):
-    _configure(villagers_tfrecord, "train.precision = 'float8'")
+    configure_tiny(villagers_tfrecord, "train.precision = 'float8'")
     with pytest.raises(ValueError, match="mixed_float16, mixed_bfloat16"):
         train(tmp_path)
 
@@ -163,7 +154,7 @@ def test_a_relative_run_folder_resumes(tmp_path, villagers_tfrecord, monkeypatch
     relative = pathlib.Path("runs") / "relative"
     for n_epochs in (1, 2):
         gin.clear_config()
-        _configure(villagers_tfrecord, f"N_EPOCHS = {n_epochs}")  # from the repo root
+        configure_tiny(villagers_tfrecord, f"N_EPOCHS = {n_epochs}")  # from the repo root
         with monkeypatch.context() as patch:
             patch.chdir(tmp_path)
             assert train(relative).epoch == n_epochs
@@ -177,7 +168,7 @@ def test_a_learning_rate_schedule_sets_each_epochs_rate_and_resumes_on_its_curve
         tmp_path, villagers_tfrecord, learning_rates_used, capsys):
     schedule = ("train.learning_rate_schedule = @schedules.cosine()",
                 "schedules.cosine.final_fraction = 0.1", "optimizers.adam.learning_rate = 1e-3")
-    _configure(villagers_tfrecord, "N_EPOCHS = 3", *schedule)
+    configure_tiny(villagers_tfrecord, "N_EPOCHS = 3", *schedule)
     train(tmp_path / "straight")
     expected = pytest.approx([1e-3, 5.5e-4, 1e-4])
     history = RunFolder(tmp_path / "straight").read_history()
@@ -185,7 +176,7 @@ def test_a_learning_rate_schedule_sets_each_epochs_rate_and_resumes_on_its_curve
     assert sorted(set(learning_rates_used), reverse=True) == expected  # what the steps ran with
     for n_epochs in (1, 3):  # stopped after one epoch, resumed: the same curve
         gin.clear_config()
-        _configure(villagers_tfrecord, f"N_EPOCHS = {n_epochs}", *schedule)
+        configure_tiny(villagers_tfrecord, f"N_EPOCHS = {n_epochs}", *schedule)
         train(tmp_path / "resumed")
     history = RunFolder(tmp_path / "resumed").read_history()
     assert [row["learning_rate"] for row in history] == expected
@@ -194,7 +185,7 @@ def test_a_learning_rate_schedule_sets_each_epochs_rate_and_resumes_on_its_curve
 
 def test_a_schedule_for_an_optimizer_with_a_keras_schedule_is_refused(tmp_path,
                                                                        villagers_tfrecord):
-    _configure(villagers_tfrecord, "N_EPOCHS = 1")
+    configure_tiny(villagers_tfrecord, "N_EPOCHS = 1")
     keras_schedule = keras.optimizers.schedules.ExponentialDecay(1e-3, 10, 0.5)
     with pytest.raises(ConfigError, match="not a Keras schedule"):
         train(tmp_path / "run", optimizer=keras.optimizers.Adam(keras_schedule),

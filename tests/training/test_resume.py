@@ -16,23 +16,14 @@ from acvae.runs import run_folder
 from acvae.runs.run_folder import RunFolder
 from acvae.training import resume
 from acvae.training.loop import train
-from tests.conftest import REPO
-
-
-def _configure(villagers_tfrecord, *params):
-    gin.clear_config()
-    config.load(
-        [str(REPO / "configs/latent1d.gin"), str(REPO / "configs/test.gin")],
-        [f"TFRECORD = '{villagers_tfrecord}'", "train.visualisers = []", *params],
-        finalize=False,
-    )
+from tests.conftest import REPO, configure_tiny
 
 
 @pytest.fixture(scope="module")
 def one_epoch(tmp_path_factory, villagers_tfrecord):
     """A run trained for one epoch at learning rate 1e-3 (copy it before changing it)."""
     run_dir = tmp_path_factory.mktemp("one_epoch")
-    _configure(villagers_tfrecord, "N_EPOCHS = 1", "optimizers.adam.learning_rate = 1e-3")
+    configure_tiny(villagers_tfrecord, "N_EPOCHS = 1", "optimizers.adam.learning_rate = 1e-3")
     train(run_dir)
     gin.clear_config()
     return run_dir
@@ -53,7 +44,7 @@ def test_the_learning_rate_given_on_resume_is_used_and_recorded(
     run_dir, villagers_tfrecord, learning_rates_used, capsys
 ):
     assert _saved_learning_rate(run_dir) == pytest.approx(1e-3)
-    _configure(villagers_tfrecord, "N_EPOCHS = 2", "optimizers.adam.learning_rate = 2e-4")
+    configure_tiny(villagers_tfrecord, "N_EPOCHS = 2", "optimizers.adam.learning_rate = 2e-4")
     train(run_dir)
     used = learning_rates_used
     assert used and all(rate == pytest.approx(2e-4) for rate in used)  # every call of epoch 2
@@ -71,7 +62,7 @@ def test_a_change_of_weight_shape_is_refused_even_when_allowed(
     param, difference, one_epoch, villagers_tfrecord
 ):
     for allowed in (False, True):
-        _configure(villagers_tfrecord, "N_EPOCHS = 2", param)
+        configure_tiny(villagers_tfrecord, "N_EPOCHS = 2", param)
         with pytest.raises(ConfigError) as raised:
             train(one_epoch, allow_config_change=allowed)
         message = config.explain(raised.value)
@@ -107,12 +98,12 @@ def test_another_dataset_needs_the_flag_and_the_best_epoch_is_chosen_anew(
     run_dir, villagers_tfrecord
 ):
     other_split = "input_pipeline.validation_fraction = 0.5"
-    _configure(villagers_tfrecord, "N_EPOCHS = 2", other_split)
+    configure_tiny(villagers_tfrecord, "N_EPOCHS = 2", other_split)
     with pytest.raises(ConfigError, match=r"dataset 17 training and 7 validation items \(content "
                                           r"\w+\) -> 1\d training and \d+ validation items"):
         train(run_dir)
     assert RunFolder(run_dir).best_epoch() == 1
-    _configure(villagers_tfrecord, "N_EPOCHS = 2", other_split)
+    configure_tiny(villagers_tfrecord, "N_EPOCHS = 2", other_split)
     train(run_dir, allow_config_change=True)
     assert RunFolder(run_dir).best_epoch() == 2  # whatever its ELBO against epoch 1's
 
