@@ -13,9 +13,7 @@ one ``error: ...`` line and exits 2; exits 0 after ``--help``, ``-h``, ``--helps
 ``--helpfull``; and exits 130 on Ctrl-C and 143 on SIGTERM (128 + the signal), like other
 tools, from the first instant: ``interrupt_at_start`` (installed by ``acvae/__init__.py`` when
 the process is ``python -m acvae...`` or a console script) turns either signal during the
-imports into one line instead of a traceback or a silent death (a signal is also noted, so one
-whose exception Python drops, raised inside a finalizer while TensorFlow starts, still stops
-the start: ``_stop_if_interrupted``), and while a command runs a
+imports into one line instead of a traceback or a silent death, and while a command runs a
 SIGTERM is raised as an ``errors.Interrupted`` (``_terminated``), like Ctrl-C's
 ``KeyboardInterrupt``, so every command removes its temporary files and says so in one line. Anything else is a programming error and keeps its
 traceback.
@@ -49,10 +47,6 @@ from acvae.core.errors import Interrupted, UserError
 FLAGS = flags.FLAGS
 EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report it
 EXIT_USAGE = 2  # a flag or argument mistake, as argparse and shells report it
-# the signals received while starting: Python prints and drops an exception raised in a
-# finalizer or a callback, so a Ctrl-C that lands in one (TensorFlow's imports run many)
-# would be lost and the command would run on; ``_stop_if_interrupted`` reads this after them
-_RECEIVED: list[int] = []
 
 
 def caller_module(depth: int = 2) -> str:
@@ -210,26 +204,8 @@ def _interrupted_at_start(signal_number, frame) -> None:
     """The SIGINT and SIGTERM handler until a command's ``run`` starts: one line, exit 130
     (143 for SIGTERM)."""
     del frame
-    _RECEIVED.append(signal_number)
     print("interrupted while starting (nothing was written)", file=sys.stderr, flush=True)
     raise SystemExit(128 + signal_number)
-
-
-def _keyboard_interrupt(signal_number, frame) -> None:
-    """Ctrl-C as Python's own handler has it (a ``KeyboardInterrupt``), noted in
-    ``_RECEIVED`` as well."""
-    del frame
-    _RECEIVED.append(signal_number)
-    raise KeyboardInterrupt
-
-
-def _stop_if_interrupted() -> None:
-    """Raises the ``KeyboardInterrupt`` of a Ctrl-C or SIGTERM received while starting whose
-    own exception was dropped (raised inside a finalizer), so the command stops after all."""
-    if _RECEIVED:
-        signal_number = _RECEIVED[-1]
-        raise (Interrupted("SIGTERM received", signal_number) if signal_number == signal.SIGTERM
-               else KeyboardInterrupt())
 
 
 def _terminated(signal_number, frame) -> None:
@@ -257,7 +233,7 @@ def _exit_on_interrupt():
     an ``errors.Interrupted`` (over the default or the start-up handler, restored after); one
     that ends the block exits 130 or 143 with one line (its traceback under ``--traceback``)."""
     if signal.getsignal(signal.SIGINT) is _interrupted_at_start:
-        signal.signal(signal.SIGINT, _keyboard_interrupt)
+        signal.signal(signal.SIGINT, signal.default_int_handler)
     previous = None
     if (threading.current_thread() is threading.main_thread()
             and signal.getsignal(signal.SIGTERM) in (signal.SIG_DFL, _interrupted_at_start)):
@@ -299,7 +275,6 @@ def _program() -> str:
 def _guarded(main: Callable[[list[str]], object]) -> Callable[[list[str]], None]:
     def guarded(argv: list[str]) -> None:
         start_tensorflow(FLAGS["verbosity"].value if FLAGS["verbosity"].present else -1)
-        _stop_if_interrupted()  # before a command writes anything: "while starting"
         try:
             _configure_logging()
             main(argv)  # absl would print a returned value and exit 1: return None
@@ -320,12 +295,9 @@ def _guarded(main: Callable[[list[str]], object]) -> Callable[[list[str]], None]
 def run(main: Callable[[list[str]], object], argv: list[str] | None = None) -> None:
     """Runs ``main`` under absl with the convention above (the console-script entry point)."""
     std_logging.disable(std_logging.NOTSET)  # a previous run's error line silenced it
-    try:
-        with _exit_on_interrupt():
-            _show_key_flags(main)
-            app.run(_guarded(main), argv=argv, flags_parser=_parse_flags)
-    finally:
-        _RECEIVED.clear()  # this run's; a command run again in the process starts afresh
+    with _exit_on_interrupt():
+        _show_key_flags(main)
+        app.run(_guarded(main), argv=argv, flags_parser=_parse_flags)
 
 
 def launch(module: str, program: str, argv: list[str]) -> None:
@@ -340,7 +312,6 @@ def launch(module: str, program: str, argv: list[str]) -> None:
     with _exit_on_interrupt():
         start_tensorflow(_verbosity_in(argv))
         command = importlib.import_module(module)
-        _stop_if_interrupted()
         sys.argv = [program, *argv]
         main_module = sys.modules.get("__main__")
         if main_module is not None:
