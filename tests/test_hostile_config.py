@@ -134,10 +134,18 @@ def test_train_called_in_python_checks_the_same_ranges_first(arguments, tmp_path
     assert not (tmp_path / "run").exists()
 
 
+def _default_signals() -> None:
+    """In the child before it starts: Ctrl-C and SIGTERM as a shell gives them. A child
+    inherits an ignored SIGINT, and during the full suite the test process had come to ignore
+    it (a command then ran to the end after the test's Ctrl-C and exited 0)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
 def _popen(*args, script=None):
     command = [script] if script else [sys.executable, "-m"]
     return subprocess.Popen([*command, *args], cwd=REPO, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+                            stderr=subprocess.PIPE, text=True, preexec_fn=_default_signals)
 
 
 def _script(name: str) -> str:
