@@ -80,7 +80,7 @@ def _measure(model, elbo_samples: int, keep_reconstructions: bool = False):
 
     def add(batch: dict) -> dict:
         images, condition = batch["image"], model.condition_of(batch)
-        mean, logvar = model.encode(images, condition)
+        mean, logvar = model.posterior(images, condition)
         reconstruction = kl = 0.0
         for _ in range(elbo_samples):
             terms = model.loss_terms(images, condition)
